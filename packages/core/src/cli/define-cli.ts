@@ -1,0 +1,251 @@
+import { parseArgs } from "node:util";
+import { ExitError } from "../errors/exit-error.js";
+import { UsageError } from "../errors/input-invalid-error.js";
+import { SpacktainersError } from "../errors/spacktainers-error.js";
+import { collectSecretValues, createSecretMasker, type SecretMasker } from "../errors/mask-secrets.js";
+
+/** One flag of a command. */
+export type FlagSpec = {
+  /** `string` takes a value; `boolean` is a switch. */
+  type: "string" | "boolean";
+  /** One-letter alias. */
+  short?: string;
+  /** The flag may repeat; its value is then a list. */
+  multiple?: boolean;
+  /** One line for `--help`. */
+  description: string;
+  /** Placeholder of the value in `--help` (e.g. `DIR`). */
+  placeholder?: string;
+  /** Environment variable used when the flag is absent. */
+  env?: string;
+  /** Value when neither the flag nor its env var is given. */
+  default?: string | boolean;
+};
+
+/** The flags of a command, by long name. */
+export type FlagTable = Record<string, FlagSpec>;
+
+/** The parsed value type of a flag table. */
+export type FlagValues<F extends FlagTable> = {
+  [K in keyof F]: F[K]["type"] extends "boolean"
+    ? boolean
+    : F[K]["multiple"] extends true
+      ? string[]
+      : string | undefined;
+};
+
+/** Where a command writes and what it reads from the process; injected so tests run in-process. */
+export type CliIo = {
+  /** Machine output (`--json`) and plain results. */
+  stdout: { write(text: string): unknown };
+  /** Human progress, warnings and errors. */
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Environment variables. */
+  env: Record<string, string | undefined>;
+  /** Working directory. */
+  cwd: string;
+};
+
+/** What a command's `run` receives. */
+export type CommandContext<F extends FlagTable> = {
+  /** Parsed flags, with env fallbacks and defaults applied. */
+  flags: FlagValues<F>;
+  /** Positional arguments. */
+  positionals: string[];
+  /** Environment variables. */
+  env: Record<string, string | undefined>;
+  /** Working directory. */
+  cwd: string;
+  /** Writes to stdout, secrets masked. */
+  out(text: string): void;
+  /** Writes a line to stderr, secrets masked. */
+  log(text: string): void;
+  /** Prints a value as JSON on stdout (one document, trailing newline), secrets masked. */
+  json(value: unknown): void;
+  /** True when stderr is a terminal (progress bars allowed). */
+  isTTY: boolean;
+  /** Adds names of env vars whose values must be masked (for example from the site config). */
+  maskVariables(names: Iterable<string>): void;
+  /** The current masker, for text written to files or logs. */
+  mask: SecretMasker;
+};
+
+/** A command of a CLI. */
+export type CommandSpec<F extends FlagTable = FlagTable> = {
+  /** Subcommand name; empty for a CLI that has a single command. */
+  name: string;
+  /** One line for `--help`. */
+  summary: string;
+  /** Usage line after the program name, e.g. `validate [--root DIR]`. */
+  usage?: string;
+  /** Extra help text (examples, exit codes). */
+  details?: string;
+  /** Flags. */
+  flags: F;
+  /** Accept positional arguments. */
+  positionals?: boolean;
+  /** Does the work; returns the exit code (default 0). Throws SpacktainersError for known failures. */
+  run(context: CommandContext<F>): Promise<number | undefined> | number | undefined;
+};
+
+/** A whole CLI. */
+export type CliSpec = {
+  /** Program name, e.g. `spacktainers-definitions`. */
+  name: string;
+  /** Package version. */
+  version: string;
+  /** One paragraph on what it does. */
+  description: string;
+  /** Its commands. A CLI with one command named "" takes no subcommand. */
+  commands: CommandSpec<any>[];
+};
+
+/** Declares a command with its flag types inferred from the flag table. */
+export function defineCommand<F extends FlagTable>(spec: CommandSpec<F>): CommandSpec<F> {
+  return spec;
+}
+
+const EXIT_CODES = "Exit codes: 0 done, 1 failed, 2 bad input or usage, 3 partly done.";
+
+function flagHelp(flags: FlagTable): string[] {
+  const rows = Object.entries(flags).map(([name, spec]) => {
+    const left = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.type === "string" ? ` ${spec.placeholder ?? "VALUE"}` : ""}`;
+    const notes = [
+      spec.multiple ? "repeatable" : "",
+      spec.env ? `env ${spec.env}` : "",
+      spec.default !== undefined && spec.default !== false ? `default ${String(spec.default)}` : "",
+    ].filter(Boolean);
+    return [left, `${spec.description}${notes.length ? ` (${notes.join("; ")})` : ""}`] as const;
+  });
+  rows.push(["    --json", "machine-readable result on stdout"] as const);
+  rows.push(["-h, --help", "show this help"] as const);
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return rows
+    .filter(([left], i, all) => all.findIndex(([l]) => l === left) === i)
+    .map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
+}
+
+/** The `--help` text of a CLI, or of one of its commands. */
+export function formatHelp(cli: CliSpec, command?: CommandSpec): string {
+  if (command) {
+    const lines = [
+      `Usage: ${cli.name} ${command.usage ?? command.name}`.trimEnd(),
+      "",
+      command.summary,
+      "",
+      "Options:",
+      ...flagHelp(command.flags),
+    ];
+    if (command.details) lines.push("", command.details.trimEnd());
+    lines.push("", EXIT_CODES);
+    return `${lines.join("\n")}\n`;
+  }
+  const width = Math.max(...cli.commands.map((c) => c.name.length));
+  const lines = [
+    `Usage: ${cli.name} <command> [options]`,
+    "",
+    cli.description,
+    "",
+    "Commands:",
+    ...cli.commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    `Run '${cli.name} <command> --help' for the options of a command.`,
+    EXIT_CODES,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Runs a CLI: parses argv, applies env fallbacks, runs the command, and turns every error into
+ * one message and an exit code. The only place that decides exit codes; it never calls
+ * `process.exit` itself (the bin sets `process.exitCode` from the returned value).
+ */
+export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  const secretNames = new Set<string>();
+  let mask = createSecretMasker(collectSecretValues(io.env));
+  const log = (text: string) => io.stderr.write(`${mask(text)}\n`);
+  const single = cli.commands.length === 1 && cli.commands[0]!.name === "";
+  let args = [...argv];
+  if (args[0] === "--version" || args[0] === "-v") {
+    io.stdout.write(`${cli.version}\n`);
+    return 0;
+  }
+  let command: CommandSpec | undefined;
+  if (single) command = cli.commands[0];
+  else {
+    const name = args[0];
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+      (name === undefined ? io.stderr : io.stdout).write(formatHelp(cli));
+      return name === undefined ? 2 : 0;
+    }
+    command = cli.commands.find((c) => c.name === name);
+    if (!command) {
+      log(`${cli.name}: unknown command "${name}". Commands: ${cli.commands.map((c) => c.name).join(", ")}.`);
+      return 2;
+    }
+    args = args.slice(1);
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    io.stdout.write(formatHelp(cli, command));
+    return 0;
+  }
+  try {
+    const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
+      json: { type: "boolean" },
+    };
+    for (const [name, spec] of Object.entries(command!.flags)) {
+      options[name] = {
+        type: spec.type,
+        ...(spec.short ? { short: spec.short } : {}),
+        ...(spec.multiple ? { multiple: true } : {}),
+      };
+    }
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({ args, options, strict: true, allowPositionals: command!.positionals ?? false });
+    } catch (error) {
+      throw new UsageError(
+        `${(error as Error).message.split("\n")[0]}. Run '${cli.name}${command!.name ? ` ${command!.name}` : ""} --help'.`,
+      );
+    }
+    const flags: Record<string, unknown> = { json: parsed.values.json ?? false };
+    for (const [name, spec] of Object.entries(command!.flags)) {
+      let value = parsed.values[name] as unknown;
+      if (value === undefined && spec.env && io.env[spec.env] !== undefined && io.env[spec.env] !== "") {
+        const fromEnv = io.env[spec.env]!;
+        value =
+          spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
+      }
+      if (value === undefined)
+        value = spec.default ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
+      flags[name] = value;
+    }
+    const context: CommandContext<FlagTable> = {
+      flags: flags as FlagValues<FlagTable>,
+      positionals: parsed.positionals,
+      env: io.env,
+      cwd: io.cwd,
+      isTTY: io.stderr.isTTY === true,
+      out: (text) => io.stdout.write(mask(text)),
+      log,
+      json: (value) => io.stdout.write(`${mask(JSON.stringify(value, null, 2))}\n`),
+      maskVariables: (names) => {
+        for (const name of names) secretNames.add(name);
+        mask = createSecretMasker(collectSecretValues(io.env, secretNames));
+        context.mask = mask;
+      },
+      mask,
+    };
+    return (await command!.run(context)) ?? 0;
+  } catch (error) {
+    if (ExitError.isInstance(error)) return error.exitCode;
+    if (SpacktainersError.isInstance(error)) {
+      log(`${cli.name}: error: ${error.message}`);
+      return error.exitCode;
+    }
+    log(
+      `${cli.name}: unexpected error (please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    return 1;
+  }
+}

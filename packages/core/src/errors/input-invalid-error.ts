@@ -1,0 +1,41 @@
+import { type Problem, SpacktainersError, formatProblem } from "./spacktainers-error.js";
+
+const symbol = Symbol.for("spacktainers.error.input-invalid");
+
+/**
+ * User input (definitions, config, a lockfile, flags) has one or more problems. Carries every
+ * problem found, each with its location, so the user fixes them all in one go. Exit code 2.
+ */
+export class InputInvalidError extends SpacktainersError {
+  private readonly [symbol] = true;
+  /** Every problem found, in a stable order. */
+  readonly problems: Problem[];
+
+  constructor({
+    problems,
+    code = "INPUT_INVALID",
+    cause,
+  }: { problems: Problem[]; code?: string; cause?: unknown }) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super({
+      code,
+      message: `${count} found:\n${problems.map(formatProblem).join("\n")}`,
+      cause,
+      exitCode: 2,
+    });
+    this.name = "InputInvalidError";
+    this.problems = problems;
+  }
+
+  static override isInstance(error: unknown): error is InputInvalidError {
+    return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[symbol] === true;
+  }
+}
+
+/** Bad command-line usage (unknown flag, missing argument). Exit code 2. */
+export class UsageError extends SpacktainersError {
+  constructor(message: string) {
+    super({ code: "USAGE", message, exitCode: 2 });
+    this.name = "UsageError";
+  }
+}

@@ -1,0 +1,53 @@
+/** The text that replaces a secret value. */
+export const MASK = "[MASKED]";
+
+/**
+ * Values shorter than this are not masked: masking `a` or `1` would garble every message
+ * and such values are no secret anyway. (GitLab itself refuses to mask values under 8.)
+ */
+const MIN_SECRET_LENGTH = 4;
+
+/** Names of environment variables whose values are secrets even when the config does not say so. */
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|ACCESS_KEY|API_KEY|CREDENTIAL|AUTH)/i;
+
+/** True when an environment variable's name says it holds a secret. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/**
+ * Collects the secret values to mask: every env var whose name looks secret plus every
+ * variable the caller names (for instance the site config's `credentials.*_var`).
+ */
+export function collectSecretValues(
+  env: Record<string, string | undefined>,
+  names: Iterable<string> = [],
+): string[] {
+  const wanted = new Set(names);
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value.length < MIN_SECRET_LENGTH) continue;
+    if (wanted.has(name) || isSecretName(name)) values.push(value);
+  }
+  return values;
+}
+
+/** A function that removes secrets from a text before it is printed or written. */
+export type SecretMasker = (text: string) => string;
+
+/**
+ * Returns a masker that replaces every given secret value with `[MASKED]`, and the password of
+ * any `scheme://user:password@host` URL. Every printer (CLI stdout/stderr, logs, reports) runs
+ * its text through one of these.
+ */
+export function createSecretMasker(secrets: Iterable<string>): SecretMasker {
+  // Longest first, so a secret that contains another is masked whole.
+  const values = [...new Set([...secrets].filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
+  return (text: string) => {
+    let out = text;
+    for (const value of values) out = out.split(value).join(MASK);
+    return out.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s/]+@/gi, `$1${MASK}@`);
+  };
+}

@@ -1,0 +1,70 @@
+import type { CiContext } from "../model/ci-context.js";
+
+/** Container names end up in shell lines, image names and S3 keys (DESIGN §4). */
+export const CONTAINER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+
+/** The architecture that gets no suffix on Spack container tags (reference rule). */
+const UNSUFFIXED_ARCH = "amd64";
+
+/** Separator between tag parts; a double underscore never occurs in a branch slug. */
+export const TAG_SEPARATOR = "__";
+
+/**
+ * Tag of a Spack container image: `<version>` on prod, `<version>__<slug>` on a branch; any arch
+ * other than amd64 appends `-<arch>` (the reference did this for arm64; kept).
+ */
+export function spackContainerTag({
+  version,
+  context,
+  arch,
+}: {
+  version: string;
+  context: Pick<CiContext, "isProd" | "refSlug">;
+  arch: string;
+}): string {
+  const base = context.isProd ? version : `${version}${TAG_SEPARATOR}${context.refSlug}`;
+  return arch === UNSUFFIXED_ARCH ? base : `${base}-${arch}`;
+}
+
+/** Tag of a custom (`.def`) container: `<sourceTag>[__<slug>]__<arch>`. */
+export function customContainerTag({
+  sourceTag,
+  context,
+  arch,
+}: {
+  sourceTag: string;
+  context: Pick<CiContext, "isProd" | "refSlug">;
+  arch: string;
+}): string {
+  const parts = [sourceTag, ...(context.isProd ? [] : [context.refSlug]), arch];
+  return parts.join(TAG_SEPARATOR);
+}
+
+/** File name of a container's SIF: `<name>__<tag>.sif`. */
+export function sifFileName(name: string, tag: string): string {
+  return `${name}${TAG_SEPARATOR}${tag}.sif`;
+}
+
+/** S3 key of a SIF under the containers bucket prefix (default `containers/`). */
+export function sifObjectKey(prefix: string, name: string, tag: string): string {
+  const normalized = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
+  return `${normalized}${sifFileName(name, tag)}`;
+}
+
+/** Length of the checksum prefix used as a base-image tag. */
+export const BASE_IMAGE_TAG_LENGTH = 12;
+
+/**
+ * Tag of a base image (builder, runtime, singularitah): the first 12 hex of the checksum of its
+ * inputs. Content-addressed, so it is computed once per pipeline and never depends on the date
+ * (the reference used the date, and a pipeline crossing midnight referenced a missing tag).
+ */
+export function baseImageTag(checksum: string): string {
+  if (!/^[0-9a-f]{64}$/.test(checksum)) throw new Error(`baseImageTag: not a sha256 hex: ${checksum}`);
+  return checksum.slice(0, BASE_IMAGE_TAG_LENGTH);
+}
+
+/** Full image reference `<prefix>/<name>:<tag>`. */
+export function imageReference(prefix: string, name: string, tag: string): string {
+  return `${prefix.replace(/\/+$/, "")}/${name}:${tag}`;
+}

@@ -1,0 +1,6 @@
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  resolve: { conditions: ["spacktainers-source"] },
+  test: { name: "test-utils", include: ["src/**/*.test.ts", "test/**/*.test.ts"], testTimeout: 30_000 },
+});
