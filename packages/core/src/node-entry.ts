@@ -2,6 +2,7 @@
  * `@spacktainers/core/node`: the few Node.js helpers every bin shares (atomic writes, file
  * listing for checksums, the process runner of a CLI). The main entry stays free of I/O.
  */
-export { writeFileAtomic, writeFilesAtomic } from "./node/write-file-atomic.js";
+
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { runCliProcess } from "./node/run-cli-process.js";
+export { writeFileAtomic, writeFilesAtomic } from "./node/write-file-atomic.js";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The repository root (test-utils sits at packages/test-utils). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -25,16 +25,24 @@ export interface RunBinOptions {
  * Runs a package's bin from its TypeScript source (`packages/<pkg>/src/bin.ts`) with the
  * `spacktainers-source` condition, so tests never run a stale dist/.
  */
-export function runBin(pkg: string, args: readonly string[], options: RunBinOptions = {}): Promise<BinResult> {
+export function runBin(
+  pkg: string,
+  args: readonly string[],
+  options: RunBinOptions = {},
+): Promise<BinResult> {
   const bin = resolve(REPO_ROOT, "packages", pkg, "src/bin.ts");
   const base = options.cleanEnv ? { PATH: process.env.PATH, HOME: process.env.HOME } : process.env;
   const env = { ...base, ...options.env, NO_COLOR: "1" };
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--conditions=spacktainers-source", "--import", "tsx", bin, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: env as NodeJS.ProcessEnv,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=spacktainers-source", "--import", "tsx", bin, ...args],
+      {
+        cwd: options.cwd ?? REPO_ROOT,
+        env: env as NodeJS.ProcessEnv,
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

@@ -11,7 +11,8 @@ export async function writeTree(root: string, tree: FileTree): Promise<void> {
   for (const [path, content] of Object.entries(tree)) {
     const full = join(root, path);
     await mkdir(dirname(full), { recursive: true });
-    if (typeof content === "object" && content !== null && "symlink" in content) await symlink(content.symlink, full);
+    if (typeof content === "object" && content !== null && "symlink" in content)
+      await symlink(content.symlink, full);
     else await writeFile(full, content as string | Uint8Array);
   }
 }
@@ -28,7 +29,10 @@ export async function useTempDir(tree: FileTree = {}, prefix = "spacktainers-"):
 }
 
 /** Creates a temp dir the caller removes (for beforeAll/globalSetup). */
-export async function createTempDir(tree: FileTree = {}, prefix = "spacktainers-"): Promise<{ path: string; remove(): Promise<void> }> {
+export async function createTempDir(
+  tree: FileTree = {},
+  prefix = "spacktainers-",
+): Promise<{ path: string; remove(): Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   await writeTree(path, tree);
   return { path, remove: () => rm(path, { recursive: true, force: true }) };

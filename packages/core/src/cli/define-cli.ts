@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { ExitError } from "../errors/exit-error.js";
 import { UsageError } from "../errors/input-invalid-error.js";
-import { SpacktainersError } from "../errors/spacktainers-error.js";
 import { collectSecretValues, createSecretMasker, type SecretMasker } from "../errors/mask-secrets.js";
+import { SpacktainersError } from "../errors/spacktainers-error.js";
 
 /** One flag of a command. */
 export type FlagSpec = {
@@ -97,6 +97,7 @@ export type CliSpec = {
   /** One paragraph on what it does. */
   description: string;
   /** Its commands. A CLI with one command named "" takes no subcommand. */
+  // biome-ignore lint/suspicious/noExplicitAny: commands have different flag tables
   commands: CommandSpec<any>[];
 };
 

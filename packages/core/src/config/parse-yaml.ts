@@ -1,12 +1,19 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from "ajv";
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Node } from "yaml";
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { Problem, SourceLocation } from "../errors/spacktainers-error.js";
 
 // ajv is CommonJS; under some loaders the class sits on `.default`.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
   AjvModule) as typeof AjvModule;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true });
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  verbose: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
 ajv.addKeyword({ keyword: "hint", schemaType: "string" });
 const compiled = new WeakMap<object, ValidateFunction>();
 

@@ -5,7 +5,7 @@ const symbol = Symbol.for("spacktainers.exit-error");
  * its own report (for instance exit 3 after listing the items that failed).
  */
 export class ExitError extends Error {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   /** The process exit code. */
   readonly exitCode: number;
 

@@ -1,4 +1,4 @@
-import { type Problem, SpacktainersError, formatProblem } from "./spacktainers-error.js";
+import { formatProblem, type Problem, SpacktainersError } from "./spacktainers-error.js";
 
 const symbol = Symbol.for("spacktainers.error.input-invalid");
 
@@ -7,7 +7,7 @@ const symbol = Symbol.for("spacktainers.error.input-invalid");
  * problem found, each with its location, so the user fixes them all in one go. Exit code 2.
  */
 export class InputInvalidError extends SpacktainersError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   /** Every problem found, in a stable order. */
   readonly problems: Problem[];
 

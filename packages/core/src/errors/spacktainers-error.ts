@@ -53,7 +53,7 @@ export interface SpacktainersErrorOptions {
  * `SpacktainersError.isInstance(e)` rather than `instanceof`.
  */
 export class SpacktainersError extends Error {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   /** Stable machine-readable code. */
   readonly code: string;
   /** Exit code a CLI uses for this error. */

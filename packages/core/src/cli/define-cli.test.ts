@@ -1,0 +1,107 @@
+import { expect, test } from "vitest";
+import { ExitError } from "../errors/exit-error.js";
+import { InputInvalidError } from "../errors/input-invalid-error.js";
+import { type CliSpec, defineCommand, runCli } from "./define-cli.js";
+
+function capture(env: Record<string, string> = {}) {
+  const io = { out: "", err: "" };
+  return {
+    io,
+    cliIo: {
+      stdout: { write: (t: string) => (io.out += t) },
+      stderr: { write: (t: string) => (io.err += t) },
+      env,
+      cwd: "/",
+    },
+  };
+}
+
+const cli: CliSpec = {
+  name: "demo",
+  version: "1.2.3",
+  description: "A demo.",
+  commands: [
+    defineCommand({
+      name: "echo",
+      summary: "Echo a value.",
+      usage: "echo --value V",
+      flags: {
+        value: { type: "string", description: "what to echo", env: "DEMO_VALUE", placeholder: "V" },
+        loud: { type: "boolean", description: "shout" },
+      },
+      run({ flags, out, json }) {
+        if (flags.json) json({ value: flags.value });
+        else out(`${flags.loud ? String(flags.value).toUpperCase() : flags.value}\n`);
+        return 0;
+      },
+    }),
+    defineCommand({
+      name: "fail",
+      summary: "Fail in a chosen way.",
+      flags: { how: { type: "string", description: "input|exit|crash" } },
+      run({ flags }) {
+        if (flags.how === "input")
+          throw new InputInvalidError({
+            problems: [{ code: "X", message: "bad", file: "f.yaml", line: 1, col: 2 }],
+          });
+        if (flags.how === "exit") throw new ExitError(3);
+        throw new Error("boom");
+      },
+    }),
+  ],
+};
+
+test("flags, env fallbacks and --json; secrets never printed", async () => {
+  const a = capture({ DEMO_VALUE: "from-env", GITLAB_API_TOKEN: "from-env" });
+  expect(await runCli(cli, ["echo"], a.cliIo)).toBe(0);
+  expect(a.io.out).toBe("[MASKED]\n");
+  const b = capture();
+  expect(await runCli(cli, ["echo", "--value", "x", "--json"], b.cliIo)).toBe(0);
+  expect(JSON.parse(b.io.out)).toEqual({ value: "x" });
+});
+
+test("exit codes: usage 2, input 2 with located message, partial 3, unexpected 1 with stack", async () => {
+  const cases = [
+    ["nope"],
+    ["echo", "--bogus"],
+    ["fail", "--how", "input"],
+    ["fail", "--how", "exit"],
+    ["fail", "--how", "crash"],
+    [],
+  ];
+  const results = [];
+  for (const args of cases) {
+    const c = capture();
+    results.push([await runCli(cli, args, c.cliIo), c.io.err.split("\n")[0]]);
+  }
+  expect(results).toEqual([
+    [2, 'demo: unknown command "nope". Commands: echo, fail.'],
+    [2, "demo: error: Unknown option '--bogus'. Run 'demo echo --help'."],
+    [2, "demo: error: 1 problem found:"],
+    [3, ""],
+    [1, "demo: unexpected error (please report it):"],
+    [2, "Usage: demo <command> [options]"],
+  ]);
+});
+
+test("--help and --version", async () => {
+  const c = capture();
+  expect(await runCli(cli, ["echo", "--help"], c.cliIo)).toBe(0);
+  expect(c.io.out).toMatchInlineSnapshot(`
+    "Usage: demo echo --value V
+
+    Echo a value.
+
+    Options:
+          --value V  what to echo (env DEMO_VALUE)
+          --loud     shout
+          --json     machine-readable result on stdout
+      -h, --help     show this help
+
+    Exit codes: 0 done, 1 failed, 2 bad input or usage, 3 partly done.
+    "
+  `);
+  const v = capture();
+  await runCli(cli, ["--version"], v.cliIo);
+  expect(v.io.out).toBe("1.2.3\n");
+});

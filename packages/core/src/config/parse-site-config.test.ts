@@ -1,0 +1,77 @@
+import { expect, test } from "vitest";
+import { parseSiteConfig } from "./parse-site-config.js";
+
+const minimal = `
+architectures:
+  amd64:
+    runner_tags: [docker]
+    spack_requirement: "%gcc@12 target=x86_64_v3"
+    cache_bucket:
+      name: spack-cache
+      credentials: { access_key_var: CACHE_KEY_ID, secret_key_var: CACHE_SECRET }
+    containers_bucket:
+      name: sifs
+      credentials: { access_key_var: SIF_KEY_ID, secret_key_var: SIF_SECRET }
+spack:
+  repository: https://github.com/spack/spack.git
+  branch: v1.0.2
+  template:
+    spack:
+      view: false
+`;
+
+test("a minimal config gets its documented defaults", () => {
+  const { value, problems } = parseSiteConfig({ text: minimal });
+  expect(problems).toEqual([]);
+  expect(value?.registry).toEqual({
+    image_prefix: "${CI_REGISTRY_IMAGE}",
+    label_prefix: "ch.epfl.bbpgitlab.",
+    user_var: "CI_REGISTRY_USER",
+    password_var: "CI_REGISTRY_PASSWORD",
+    tls_verify: true,
+  });
+  expect(value?.architectures.amd64?.containers_bucket.prefix).toBe("containers/");
+  expect(value?.architectures.amd64?.proxy).toBe(false);
+  expect(value?.docker_hub).toEqual({
+    enabled: false,
+    repository_prefix: "",
+    user_var: "DOCKERHUB_USER",
+    password_var: "DOCKERHUB_PASSWORD",
+  });
+});
+
+test("every problem is reported with file:line:col", () => {
+  const text = minimal
+    .replace("runner_tags: [docker]", "runner_tags: docker\n    colour: blue")
+    .replace("access_key_var: SIF_KEY_ID", "access_key_var: AKIA/VALUE")
+    .replace("  branch: v1.0.2\n", "");
+  const { value, problems } = parseSiteConfig({ text });
+  expect(value).toBeUndefined();
+  expect(problems.map((p) => `${p.file}:${p.line}:${p.col} ${p.message}`)).toMatchInlineSnapshot(`
+    [
+      "container_definitions/spacktainers.yaml:5:5 unknown key "colour" in architectures.amd64 (expected one of: runner_tags, proxy, spack_requirement, variables, cache_bucket, containers_bucket)",
+      "container_definitions/spacktainers.yaml:4:18 architectures.amd64.runner_tags must be array, found string "docker"",
+      "container_definitions/spacktainers.yaml:12:38 architectures.amd64.containers_bucket.credentials.access_key_var has an invalid value string "AKIA/VALUE"",
+      "container_definitions/spacktainers.yaml:14:3 spack is missing the required key "branch"",
+    ]
+  `);
+});
+
+test("YAML syntax errors and duplicate keys are located", () => {
+  const { problems } = parseSiteConfig({
+    text: "architectures:\n  amd64: {\nspack: 1\nspack: 2\n",
+    file: "x.yaml",
+  });
+  expect(problems.length).toBeGreaterThan(0);
+  expect(problems.every((p) => p.file === "x.yaml" && typeof p.line === "number")).toBe(true);
+});
+
+test("a secret-looking arch variable is refused, a shared credential var too", () => {
+  const text = minimal
+    .replace("spack_requirement:", "variables: { API_TOKEN: abc }\n    spack_requirement:")
+    .replace("secret_key_var: CACHE_SECRET", "secret_key_var: CACHE_KEY_ID");
+  expect(parseSiteConfig({ text }).problems.map((p) => [p.code, p.line])).toEqual([
+    ["CONFIG_INVALID", 9],
+    ["CONFIG_SECRET", 5],
+  ]);
+});
