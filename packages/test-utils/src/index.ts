@@ -1,9 +1,8 @@
 /** Test helpers: real services on loopback, temp-dir fixtures and bin runners. Private package. */
-
-export type { BinResult, RunBinOptions } from "./run-bin.js";
 export { REPO_ROOT, runBin } from "./run-bin.js";
-export type { FileTree } from "./temp-dir.js";
+export type { BinResult, RunBinOptions } from "./run-bin.js";
 export { createTempDir, useTempDir, writeTree } from "./temp-dir.js";
+export type { FileTree } from "./temp-dir.js";
 export {
   GITLAB_CI_LOCAL_BIN,
   gitlabCiFailures,
@@ -11,17 +10,3 @@ export {
   validateGitlabCiYaml,
 } from "./gitlab-ci-local.js";
 export type { GitlabCiLocalJob, GitlabCiLocalResult, ValidateGitlabCiOptions } from "./gitlab-ci-local.js";
-export { freePort } from "./free-port.js";
-export type { WaitForOptions } from "./wait-for.js";
-export { waitFor } from "./wait-for.js";
-export type { S3Server, StartS3ServerOptions } from "./s3-server.js";
-export { startS3Server } from "./s3-server.js";
-export type { OciRegistry, StartOciRegistryOptions } from "./oci-registry.js";
-export { DOCKER_REGISTRY_BINARY, startOciRegistry } from "./oci-registry.js";
-export type {
-  PushedImage,
-  PushedMultiArchImage,
-  PushMultiArchImageOptions,
-  PushTestImageOptions,
-} from "./push-test-image.js";
-export { pushMultiArchImage, pushTestImage } from "./push-test-image.js";
