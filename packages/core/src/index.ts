@@ -47,6 +47,7 @@ export type {
 } from "./model/container-definition.js";
 export type {
   ArchitectureConfig,
+  CiJobsConfig,
   BucketConfig,
   ContainersBucketConfig,
   CredentialsConfig,
@@ -89,3 +90,13 @@ export type {
 } from "./pipeline/pipeline-model.js";
 export { isTriggerJob } from "./pipeline/pipeline-model.js";
 export { checkPipeline, renderPipelineYaml, renderYaml } from "./pipeline/render-pipeline-yaml.js";
+export type {
+  ParseSpackLockOptions,
+  SpackLock,
+  SpackLockArch,
+  SpackLockCompiler,
+  SpackLockDependency,
+  SpackLockRoot,
+  SpackLockSpec,
+} from "./spack/parse-spack-lock.js";
+export { parseSpackLock, SUPPORTED_LOCKFILE_VERSIONS } from "./spack/parse-spack-lock.js";

@@ -148,6 +148,16 @@ export const siteConfigSchema = {
       },
     },
     versions: { type: "object", additionalProperties: { type: ["string", "number"] }, default: {} },
+    ci: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        tools_image: { ...nonEmptyString, default: "node:20-bookworm", hint: "an image with Node.js 20 and git, e.g. node:20-bookworm" },
+        runner_tags: { type: "array", items: nonEmptyString, default: [] },
+        api_token_var: { ...variableName, default: "GITLAB_API_TOKEN" },
+      },
+    },
   },
 } as const;
 

@@ -16,6 +16,18 @@ export type SiteConfig = {
   spack: SpackConfig;
   /** Tool versions baked into the base images (for example `apptainer: 1.3.4`). */
   versions: Record<string, string>;
+  /** How the jobs that run spacktainers' own tools are set up. */
+  ci: CiJobsConfig;
+};
+
+/** Settings of the jobs that run spacktainers itself (generate, gather, split, prune). */
+export type CiJobsConfig = {
+  /** Image with Node.js 20 and git that runs our bins. Default `node:20-bookworm`. */
+  tools_image: string;
+  /** Runner tags of jobs not tied to an architecture (generate, gather). Default none. */
+  runner_tags: string[];
+  /** CI variable holding a GitLab token with `read_api` (CI_JOB_TOKEN cannot list bridges). Default `GITLAB_API_TOKEN`. */
+  api_token_var: string;
 };
 
 /** Registry and label settings. */
@@ -129,6 +141,7 @@ export function credentialVariableNames(config: SiteConfig): string[] {
   }
   names.add(config.docker_hub.user_var);
   names.add(config.docker_hub.password_var);
+  names.add(config.ci.api_token_var);
   if (config.spack.public_key_var) names.add(config.spack.public_key_var);
   if (config.spack.private_key_var) names.add(config.spack.private_key_var);
   return [...names].sort();
