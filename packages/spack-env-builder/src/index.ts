@@ -1,1 +1,1 @@
-export {};
+export { parseSpackLock } from "@spacktainers/core";
