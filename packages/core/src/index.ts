@@ -100,13 +100,3 @@ export type {
   SpackLockSpec,
 } from "./spack/parse-spack-lock.js";
 export { parseSpackLock, SUPPORTED_LOCKFILE_VERSIONS } from "./spack/parse-spack-lock.js";
-export type {
-  ParseSpackLockOptions,
-  SpackLock,
-  SpackLockArch,
-  SpackLockCompiler,
-  SpackLockDependency,
-  SpackLockRoot,
-  SpackLockSpec,
-} from "./spack/parse-spack-lock.js";
-export { parseSpackLock, SUPPORTED_LOCKFILE_VERSIONS } from "./spack/parse-spack-lock.js";
