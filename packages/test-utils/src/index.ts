@@ -10,3 +10,17 @@ export {
   validateGitlabCiYaml,
 } from "./gitlab-ci-local.js";
 export type { GitlabCiLocalJob, GitlabCiLocalResult, ValidateGitlabCiOptions } from "./gitlab-ci-local.js";
+export { freePort } from "./free-port.js";
+export type { WaitForOptions } from "./wait-for.js";
+export { waitFor } from "./wait-for.js";
+export type { S3Server, StartS3ServerOptions } from "./s3-server.js";
+export { startS3Server } from "./s3-server.js";
+export type { OciRegistry, StartOciRegistryOptions } from "./oci-registry.js";
+export { DOCKER_REGISTRY_BINARY, startOciRegistry } from "./oci-registry.js";
+export type {
+  PushedImage,
+  PushedMultiArchImage,
+  PushMultiArchImageOptions,
+  PushTestImageOptions,
+} from "./push-test-image.js";
+export { pushMultiArchImage, pushTestImage } from "./push-test-image.js";
