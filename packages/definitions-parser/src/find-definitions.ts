@@ -1,0 +1,364 @@
+import type { Dirent } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type ChecksumEntry,
+  CONTAINER_NAME_PATTERN,
+  type ContainerDefinition,
+  containerChecksum,
+  definitionFileSchema,
+  naturalCompare,
+  type ParsedYaml,
+  type Problem,
+  parseYamlWithSchema,
+  type SiteConfig,
+  type SourceLocation,
+  spackEnvironmentFileSchema,
+  spacktainerFileSchema,
+  type Warning,
+} from "@spacktainers/core";
+import { parseDefFile } from "./parse-def-file.js";
+import { type FilesEntry, resolveContainerFiles } from "./resolve-container-files.js";
+import { parseSpecPackages, SpecSyntaxError } from "./tokenize-spec.js";
+
+/** Folder, relative to the repository root, that holds the definitions. */
+export const DEFINITIONS_DIR = "container_definitions";
+
+/** Files a folder-form definition may hold. */
+const FOLDER_FILES = {
+  spack: "spack.yaml",
+  epilogue: "Dockerfile.epilogue",
+  spacktainer: "spacktainer.yaml",
+} as const;
+
+export interface FindDefinitionsOptions {
+  /** Repository root (absolute, or relative to the working directory). */
+  root: string;
+  /**
+   * The site configuration. Only folders of its architectures are read (others get a
+   * warning). Without it, every folder not starting with `_` is read as an architecture — useful
+   * to report definition problems even when the config itself is broken.
+   */
+  config?: Pick<SiteConfig, "architectures">;
+}
+
+/** What {@link findDefinitions} found. */
+export type FindDefinitionsResult = {
+  /** Valid definitions, sorted by architecture then name (natural order). */
+  definitions: ContainerDefinition[];
+  /** Every problem found, sorted by file and position. Definitions with problems are left out. */
+  problems: Problem[];
+  /** Things that do not stop a build (an unconfigured architecture folder, an ignored file). */
+  warnings: Warning[];
+};
+
+type Candidate = { name: string; arch: string; form: "file" | "folder" | "def"; path: string };
+
+type SpackSection = { specs: string[] } & Record<string, unknown>;
+
+/**
+ * Finds every container definition under `<root>/container_definitions/<arch>/` in its three
+ * forms (DESIGN §4): `<name>.yaml`, `<name>/spack.yaml` (+ `Dockerfile.epilogue`,
+ * `spacktainer.yaml`) and `<name>.def`. Folders starting with `_` are disabled and skipped.
+ * Validates each against the core schemas, the Spack spec grammar, the `.def` header and the
+ * `files:` rules, and computes the container checksum. Never throws for bad input: every
+ * problem is returned with its `file:line:col`.
+ */
+export async function findDefinitions({
+  root,
+  config,
+}: FindDefinitionsOptions): Promise<FindDefinitionsResult> {
+  const problems: Problem[] = [];
+  const warnings: Warning[] = [];
+  const definitions: ContainerDefinition[] = [];
+  let archFolders: Dirent[];
+  try {
+    archFolders = await readdir(join(root, DEFINITIONS_DIR), { withFileTypes: true });
+  } catch {
+    problems.push({
+      code: "DEFINITIONS_MISSING",
+      message: `there is no ${DEFINITIONS_DIR}/ folder in ${root}`,
+      hint: `run in the repository root (or pass --root), and put definitions in ${DEFINITIONS_DIR}/<arch>/<name>.yaml`,
+      file: DEFINITIONS_DIR,
+    });
+    return { definitions, problems, warnings };
+  }
+  const configured = config ? Object.keys(config.architectures) : undefined;
+  for (const folder of archFolders.filter((entry) => entry.isDirectory()).sort(byName)) {
+    const arch = folder.name;
+    // `_arm64`: the reference's way to switch an architecture off while keeping its definitions.
+    if (arch.startsWith("_") || arch.startsWith(".")) continue;
+    if (configured && !configured.includes(arch)) {
+      warnings.push({
+        code: "ARCH_NOT_CONFIGURED",
+        message: `folder ${DEFINITIONS_DIR}/${arch}/ is not a configured architecture; its definitions are ignored`,
+        hint: `add architectures.${arch} to ${DEFINITIONS_DIR}/spacktainers.yaml, or rename the folder to _${arch} to silence this (configured: ${configured.join(", ")})`,
+        file: `${DEFINITIONS_DIR}/${arch}`,
+      });
+      continue;
+    }
+    const found = await findCandidates(root, arch, problems, warnings);
+    for (const candidate of found) {
+      const definition = await readDefinition(root, candidate, problems, warnings);
+      if (definition) definitions.push(definition);
+    }
+  }
+  definitions.sort((a, b) => naturalCompare(a.arch, b.arch) || naturalCompare(a.name, b.name));
+  return { definitions, problems: sortProblems(problems), warnings: sortProblems(warnings) };
+}
+
+function byName(a: Dirent, b: Dirent): number {
+  return naturalCompare(a.name, b.name);
+}
+
+/** Problems in a stable order: by file, then line, then column. */
+export function sortProblems<T extends Problem>(problems: T[]): T[] {
+  return [...problems].sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.col ?? 0) - (b.col ?? 0),
+  );
+}
+
+async function findCandidates(
+  root: string,
+  arch: string,
+  problems: Problem[],
+  warnings: Warning[],
+): Promise<Candidate[]> {
+  const dir = `${DEFINITIONS_DIR}/${arch}`;
+  const entries = (await readdir(join(root, dir), { withFileTypes: true })).sort(byName);
+  const byContainer = new Map<string, Candidate[]>();
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const path = `${dir}/${entry.name}`;
+    let candidate: Candidate | undefined;
+    if (entry.isDirectory())
+      candidate = { name: entry.name, arch, form: "folder", path: `${path}/${FOLDER_FILES.spack}` };
+    else if (entry.name.endsWith(".yaml"))
+      candidate = { name: entry.name.slice(0, -5), arch, form: "file", path };
+    else if (entry.name.endsWith(".def"))
+      candidate = { name: entry.name.slice(0, -4), arch, form: "def", path };
+    else if (entry.name.endsWith(".yml")) {
+      problems.push({
+        code: "DEFINITION_EXTENSION",
+        message: `${entry.name} is not read: definitions end with .yaml`,
+        hint: `rename it to ${entry.name.slice(0, -4)}.yaml`,
+        file: path,
+      });
+    } else {
+      warnings.push({
+        code: "FILE_IGNORED",
+        message: `${entry.name} is ignored: a definition is <name>.yaml, <name>.def or a folder <name>/ with spack.yaml`,
+        file: path,
+      });
+    }
+    if (!candidate) continue;
+    if (!CONTAINER_NAME_PATTERN.test(candidate.name)) {
+      problems.push({
+        code: "NAME_INVALID",
+        message: `container name "${candidate.name}" is not allowed: it must match ${CONTAINER_NAME_PATTERN.source}`,
+        hint: `rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "${suggestName(candidate.name)}")`,
+        file: entry.isDirectory() ? path : candidate.path,
+      });
+      continue;
+    }
+    const list = byContainer.get(candidate.name) ?? [];
+    list.push(candidate);
+    byContainer.set(candidate.name, list);
+  }
+  const candidates: Candidate[] = [];
+  for (const [name, list] of byContainer) {
+    if (list.length > 1) {
+      const paths = list.map((candidate) =>
+        candidate.form === "folder" ? `${dir}/${name}/` : candidate.path,
+      );
+      for (const path of paths) {
+        problems.push({
+          code: "NAME_DUPLICATE",
+          message: `container "${name}" is defined more than once for ${arch}: ${paths.join(" and ")}`,
+          hint: "keep one definition per name and architecture (file form, folder form or .def)",
+          file: path.replace(/\/$/, ""),
+        });
+      }
+      continue;
+    }
+    candidates.push(list[0]!);
+  }
+  return candidates;
+}
+
+function suggestName(name: string): string {
+  const suggestion = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
+  return suggestion === "" ? "my-container" : suggestion;
+}
+
+async function readBytes(root: string, path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(join(root, ...path.split("/")));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+async function readDefinition(
+  root: string,
+  candidate: Candidate,
+  problems: Problem[],
+  warnings: Warning[],
+): Promise<ContainerDefinition | undefined> {
+  const { name, arch, path } = candidate;
+  if (candidate.form === "def") {
+    const bytes = (await readBytes(root, path))!;
+    const text = bytes.toString("utf8");
+    const result = parseDefFile({ text, file: path });
+    problems.push(...result.problems);
+    if (!result.value) return undefined;
+    return {
+      kind: "custom",
+      form: "def",
+      name,
+      arch,
+      path,
+      source: result.value.source,
+      text,
+      ...checksumOf([{ path, bytes }]),
+    };
+  }
+
+  const checksumEntries: ChecksumEntry[] = [];
+  const problemCount = problems.length;
+  let epilogue: string | undefined;
+  let filesEntries: FilesEntry[] = [];
+  let spack: SpackSection | undefined;
+  let parsedSpack: ParsedYaml | undefined;
+  let specsPath: (string | number)[] = [];
+
+  if (candidate.form === "file") {
+    const bytes = (await readBytes(root, path))!;
+    const result = parseYamlWithSchema<{ spack: SpackSection; spacktainer?: { files?: string[] } }>({
+      text: bytes.toString("utf8"),
+      file: path,
+      schema: definitionFileSchema,
+    });
+    problems.push(...result.problems);
+    checksumEntries.push({ path, bytes });
+    if (result.value) {
+      spack = result.value.spack;
+      parsedSpack = result.parsed;
+      specsPath = ["spack", "specs"];
+      filesEntries = (result.value.spacktainer?.files ?? []).map((text, index) => ({
+        text,
+        location: result.parsed.locate(["spacktainer", "files", index]),
+      }));
+    }
+  } else {
+    const folder = `${DEFINITIONS_DIR}/${arch}/${name}`;
+    const entries = await readdir(join(root, folder), { withFileTypes: true });
+    const known = new Set<string>(Object.values(FOLDER_FILES));
+    for (const entry of entries.sort(byName)) {
+      if (known.has(entry.name) || entry.name.startsWith(".")) continue;
+      const message = entry.name.endsWith(".yml")
+        ? `${entry.name} is not read: did you mean ${entry.name.slice(0, -4)}.yaml?`
+        : `${entry.name} is ignored: a definition folder holds ${Object.values(FOLDER_FILES).join(", ")}`;
+      warnings.push({ code: "FILE_IGNORED", message, file: `${folder}/${entry.name}` });
+    }
+    const bytes = await readBytes(root, path);
+    if (!bytes) {
+      problems.push({
+        code: "DEFINITION_MISSING",
+        message: `folder ${folder}/ has no ${FOLDER_FILES.spack}`,
+        hint: `add ${folder}/${FOLDER_FILES.spack} with a spack: section listing specs, or rename the folder to start with _ if it is not a container`,
+        file: folder,
+      });
+    } else {
+      checksumEntries.push({ path, bytes });
+      const result = parseYamlWithSchema<{ spack: SpackSection }>({
+        text: bytes.toString("utf8"),
+        file: path,
+        schema: spackEnvironmentFileSchema,
+      });
+      problems.push(...result.problems);
+      if (result.value) {
+        spack = result.value.spack;
+        parsedSpack = result.parsed;
+        specsPath = ["spack", "specs"];
+      }
+    }
+    const epiloguePath = `${folder}/${FOLDER_FILES.epilogue}`;
+    const epilogueBytes = await readBytes(root, epiloguePath);
+    if (epilogueBytes) {
+      epilogue = epilogueBytes.toString("utf8");
+      checksumEntries.push({ path: epiloguePath, bytes: epilogueBytes });
+    }
+    const spacktainerPath = `${folder}/${FOLDER_FILES.spacktainer}`;
+    const spacktainerBytes = await readBytes(root, spacktainerPath);
+    if (spacktainerBytes) {
+      checksumEntries.push({ path: spacktainerPath, bytes: spacktainerBytes });
+      const result = parseYamlWithSchema<{ files?: string[] }>({
+        text: spacktainerBytes.toString("utf8"),
+        file: spacktainerPath,
+        schema: spacktainerFileSchema,
+      });
+      problems.push(...result.problems);
+      if (result.value) {
+        filesEntries = (result.value.files ?? []).map((text, index) => ({
+          text,
+          location: result.parsed.locate(["files", index]),
+        }));
+      }
+    }
+  }
+
+  let mainPackage: string | undefined;
+  if (spack && parsedSpack) {
+    for (const [index, spec] of spack.specs.entries()) {
+      try {
+        const packages = parseSpecPackages(spec);
+        if (index === 0) mainPackage = packages.root;
+      } catch (error) {
+        if (!(error instanceof SpecSyntaxError)) throw error;
+        const location: SourceLocation = parsedSpack.locate([...specsPath, index]);
+        problems.push({
+          code: "SPEC_INVALID",
+          message: `spec ${JSON.stringify(spec)}: ${error.message}`,
+          hint:
+            index === 0
+              ? "the first spec names the container's main package (its version becomes the image version); write it as <package>[@version][+variant…], e.g. py-numpy@1.26+blas"
+              : "write the spec as Spack expects it, e.g. py-numpy@1.26 +blas ^openblas",
+          ...location,
+        });
+      }
+    }
+  }
+  const files = await resolveContainerFiles({ root, entries: filesEntries });
+  problems.push(...files.problems);
+  if (problems.length > problemCount || !spack || mainPackage === undefined) return undefined;
+  checksumEntries.push(...files.checksumEntries);
+  return {
+    kind: "spack",
+    form: candidate.form,
+    name,
+    arch,
+    path,
+    spack,
+    specs: [...spack.specs],
+    mainPackage,
+    files: files.files,
+    ...(epilogue !== undefined ? { epilogue } : {}),
+    ...checksumOf(checksumEntries),
+  };
+}
+
+/** Checksum and sorted inputs; a file copied twice (a folder and a file in it) counts once. */
+function checksumOf(entries: ChecksumEntry[]): { checksum: string; checksumInputs: string[] } {
+  const unique = new Map<string, ChecksumEntry>();
+  for (const entry of entries) unique.set(entry.path, entry);
+  const inputs = [...unique.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { checksum: containerChecksum([...unique.values()]), checksumInputs: inputs };
+}

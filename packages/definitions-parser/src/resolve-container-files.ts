@@ -1,0 +1,165 @@
+import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { join, posix, sep } from "node:path";
+import type { ChecksumEntry, ContainerFile, Problem, SourceLocation } from "@spacktainers/core";
+import { readChecksumEntries } from "@spacktainers/core/node";
+
+/** The folder, relative to the repository root, that every copied file must come from. */
+export const FILES_DIR = "files";
+
+/** One `files:` entry as written, with where it was written. */
+export type FilesEntry = {
+  /** The entry, `"<source>:<target>"`. */
+  text: string;
+  /** Location of the list item. */
+  location: SourceLocation;
+};
+
+export interface ResolveContainerFilesOptions {
+  /** Absolute path of the repository root. */
+  root: string;
+  /** The entries of a `files:` list. */
+  entries: readonly FilesEntry[];
+}
+
+const HINT =
+  "write '<source>:<target>' with a source under files/ (relative to the repository root) and an absolute target, e.g. 'files/brayns/run.sh:/opt/brayns/run.sh'";
+
+function isInside(child: string, parent: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+}
+
+/**
+ * Checks the `files:` entries of a container and reads what they copy. A source must be
+ * relative, free of `..`, under `files/`, exist, and stay inside `files/` once symlinks are
+ * resolved (also for symlinks inside a copied folder); a target must be an absolute, normalised
+ * path, used once. Returns the files, the checksum entries of their content (folders
+ * recursively) and a located problem for each bad entry.
+ */
+export async function resolveContainerFiles({ root, entries }: ResolveContainerFilesOptions): Promise<{
+  files: ContainerFile[];
+  checksumEntries: ChecksumEntry[];
+  problems: Problem[];
+}> {
+  const files: ContainerFile[] = [];
+  const checksumEntries: ChecksumEntry[] = [];
+  const problems: Problem[] = [];
+  const targets = new Map<string, SourceLocation>();
+  let filesRoot: string | undefined;
+  try {
+    filesRoot = await realpath(join(root, FILES_DIR));
+  } catch {
+    filesRoot = undefined;
+  }
+  for (const { text, location } of entries) {
+    const report = (message: string, hint = HINT) =>
+      problems.push({ code: "FILES_ENTRY_INVALID", message, hint, ...location });
+    const colon = text.indexOf(":");
+    if (colon === -1) {
+      report(`files entry "${text}" has no ":" between source and target`);
+      continue;
+    }
+    const rawSource = text.slice(0, colon).trim();
+    const target = text.slice(colon + 1).trim();
+    let bad = false;
+    if (!target.startsWith("/")) {
+      report(`files entry "${text}": target "${target}" is not an absolute path in the image`);
+      bad = true;
+    } else if (target.split("/").some((segment) => segment === ".." || segment === ".")) {
+      report(`files entry "${text}": target "${target}" must not contain "." or ".." segments`);
+      bad = true;
+    } else if (targets.has(target)) {
+      const first = targets.get(target)!;
+      report(
+        `files entry "${text}": target "${target}" is already written by the entry on line ${first.line ?? "?"}`,
+        "copy each target once",
+      );
+      bad = true;
+    } else targets.set(target, location);
+    const source = posix.normalize(rawSource.replace(/^(\.\/)+/, "")).replace(/\/+$/, "");
+    if (rawSource === "") {
+      report(`files entry "${text}" has an empty source`);
+      continue;
+    }
+    if (rawSource.startsWith("/") || /^[A-Za-z]:[\\/]/.test(rawSource)) {
+      report(
+        `files entry "${text}": source "${rawSource}" is absolute; sources are relative to the repository root and lie under files/`,
+      );
+      continue;
+    }
+    if (rawSource.split(/[\\/]/).includes("..")) {
+      report(`files entry "${text}": source "${rawSource}" contains ".."; sources must stay under files/`);
+      continue;
+    }
+    if (!source.startsWith(`${FILES_DIR}/`)) {
+      report(
+        `files entry "${text}": source "${rawSource}" is not under files/`,
+        `move the file to files/<container>/ and write e.g. 'files/${source.split("/").pop()}:${target || "/opt/file"}'`,
+      );
+      continue;
+    }
+    const absolute = join(root, ...source.split("/"));
+    try {
+      await lstat(absolute);
+    } catch {
+      report(
+        `files entry "${text}": source "${source}" does not exist`,
+        `create ${source} in the repository, or fix the path (it is relative to the repository root)`,
+      );
+      continue;
+    }
+    let real: string;
+    try {
+      real = await realpath(absolute);
+    } catch {
+      report(`files entry "${text}": source "${source}" is a symlink whose target does not exist`);
+      continue;
+    }
+    if (!filesRoot || !isInside(real, filesRoot) || real === filesRoot) {
+      report(
+        `files entry "${text}": source "${source}" resolves to ${real === filesRoot ? "files/ itself" : "a path outside files/"} through a symlink`,
+        "copy the file into files/<container>/ instead of linking to it",
+      );
+      continue;
+    }
+    const info = await stat(real);
+    if (!info.isFile() && !info.isDirectory()) {
+      report(`files entry "${text}": source "${source}" is neither a file nor a folder`);
+      continue;
+    }
+    if (info.isDirectory()) {
+      const escaping = await findEscapingSymlinks(real, filesRoot);
+      if (escaping.length > 0) {
+        report(
+          `files entry "${text}": folder "${source}" holds symlinks that leave files/ or dangle: ${escaping.map((path) => `${source}/${path}`).join(", ")}`,
+          "replace those symlinks by the files themselves",
+        );
+        continue;
+      }
+    }
+    if (bad) continue;
+    files.push({ source, target, type: info.isDirectory() ? "directory" : "file", location });
+    if (info.isDirectory()) checksumEntries.push(...(await readChecksumEntries(real, `${source}/`)));
+    else checksumEntries.push({ path: source, bytes: await readFile(real) });
+  }
+  return { files, checksumEntries, problems };
+}
+
+/** Relative paths of symlinks under `dir` that dangle or resolve outside `filesRoot`. */
+async function findEscapingSymlinks(dir: string, filesRoot: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const escaping: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isSymbolicLink()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const relativePath = path
+      .slice(dir.length + 1)
+      .split(sep)
+      .join("/");
+    try {
+      if (!isInside(await realpath(path), filesRoot)) escaping.push(relativePath);
+    } catch {
+      escaping.push(relativePath);
+    }
+  }
+  return escaping.sort();
+}
