@@ -327,7 +327,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }: InspectImageOptions): Promise<ImageInspection> {
     const ref = parseImageReference(reference);
     const normalized = formatImageReference(ref);
-    const [architecture, variant] = arch.split("/");
+    const [architecture = arch, variant] = arch.split("/");
     const top = await getManifest(reference);
     if (!top)
       return { exists: false, reference: normalized, reason: `${normalized} not found in the registry` };
@@ -393,7 +393,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       digest: manifest.digest,
       ...(indexDigest ? { indexDigest } : {}),
       mediaType: manifest.mediaType,
-      architecture: config.architecture,
+      architecture,
       os: config.os ?? os,
       labels: { ...(config.config?.Labels ?? {}) },
       ...(config.created ? { created: config.created } : {}),

@@ -1,0 +1,103 @@
+import { compareLabels, LABELS } from "./labels.js";
+import type { RegistryClient } from "./registry-client.js";
+
+/** What to do with an image, SIF or Docker Hub copy: `build` = do the work (build, upload, push). */
+export type Decision = {
+  /** `build`: build/upload/push it; `skip`: it is up to date (or not wanted). */
+  action: "build" | "skip";
+  /** Why, in one line a user can act on. */
+  reason: string;
+};
+
+/** The reason of every decision taken without credentials. */
+export const OFFLINE_REASON = "not checked (offline)";
+
+/** The decision when the registry or S3 was not asked. */
+export const OFFLINE_DECISION: Decision = { action: "build", reason: OFFLINE_REASON };
+
+export interface DecideImageOptions {
+  /** Registry client; `undefined` or `offline` → "not checked (offline)". */
+  client?: RegistryClient;
+  /** Offline: no credentials, nothing is checked. */
+  offline?: boolean;
+  /** Public reference `registry/repository:tag`. */
+  image: string;
+  /** Architectures the image must have; each is checked, none stands in for another. */
+  arches: readonly string[];
+  /** Labels it must carry (full names). */
+  labels: Record<string, string>;
+}
+
+/**
+ * Build unless the public tag exists for every arch with exactly the expected labels. A
+ * multi-arch tag is rebuilt whole: its manifest job replaces the index, so building only the
+ * missing arch would drop the others.
+ */
+export async function decideImage({
+  client,
+  offline,
+  image,
+  arches,
+  labels,
+}: DecideImageOptions): Promise<Decision> {
+  if (offline || !client) return OFFLINE_DECISION;
+  for (const arch of arches) {
+    const found = await client.inspectImage({ reference: image, arch });
+    if (!found.exists) return { action: "build", reason: found.reason };
+    const differences = compareLabels(found.labels, labels);
+    if (differences.length > 0)
+      return { action: "build", reason: `${image} (${arch}): ${differences.join("; ")}` };
+  }
+  return { action: "skip", reason: `${image} is up to date (${arches.join(", ")})` };
+}
+
+/** Base images a container is built on: their digests, or `undefined` when rebuilt in this pipeline. */
+export type BaseImageDigests = {
+  /** Manifest digest (for this arch) of the builder image, when it is not being rebuilt. */
+  builder?: string;
+  /** Manifest digest (for this arch) of the runtime image, when it is not being rebuilt. */
+  runtime?: string;
+};
+
+export interface DecideSpackContainerOptions {
+  client?: RegistryClient;
+  offline?: boolean;
+  /** The container as `describeContainer` described it: public image reference and its labels. */
+  container: { image: string; labels: Record<string, string> };
+  /** The container's architecture. */
+  arch: string;
+  /** `registry.label_prefix`. */
+  labelPrefix: string;
+  /** Digests of the base images; a missing one means it is rebuilt now, so the container is too. */
+  baseImages: BaseImageDigests;
+}
+
+/**
+ * A Spack container is up to date when its image carries the expected container checksum and
+ * lock sha256 (in `container.labels`) and was built on the current builder and runtime digests.
+ */
+export async function decideSpackContainer({
+  client,
+  offline,
+  container,
+  arch,
+  labelPrefix,
+  baseImages,
+}: DecideSpackContainerOptions): Promise<Decision> {
+  if (offline || !client) return OFFLINE_DECISION;
+  for (const base of ["builder", "runtime"] as const) {
+    if (!baseImages[base])
+      return { action: "build", reason: `the ${base} image is rebuilt in this pipeline` };
+  }
+  return decideImage({
+    client,
+    offline,
+    image: container.image,
+    arches: [arch],
+    labels: {
+      ...container.labels,
+      [`${labelPrefix}${LABELS.builderDigest}`]: baseImages.builder!,
+      [`${labelPrefix}${LABELS.runtimeDigest}`]: baseImages.runtime!,
+    },
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Label names (without the site's `registry.label_prefix`). The first five are the original
+ * tool's, so images it built are recognised; the two digests are ours: a container records the
+ * base images it was built on, so a changed base triggers a rebuild (the reference missed it).
+ */
+export const LABELS = {
+  containerChecksum: "container_checksum",
+  spackLockSha256: "spack_lock_sha256",
+  spackCommit: "spack_commit",
+  singularityVersion: "singularity_version",
+  s3cmdVersion: "s3cmd_version",
+  builderDigest: "builder_digest",
+  runtimeDigest: "runtime_digest",
+  nodeVersion: "node_version",
+  spacktainersVersion: "spacktainers_version",
+} as const;
+
+/** S3 object metadata of SIF files (DESIGN §5); S3 lower-cases metadata keys. */
+export const SIF_METADATA = {
+  containerChecksum: "container-checksum",
+  spackLockSha256: "spack-lock-sha256",
+  digest: "digest",
+} as const;
+
+/** The three base images. */
+export const BASE_IMAGE_NAMES = ["builder", "runtime", "singularitah"] as const;
+/** A base image name. */
+export type BaseImageName = (typeof BASE_IMAGE_NAMES)[number];
+
+export interface BaseImageLabelsOptions {
+  /** Which base image. */
+  name: BaseImageName;
+  /** `registry.label_prefix` of the site config. */
+  labelPrefix: string;
+  /** Tree checksum of `images/<name>/`. */
+  checksum: string;
+  /** Commit the Spack branch resolved to (builder only; omitted when unknown). */
+  spackCommit?: string;
+  /** `versions` of the site config (apptainer, node, spacktainers). */
+  versions?: Record<string, string>;
+}
+
+/** The labels a base image must carry to be up to date (full names, prefix included). */
+export function baseImageLabels({
+  name,
+  labelPrefix,
+  checksum,
+  spackCommit,
+  versions = {},
+}: BaseImageLabelsOptions): Record<string, string> {
+  const labels: Record<string, string> = { [`${labelPrefix}${LABELS.containerChecksum}`]: checksum };
+  if (name === "builder" && spackCommit) labels[`${labelPrefix}${LABELS.spackCommit}`] = spackCommit;
+  if (name === "singularitah") {
+    const tools: Array<[string, string | undefined]> = [
+      [LABELS.singularityVersion, versions.apptainer ?? versions.singularity],
+      [LABELS.nodeVersion, versions.node],
+      [LABELS.spacktainersVersion, versions.spacktainers],
+    ];
+    for (const [label, value] of tools) if (value) labels[`${labelPrefix}${label}`] = value;
+  }
+  return labels;
+}
+
+/** Differences between the labels an image has and those it should have, one line each. */
+export function compareLabels(actual: Record<string, string>, expected: Record<string, string>): string[] {
+  const differences: string[] = [];
+  for (const [name, value] of Object.entries(expected).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const found = actual[name];
+    if (found === undefined) differences.push(`label ${name} missing (expected ${value})`);
+    else if (found !== value) differences.push(`label ${name} is ${found}, expected ${value}`);
+  }
+  return differences;
+}
