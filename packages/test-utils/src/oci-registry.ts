@@ -12,7 +12,19 @@ export const DOCKER_REGISTRY_BINARY = "/usr/bin/docker-registry";
 export interface StartOciRegistryOptions {
   /** Registry binary (default {@link DOCKER_REGISTRY_BINARY}). */
   binary?: string;
+  /**
+   * `"htpasswd"`: require HTTP basic auth with {@link OCI_REGISTRY_TEST_CREDENTIALS} (the registry
+   * answers 401 with `WWW-Authenticate: Basic realm="spacktainers-test"` without them).
+   */
+  auth?: "none" | "htpasswd";
 }
+
+/** The only user of a registry started with `auth: "htpasswd"` (a test fixture, not a secret). */
+export const OCI_REGISTRY_TEST_CREDENTIALS = { username: "tester", password: "spacktainers-test" } as const;
+
+// bcrypt (cost 5, fixed salt) of OCI_REGISTRY_TEST_CREDENTIALS.password, made with glibc crypt();
+// the registry's htpasswd auth only accepts bcrypt, and Node has no bcrypt built in.
+const HTPASSWD = "tester:$2b$05$abcdefghijklmnopqrstuujnEZXZM5oK1FyvXIwMrlZljmD/hKnte\n";
 
 /** A running registry. */
 export interface OciRegistry {
@@ -22,6 +34,8 @@ export interface OciRegistry {
   host: string;
   /** The temp dir holding the config and the storage (removed by `stop()`). */
   directory: string;
+  /** Basic-auth credentials when started with `auth: "htpasswd"`. */
+  credentials?: { username: string; password: string };
   /** Kills the registry and removes its directory. */
   stop(): Promise<void>;
 }
@@ -56,6 +70,13 @@ export async function startOciRegistry(options: StartOciRegistryOptions = {}): P
   const directory = await mkdtemp(join(tmpdir(), "spacktainers-registry-"));
   const configPath = join(directory, "config.yml");
   await writeFile(configPath, CONFIG);
+  const authEnv: NodeJS.ProcessEnv = {};
+  if (options.auth === "htpasswd") {
+    await writeFile(join(directory, "htpasswd"), HTPASSWD);
+    authEnv.REGISTRY_AUTH_HTPASSWD_REALM = "spacktainers-test";
+    authEnv.REGISTRY_AUTH_HTPASSWD_PATH = join(directory, "htpasswd");
+  }
+  const credentials = options.auth === "htpasswd" ? { ...OCI_REGISTRY_TEST_CREDENTIALS } : undefined;
   // The registry cannot bind port 0 and report it, so pick a free port and retry if another
   // process takes it between our probe and the registry's bind.
   let lastError: unknown;
@@ -72,14 +93,16 @@ export async function startOciRegistry(options: StartOciRegistryOptions = {}): P
         REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(directory, "storage"),
         // Fixed secret: silences the "no HTTP secret" warning; uploads never leave this process.
         REGISTRY_HTTP_SECRET: "spacktainers-test",
+        ...authEnv,
       },
     });
     try {
-      await waitUntilAnswering(service, url);
+      await waitUntilAnswering(service, url, credentials);
       return {
         url,
         host,
         directory,
+        ...(credentials ? { credentials } : {}),
         async stop() {
           await service.stop();
           await rm(directory, { recursive: true, force: true });
@@ -95,7 +118,16 @@ export async function startOciRegistry(options: StartOciRegistryOptions = {}): P
   throw lastError;
 }
 
-async function waitUntilAnswering(service: ServiceProcess, url: string): Promise<void> {
+async function waitUntilAnswering(
+  service: ServiceProcess,
+  url: string,
+  credentials: { username: string; password: string } | undefined,
+): Promise<void> {
+  const headers: Record<string, string> = credentials
+    ? {
+        authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`,
+      }
+    : {};
   await waitFor(
     async () => {
       if (service.hasExited()) {
@@ -103,7 +135,7 @@ async function waitUntilAnswering(service: ServiceProcess, url: string): Promise
           abort: true,
         });
       }
-      const response = await fetch(`${url}/v2/`);
+      const response = await fetch(`${url}/v2/`, { headers });
       await response.arrayBuffer();
       return response.status === 200;
     },

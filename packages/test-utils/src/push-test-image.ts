@@ -27,6 +27,8 @@ export interface PushTestImageOptions {
   files?: Readonly<Record<string, string>>;
   /** Manifest type stored in the registry: OCI image manifest (default) or Docker schema 2. */
   format?: "oci" | "docker";
+  /** Basic-auth credentials for a registry started with `auth: "htpasswd"` (`OciRegistry.credentials`). */
+  credentials?: { username: string; password: string };
 }
 
 /** An image now in the registry. */
@@ -62,7 +64,11 @@ export async function pushTestImage(options: PushTestImageOptions): Promise<Push
     await buildImage(work, layout, "image", options.arch ?? "amd64", options.labels ?? {}, options.files);
     const reference = `${options.registry}/${options.repository}:${options.tag}`;
     const format = options.format === "docker" ? ["--format", "v2s2"] : [];
-    const digest = await skopeoCopy(work, [...format, `oci:${layout}:image`, `docker://${reference}`]);
+    const digest = await skopeoCopy(work, options.credentials, [
+      ...format,
+      `oci:${layout}:image`,
+      `docker://${reference}`,
+    ]);
     return { reference, digest };
   });
 }
@@ -106,7 +112,11 @@ export async function pushMultiArchImage(options: PushMultiArchImageOptions): Pr
     });
     await writeFile(indexJsonPath, JSON.stringify(layoutIndex));
     const reference = `${options.registry}/${options.repository}:${options.tag}`;
-    const digest = await skopeoCopy(work, ["--all", `oci:${layout}:index`, `docker://${reference}`]);
+    const digest = await skopeoCopy(work, options.credentials, [
+      "--all",
+      `oci:${layout}:index`,
+      `docker://${reference}`,
+    ]);
     return {
       reference,
       digest,
@@ -164,7 +174,11 @@ async function writeRootfs(rootfs: string, files: Readonly<Record<string, string
   }
 }
 
-async function skopeoCopy(work: string, args: readonly string[]): Promise<string> {
+async function skopeoCopy(
+  work: string,
+  credentials: { username: string; password: string } | undefined,
+  args: readonly string[],
+): Promise<string> {
   // Own policy file: do not depend on (or be refused by) the machine's /etc/containers/policy.json.
   const policy = join(work, "policy.json");
   await writeFile(policy, JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
@@ -177,6 +191,7 @@ async function skopeoCopy(work: string, args: readonly string[]): Promise<string
     "--dest-tls-verify=false",
     "--digestfile",
     digestFile,
+    ...(credentials ? ["--dest-creds", `${credentials.username}:${credentials.password}`] : []),
     ...args,
   ]);
   return (await readFile(digestFile, "utf8")).trim();

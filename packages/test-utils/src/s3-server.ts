@@ -27,13 +27,17 @@ export interface StartS3ServerOptions {
   buckets?: readonly string[];
 }
 
-/** A running s3rver. */
-export interface S3Server {
+/** Where an S3 server is and how to sign for it: plain data, so a vitest globalSetup can `provide` it. */
+export type S3Connection = {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
+};
+
+/** A running s3rver. */
+export interface S3Server extends S3Connection {
   /** The temp dir holding the buckets (removed by `stop()`). */
   directory: string;
   /** A client configured for this server (path-style, checksums only when required). */
@@ -65,21 +69,20 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
     );
     const endpoint = `http://127.0.0.1:${port}`;
     // Listening is not the same as answering requests: wait for a real HTTP response.
-    await waitFor(() => fetch(endpoint).then(async (response) => (await response.arrayBuffer(), true)), {
-      description: `s3rver at ${endpoint}`,
-    });
-    const region = "us-east-1";
-    const client = () =>
-      new S3Client({
-        endpoint,
-        region,
-        // A fresh object per client: the SDK tags the credentials object it is given ($source).
-        credentials: { ...S3RVER_CREDENTIALS },
-        forcePathStyle: true,
-        // Streamed bodies cannot be checksummed up front; s3rver does not need checksums.
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-      });
+    await waitFor(
+      async () => {
+        if (service.hasExited()) {
+          throw Object.assign(new Error(`s3rver exited before answering:\n${service.output()}`), {
+            abort: true,
+          });
+        }
+        await (await fetch(endpoint)).arrayBuffer();
+        return true;
+      },
+      { description: `s3rver at ${endpoint}` },
+    );
+    const connection: S3Connection = { endpoint, ...S3RVER_CREDENTIALS, region: "us-east-1" };
+    const client = () => createS3Client(connection);
     if (options.buckets?.length) {
       const setupClient = client();
       try {
@@ -90,10 +93,7 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
       }
     }
     return {
-      endpoint,
-      accessKeyId: S3RVER_CREDENTIALS.accessKeyId,
-      secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey,
-      region,
+      ...connection,
       directory,
       client,
       async stop() {
@@ -106,6 +106,22 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
     await rm(directory, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * An S3 client for a loopback S3 server: path-style addressing (no `<bucket>.127.0.0.1` hosts)
+ * and checksums only when required (streamed bodies cannot be checksummed up front).
+ */
+export function createS3Client(connection: S3Connection): S3Client {
+  return new S3Client({
+    endpoint: connection.endpoint,
+    region: connection.region,
+    // A fresh object per client: the SDK tags the credentials object it is given ($source).
+    credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey },
+    forcePathStyle: true,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
 }
 
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, describe: () => string): Promise<T> {

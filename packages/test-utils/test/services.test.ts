@@ -1,8 +1,14 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
+  createS3Client,
   type OciRegistry,
   pushMultiArchImage,
   pushTestImage,
@@ -68,13 +74,26 @@ describe("startS3Server", () => {
     });
   });
 
-  test("exposes s3rver's credentials and region", async () => {
-    const server = await startS3Server();
+  test("creates the requested buckets; its plain connection fields are enough for a client", async () => {
+    const server = await startS3Server({ buckets: ["spack-cache", "sif-images"] });
     try {
-      server.client().destroy(); // must not change the server's fields
-      const { client, stop, endpoint, directory, ...fields } = server;
-      expect(fields).toEqual({ accessKeyId: "S3RVER", secretAccessKey: "S3RVER", region: "us-east-1" });
-      expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // What a vitest globalSetup would `provide` to the test files.
+      const { endpoint, accessKeyId, secretAccessKey, region } = server;
+      expect({ accessKeyId, secretAccessKey, region, endpoint: endpoint.replace(/\d+$/, "PORT") }).toEqual({
+        accessKeyId: "S3RVER",
+        secretAccessKey: "S3RVER",
+        region: "us-east-1",
+        endpoint: "http://127.0.0.1:PORT",
+      });
+      const client = createS3Client(
+        JSON.parse(JSON.stringify({ endpoint, accessKeyId, secretAccessKey, region })),
+      );
+      try {
+        const listing = await client.send(new ListBucketsCommand({}));
+        expect(listing.Buckets?.map((bucket) => bucket.Name)).toEqual(["sif-images", "spack-cache"]);
+      } finally {
+        client.destroy();
+      }
     } finally {
       await server.stop();
     }
@@ -104,6 +123,32 @@ describe("startOciRegistry", () => {
       port: "ECONNREFUSED",
       directory: false,
     });
+  });
+
+  test('with auth: "htpasswd" asks for basic auth and accepts pushes with the test credentials', async () => {
+    const registry = await startOciRegistry({ auth: "htpasswd" });
+    try {
+      const anonymous = await fetch(`${registry.url}/v2/`);
+      const { username, password } = registry.credentials!;
+      const authorized = await fetch(`${registry.url}/v2/`, {
+        headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` },
+      });
+      expect({
+        credentials: registry.credentials,
+        anonymous: [anonymous.status, anonymous.headers.get("www-authenticate")],
+        authorized: authorized.status,
+      }).toEqual({
+        credentials: { username: "tester", password: "spacktainers-test" },
+        anonymous: [401, 'Basic realm="spacktainers-test"'],
+        authorized: 200,
+      });
+      const image = { registry: registry.host, repository: "private/image", tag: "1" };
+      await expect(pushTestImage(image)).rejects.toThrow(/unauthorized|authentication required/i);
+      const pushed = await pushTestImage({ ...image, credentials: registry.credentials });
+      expect(pushed.reference).toBe(`${registry.host}/private/image:1`);
+    } finally {
+      await registry.stop();
+    }
   });
 
   test("fails with an actionable message when the registry binary is missing", async () => {
