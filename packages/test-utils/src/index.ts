@@ -13,10 +13,10 @@ export type { GitlabCiLocalJob, GitlabCiLocalResult, ValidateGitlabCiOptions } f
 export { freePort } from "./free-port.js";
 export type { WaitForOptions } from "./wait-for.js";
 export { waitFor } from "./wait-for.js";
-export type { S3Server, StartS3ServerOptions } from "./s3-server.js";
-export { startS3Server } from "./s3-server.js";
+export type { S3Connection, S3Server, StartS3ServerOptions } from "./s3-server.js";
+export { createS3Client, startS3Server } from "./s3-server.js";
 export type { OciRegistry, StartOciRegistryOptions } from "./oci-registry.js";
-export { DOCKER_REGISTRY_BINARY, startOciRegistry } from "./oci-registry.js";
+export { DOCKER_REGISTRY_BINARY, OCI_REGISTRY_TEST_CREDENTIALS, startOciRegistry } from "./oci-registry.js";
 export type {
   PushedImage,
   PushedMultiArchImage,
