@@ -90,6 +90,13 @@ export async function resolveContainerFiles({ root, entries }: ResolveContainerF
       report(`files entry "${text}": source "${rawSource}" contains ".."; sources must stay under files/`);
       continue;
     }
+    if (source === FILES_DIR) {
+      report(
+        `files entry "${text}": source "${rawSource}" is the whole files/ folder`,
+        "copy files/<container>/ or single files in it",
+      );
+      continue;
+    }
     if (!source.startsWith(`${FILES_DIR}/`)) {
       report(
         `files entry "${text}": source "${rawSource}" is not under files/`,

@@ -140,8 +140,14 @@ export function parseSpecPackages(spec: string): SpecPackages {
   const first = tokens[0];
   if (!first) throw new SpecSyntaxError("the spec is empty; expected a package name such as zlib@1.3", 1);
   if (first.kind !== "name") {
+    const example =
+      first.kind === "version" || first.kind === "variant"
+        ? `"<package>${first.text}"`
+        : first.kind === "key-value"
+          ? `"<package> ${first.text}"`
+          : `"<package>@<version> +<variant>"`;
     throw new SpecSyntaxError(
-      `the spec starts with ${JSON.stringify(first.text)} instead of a package name; write the package first (e.g. "zlib${first.text}")`,
+      `the spec starts with ${JSON.stringify(first.text)} instead of a package name; write the package first, e.g. ${example}`,
       first.col,
     );
   }
