@@ -1,0 +1,439 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { type GeneratedZipEntry, generatedZipLength, streamGeneratedZip } from "./gitlab-artifact-zip.js";
+
+/**
+ * A loopback double of the few GitLab v4 endpoints the artifact gatherer uses, following the
+ * documented shapes (docs.gitlab.com/ee/api/jobs.html, api/rest "Pagination"):
+ *
+ * - `GET /api/v4/projects/:id/pipelines/:pipeline_id/bridges` — bridges with `downstream_pipeline`;
+ * - `GET /api/v4/projects/:id/pipelines/:pipeline_id/jobs` — jobs with id/name/status/artifacts,
+ *   `include_retried` (without it only the latest attempt of each name is listed);
+ * - `GET /api/v4/projects/:id/jobs/:job_id/artifacts` — the archive, or a 302 to object storage
+ *   (a path on the same server, or a second server), as GitLab does with direct downloads.
+ *
+ * Auth is `PRIVATE-TOKEN`; a job-token-like value (`glcbt-…`, or listed in `jobTokens`) gets the
+ * 401 GitLab gives a `CI_JOB_TOKEN` on these endpoints. Faults: bursts of 429 with
+ * `Retry-After`, 5xx, connection resets, slow answers, truncated bodies. The state is live: tests
+ * may change it between requests.
+ */
+
+/** Archive content of a job: bytes, or a ZIP generated while streaming (for big benches). */
+export type GitlabDoubleArchive = Uint8Array | { generatedZip: GeneratedZipEntry[] };
+
+/** A job of a pipeline. */
+export type GitlabDoubleJob = {
+  id: number;
+  name: string;
+  /** Default `success`. */
+  status?: string;
+  /** Default `build`. */
+  stage?: string;
+  /** Default derived from the id. */
+  createdAt?: string;
+  /** The artifacts archive; none when absent. */
+  archive?: GitlabDoubleArchive;
+  /** `artifacts_expire_at`; null for "never". When in the past, the archive is gone (GitLab erases it). */
+  artifactsExpireAt?: string | null;
+  /** Where the download goes: served by the API (`none`, default), 302 to a path on the same server, or 302 to the second (storage) server. */
+  redirect?: "none" | "same-server" | "other-server";
+  /** The first `times` downloads send the full Content-Length but only `afterBytes` bytes, then cut the connection. */
+  truncate?: { afterBytes: number; times: number };
+  /** Send the body chunked, without Content-Length. */
+  omitContentLength?: boolean;
+};
+
+/** A bridge (trigger job) of a pipeline. */
+export type GitlabDoubleBridge = {
+  id: number;
+  name: string;
+  /** Default `success`. */
+  status?: string;
+  /** The child pipeline; null while not created. */
+  downstreamPipelineId: number | null;
+};
+
+/** A pipeline with its bridges and jobs. */
+export type GitlabDoublePipeline = { id: number; bridges?: GitlabDoubleBridge[]; jobs?: GitlabDoubleJob[] };
+
+/** The double's live state. */
+export type GitlabApiDoubleState = {
+  /** Project id as used in URLs (`42`, or `group/project` which clients URL-encode). */
+  projectId: string;
+  /** Accepted `PRIVATE-TOKEN` values. */
+  tokens: string[];
+  /** Job tokens (plus anything starting with `glcbt-`): 401 on these endpoints. */
+  jobTokens?: string[];
+  pipelines: GitlabDoublePipeline[];
+  /** Which paging headers to send (default `all`); `omitTotal` drops x-total/x-total-pages and rel="last" as GitLab does past 10,000 rows. */
+  pagination?: { headers?: "all" | "x-next-page" | "link"; omitTotal?: boolean };
+  /** The next `remaining` requests (any server) get 429 with `Retry-After: retryAfterSeconds`. */
+  rateLimit?: { remaining: number; retryAfterSeconds: number };
+  /** The next `remaining` requests get `status` (a 5xx). */
+  serverErrors?: { remaining: number; status: number };
+  /** The next N requests have their connection destroyed before any answer. */
+  connectionResets?: number;
+  /** Wait this long before answering each request (for timeout tests). */
+  delayMs?: number;
+  /** `now` for expiry decisions (default: the clock). */
+  now?: Date;
+};
+
+/** One request the double received. */
+export type GitlabDoubleRequest = {
+  server: "api" | "storage";
+  method: string;
+  /** Path and query as received. */
+  path: string;
+  /** Whether a PRIVATE-TOKEN header was sent (never its value). */
+  privateToken: boolean;
+  /** Status answered (0 when the connection was reset). */
+  status: number;
+};
+
+export type GitlabApiDouble = {
+  /** `CI_API_V4_URL` of the double, e.g. `http://127.0.0.1:40123/api/v4`. */
+  url: string;
+  /** Origin of the second (object storage) server. */
+  storageUrl: string;
+  /** The live state. */
+  state: GitlabApiDoubleState;
+  /** Every request received, in order. */
+  requests: GitlabDoubleRequest[];
+  stop(): Promise<void>;
+};
+
+const PER_PAGE_DEFAULT = 20;
+const PER_PAGE_MAX = 100;
+
+function archiveLength(archive: GitlabDoubleArchive): number {
+  return archive instanceof Uint8Array ? archive.length : generatedZipLength(archive.generatedZip);
+}
+
+function isExpired(job: GitlabDoubleJob, now: Date): boolean {
+  return job.artifactsExpireAt != null && Date.parse(job.artifactsExpireAt) <= now.getTime();
+}
+
+function createdAt(id: number): string {
+  return new Date(Date.UTC(2025, 0, 1) + id * 1000).toISOString();
+}
+
+function pipelineJson(state: GitlabApiDoubleState, id: number) {
+  return {
+    id,
+    iid: id,
+    project_id: Number(state.projectId) || 1,
+    status: "success",
+    ref: "main",
+    sha: "0".repeat(40),
+  };
+}
+
+/** A job as GitLab's "List pipeline jobs" returns it (trimmed to the documented core fields). */
+function jobJson(state: GitlabApiDoubleState, pipelineId: number, job: GitlabDoubleJob) {
+  const now = state.now ?? new Date();
+  const archive = job.archive && !isExpired(job, now) ? job.archive : undefined;
+  const size = archive ? archiveLength(archive) : 0;
+  return {
+    id: job.id,
+    name: job.name,
+    stage: job.stage ?? "build",
+    status: job.status ?? "success",
+    ref: "main",
+    tag: false,
+    allow_failure: false,
+    created_at: job.createdAt ?? createdAt(job.id),
+    started_at: job.createdAt ?? createdAt(job.id),
+    finished_at: job.createdAt ?? createdAt(job.id),
+    pipeline: pipelineJson(state, pipelineId),
+    web_url: `https://gitlab.example.com/group/project/-/jobs/${job.id}`,
+    ...(archive ? { artifacts_file: { filename: "artifacts.zip", size } } : {}),
+    artifacts: archive
+      ? [
+          { file_type: "archive", size, filename: "artifacts.zip", file_format: "zip" },
+          { file_type: "metadata", size: 180, filename: "metadata.gz", file_format: "gzip" },
+        ]
+      : [],
+    artifacts_expire_at: job.artifactsExpireAt ?? null,
+  };
+}
+
+function bridgeJson(state: GitlabApiDoubleState, pipelineId: number, bridge: GitlabDoubleBridge) {
+  return {
+    id: bridge.id,
+    name: bridge.name,
+    stage: "trigger",
+    status: bridge.status ?? "success",
+    ref: "main",
+    created_at: createdAt(bridge.id),
+    pipeline: pipelineJson(state, pipelineId),
+    downstream_pipeline:
+      bridge.downstreamPipelineId === null
+        ? null
+        : {
+            ...pipelineJson(state, bridge.downstreamPipelineId),
+            web_url: `https://gitlab.example.com/group/project/-/pipelines/${bridge.downstreamPipelineId}`,
+          },
+  };
+}
+
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): number {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  response.end(text);
+  return status;
+}
+
+function paginate<T>(state: GitlabApiDoubleState, url: URL, items: T[], response: ServerResponse): number {
+  const perPage = Math.min(
+    PER_PAGE_MAX,
+    Math.max(1, Number(url.searchParams.get("per_page")) || PER_PAGE_DEFAULT),
+  );
+  const page = Math.max(1, Number(url.searchParams.get("page")) || 1);
+  const totalPages = Math.max(1, Math.ceil(items.length / perPage));
+  const slice = items.slice((page - 1) * perPage, page * perPage);
+  const mode = state.pagination?.headers ?? "all";
+  const omitTotal = state.pagination?.omitTotal ?? false;
+  const pageUrl = (n: number) => {
+    const target = new URL(url.href);
+    target.searchParams.set("page", String(n));
+    target.searchParams.set("per_page", String(perPage));
+    return target.href;
+  };
+  const headers: Record<string, string> = {};
+  if (mode === "all" || mode === "x-next-page") {
+    headers["x-page"] = String(page);
+    headers["x-per-page"] = String(perPage);
+    headers["x-next-page"] = page < totalPages ? String(page + 1) : "";
+    headers["x-prev-page"] = page > 1 ? String(page - 1) : "";
+    if (!omitTotal) {
+      headers["x-total"] = String(items.length);
+      headers["x-total-pages"] = String(totalPages);
+    }
+  }
+  if (mode === "all" || mode === "link") {
+    const links: string[] = [];
+    if (page > 1) links.push(`<${pageUrl(page - 1)}>; rel="prev"`);
+    if (page < totalPages) links.push(`<${pageUrl(page + 1)}>; rel="next"`);
+    links.push(`<${pageUrl(1)}>; rel="first"`);
+    if (!omitTotal) links.push(`<${pageUrl(totalPages)}>; rel="last"`);
+    headers.link = links.join(", ");
+  }
+  return sendJson(response, 200, slice, headers);
+}
+
+/** Only the latest attempt of each job name, as GitLab lists without `include_retried`. */
+function latestAttempts(jobs: GitlabDoubleJob[]): GitlabDoubleJob[] {
+  const latest = new Map<string, number>();
+  for (const job of jobs) latest.set(job.name, Math.max(latest.get(job.name) ?? 0, job.id));
+  return jobs.filter((job) => latest.get(job.name) === job.id);
+}
+
+async function sendArchive(job: GitlabDoubleJob, response: ServerResponse): Promise<number> {
+  const archive = job.archive!;
+  const length = archiveLength(archive);
+  const headers: Record<string, string | number> = {
+    "content-type": "application/zip",
+    "content-disposition": 'attachment; filename="artifacts.zip"',
+  };
+  if (!job.omitContentLength) headers["content-length"] = length;
+  response.writeHead(200, headers);
+  const truncate = job.truncate && job.truncate.times > 0 ? job.truncate : undefined;
+  if (truncate) truncate.times--;
+  const source =
+    archive instanceof Uint8Array
+      ? Readable.from([Buffer.from(archive)])
+      : Readable.from(streamGeneratedZip(archive.generatedZip));
+  if (truncate) {
+    let sent = 0;
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const part = chunk.subarray(0, Math.max(0, truncate.afterBytes - sent));
+      if (part.length > 0 && !response.write(part))
+        await new Promise((resolve) => response.once("drain", resolve));
+      sent += part.length;
+      if (sent >= truncate.afterBytes) break;
+    }
+    // Let the bytes leave, then cut the connection mid-body.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    response.socket?.destroy();
+    return 200;
+  }
+  await pipeline(source, response).catch(() => undefined);
+  return 200;
+}
+
+/** Starts the double (API server + storage server) on loopback, on free ports. */
+export async function startGitlabApiDouble(state: GitlabApiDoubleState): Promise<GitlabApiDouble> {
+  const requests: GitlabDoubleRequest[] = [];
+  const sockets = new Set<Socket>();
+  let apiOrigin = "";
+  let storageOrigin = "";
+
+  /** Faults that apply to every request; returns a status when one was served. */
+  function fault(request: IncomingMessage, response: ServerResponse): number | undefined {
+    if (state.connectionResets && state.connectionResets > 0) {
+      state.connectionResets--;
+      request.socket.destroy();
+      return 0;
+    }
+    if (state.rateLimit && state.rateLimit.remaining > 0) {
+      state.rateLimit.remaining--;
+      return sendJson(
+        response,
+        429,
+        { message: "429 Too Many Requests" },
+        {
+          "retry-after": String(state.rateLimit.retryAfterSeconds),
+          "ratelimit-remaining": "0",
+        },
+      );
+    }
+    if (state.serverErrors && state.serverErrors.remaining > 0) {
+      state.serverErrors.remaining--;
+      return sendJson(response, state.serverErrors.status, { message: `${state.serverErrors.status} Error` });
+    }
+    return undefined;
+  }
+
+  function findJob(id: number): GitlabDoubleJob | undefined {
+    for (const pipeline of state.pipelines)
+      for (const job of pipeline.jobs ?? []) if (job.id === id) return job;
+    return undefined;
+  }
+
+  async function handleApi(request: IncomingMessage, response: ServerResponse): Promise<number> {
+    const faulted = fault(request, response);
+    if (faulted !== undefined) return faulted;
+    const url = new URL(request.url ?? "/", apiOrigin);
+    const token = request.headers["private-token"];
+    const jobTokenHeader = request.headers["job-token"];
+    const isJobToken = (value: unknown) =>
+      typeof value === "string" && (value.startsWith("glcbt-") || (state.jobTokens ?? []).includes(value));
+    if (
+      jobTokenHeader !== undefined ||
+      isJobToken(token) ||
+      typeof token !== "string" ||
+      !state.tokens.includes(token)
+    )
+      return sendJson(response, 401, { message: "401 Unauthorized" });
+
+    const match = /^\/api\/v4\/projects\/([^/]+)\/(.*)$/.exec(url.pathname);
+    if (!match || decodeURIComponent(match[1]!) !== state.projectId)
+      return sendJson(response, 404, { message: "404 Project Not Found" });
+    const rest = match[2]!;
+    const listing = /^pipelines\/(\d+)\/(jobs|bridges)$/.exec(rest);
+    if (listing) {
+      const pipeline = state.pipelines.find((p) => p.id === Number(listing[1]));
+      if (!pipeline) return sendJson(response, 404, { message: "404 Not found" });
+      if (listing[2] === "bridges")
+        return paginate(
+          state,
+          url,
+          (pipeline.bridges ?? []).map((b) => bridgeJson(state, pipeline.id, b)),
+          response,
+        );
+      const all = pipeline.jobs ?? [];
+      const listed = url.searchParams.get("include_retried") === "true" ? all : latestAttempts(all);
+      return paginate(
+        state,
+        url,
+        listed.map((j) => jobJson(state, pipeline.id, j)),
+        response,
+      );
+    }
+    const artifacts = /^jobs\/(\d+)\/artifacts$/.exec(rest);
+    if (artifacts) {
+      const job = findJob(Number(artifacts[1]));
+      if (!job) return sendJson(response, 404, { message: "404 Not found" });
+      if (!job.archive || isExpired(job, state.now ?? new Date()))
+        return sendJson(response, 404, { message: "404 Not found" });
+      const redirect = job.redirect ?? "none";
+      if (redirect !== "none") {
+        const origin = redirect === "same-server" ? apiOrigin : storageOrigin;
+        response.writeHead(302, {
+          location: `${origin}/storage/artifacts/${job.id}/artifacts.zip?X-Amz-Signature=double-signature`,
+        });
+        response.end();
+        return 302;
+      }
+      return sendArchive(job, response);
+    }
+    return sendJson(response, 404, { message: "404 Not Found" });
+  }
+
+  async function handleStorage(request: IncomingMessage, response: ServerResponse): Promise<number> {
+    const faulted = fault(request, response);
+    if (faulted !== undefined) return faulted;
+    const url = new URL(request.url ?? "/", storageOrigin);
+    const match = /^\/storage\/artifacts\/(\d+)\/artifacts\.zip$/.exec(url.pathname);
+    const job = match ? findJob(Number(match[1])) : undefined;
+    // Object storage answers a presigned URL without looking at GitLab tokens.
+    if (!job?.archive || url.searchParams.get("X-Amz-Signature") !== "double-signature") {
+      response.writeHead(403, { "content-type": "application/xml" });
+      response.end("<Error><Code>AccessDenied</Code></Error>");
+      return 403;
+    }
+    return sendArchive(job, response);
+  }
+
+  function listener(server: "api" | "storage") {
+    return (request: IncomingMessage, response: ServerResponse) => {
+      const entry: GitlabDoubleRequest = {
+        server,
+        method: request.method ?? "GET",
+        path: request.url ?? "/",
+        privateToken: request.headers["private-token"] !== undefined,
+        status: 0,
+      };
+      requests.push(entry);
+      const delay = state.delayMs ?? 0;
+      const run = async () => {
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        if (request.socket.destroyed) return;
+        const isStorage = server === "storage" || (request.url ?? "").startsWith("/storage/");
+        entry.status = await (isStorage ? handleStorage(request, response) : handleApi(request, response));
+      };
+      run().catch((error: unknown) => {
+        entry.status = 500;
+        if (!response.headersSent) sendJson(response, 500, { message: String(error) });
+        else response.destroy();
+      });
+    };
+  }
+
+  async function listen(server: Server): Promise<string> {
+    server.on("connection", (socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  const api = createServer(listener("api"));
+  const storage = createServer(listener("storage"));
+  apiOrigin = await listen(api);
+  storageOrigin = await listen(storage);
+
+  return {
+    url: `${apiOrigin}/api/v4`,
+    storageUrl: storageOrigin,
+    state,
+    requests,
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([api, storage].map((s) => new Promise((resolve) => s.close(resolve))));
+    },
+  };
+}
