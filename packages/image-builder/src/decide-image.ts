@@ -1,4 +1,5 @@
-import { compareLabels, LABELS } from "./labels.js";
+import type { BaseImageDigests, ContainerIdentity } from "@spacktainers/spack-env-builder";
+import { compareLabels, identityLabels, LABELS } from "./labels.js";
 import type { RegistryClient } from "./registry-client.js";
 
 /** What to do with an image, SIF or Docker Hub copy: `build` = do the work (build, upload, push). */
@@ -51,19 +52,11 @@ export async function decideImage({
   return { action: "skip", reason: `${image} is up to date (${arches.join(", ")})` };
 }
 
-/** Base images a container is built on: their digests, or `undefined` when rebuilt in this pipeline. */
-export type BaseImageDigests = {
-  /** Manifest digest (for this arch) of the builder image, when it is not being rebuilt. */
-  builder?: string;
-  /** Manifest digest (for this arch) of the runtime image, when it is not being rebuilt. */
-  runtime?: string;
-};
-
 export interface DecideSpackContainerOptions {
   client?: RegistryClient;
   offline?: boolean;
   /** The container as `describeContainer` described it: public image reference and its labels. */
-  container: { image: string; labels: Record<string, string> };
+  container: Pick<ContainerIdentity, "image" | "labels">;
   /** The container's architecture. */
   arch: string;
   /** `registry.label_prefix`. */
@@ -95,7 +88,7 @@ export async function decideSpackContainer({
     image: container.image,
     arches: [arch],
     labels: {
-      ...container.labels,
+      ...identityLabels(container.labels, labelPrefix),
       [`${labelPrefix}${LABELS.builderDigest}`]: baseImages.builder!,
       [`${labelPrefix}${LABELS.runtimeDigest}`]: baseImages.runtime!,
     },

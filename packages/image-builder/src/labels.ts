@@ -9,8 +9,8 @@ export const LABELS = {
   spackCommit: "spack_commit",
   singularityVersion: "singularity_version",
   s3cmdVersion: "s3cmd_version",
-  builderDigest: "builder_digest",
-  runtimeDigest: "runtime_digest",
+  builderDigest: "builder_image_digest",
+  runtimeDigest: "runtime_image_digest",
   nodeVersion: "node_version",
   spacktainersVersion: "spacktainers_version",
 } as const;
@@ -70,4 +70,13 @@ export function compareLabels(actual: Record<string, string>, expected: Record<s
     else if (found !== value) differences.push(`label ${name} is ${found}, expected ${value}`);
   }
   return differences;
+}
+
+/**
+ * The labels that identify an image's inputs: those under the site prefix. The standard
+ * `org.opencontainers.image.*` labels (created, revision) change every pipeline and are
+ * never compared, else every image would always be rebuilt.
+ */
+export function identityLabels(labels: Record<string, string>, labelPrefix: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([name]) => name.startsWith(labelPrefix)));
 }

@@ -55,7 +55,11 @@ beforeAll(async () => {
     registry: registry.host,
     repository: "spacktainers/brayns",
     tag: "3.2.0",
-    labels: { ...containerLabels, [`${P}builder_digest`]: BUILDER, [`${P}runtime_digest`]: RUNTIME },
+    labels: {
+      ...containerLabels,
+      [`${P}builder_image_digest`]: BUILDER,
+      [`${P}runtime_image_digest`]: RUNTIME,
+    },
   });
   custom = await pushMultiArchImage({
     registry: registry.host,
@@ -137,7 +141,11 @@ describe("base images", () => {
 
 describe("Spack containers", () => {
   const container = { image: `${"REGISTRY"}/spacktainers/brayns:3.2.0`, labels: containerLabels };
-  const at = () => ({ ...container, image: container.image.replace("REGISTRY", registry.host) });
+  // The OCI `created` label changes every pipeline: it must not trigger a rebuild.
+  const at = () => ({
+    image: container.image.replace("REGISTRY", registry.host),
+    labels: { ...container.labels, "org.opencontainers.image.created": "2031-01-01T00:00:00.000Z" },
+  });
 
   test("skip when checksum, lock and base digests match", async () => {
     expect(
@@ -171,7 +179,7 @@ describe("Spack containers", () => {
     });
     expect(await decide({ baseImages: { builder: BUILDER, runtime: `sha256:${"2".repeat(64)}` } })).toEqual({
       action: "build",
-      reason: `${at().image} (amd64): label ${P}runtime_digest is ${RUNTIME}, expected sha256:${"2".repeat(64)}`,
+      reason: `${at().image} (amd64): label ${P}runtime_image_digest is ${RUNTIME}, expected sha256:${"2".repeat(64)}`,
     });
     expect(await decide({ baseImages: { runtime: RUNTIME } })).toEqual({
       action: "build",
