@@ -1,1 +1,53 @@
-export {};
+/**
+ * `@spacktainers/cache-janitor`: prunes a Spack binary build cache (layouts v2 and v3, on S3 or
+ * in a local folder) safely: a dry-run plan with a reason per object, protection of the specs
+ * of given lockfiles, per-key delete errors checked, and the index rewritten afterwards.
+ */
+
+export type { ApplyPruneOptions, DeleteKeysOptions, IndexOutcome, PruneResult } from "./apply-prune.js";
+export { applyPrune, deleteKeys } from "./apply-prune.js";
+export type { PythonJsonStyle } from "./format-python-json.js";
+export {
+  detectPythonJsonStyle,
+  formatPythonJson,
+  PYTHON_COMPACT,
+  PYTHON_INDENT_2,
+  PYTHON_MANIFEST,
+} from "./format-python-json.js";
+export type {
+  PlannedDeletion,
+  PlanPruneOptions,
+  ProtectedSpec,
+  PrunePlan,
+  PruneReason,
+  PruneRules,
+  ReasonSummary,
+} from "./plan-prune.js";
+export { isAlwaysKept, PRUNE_REASONS, planPrune } from "./plan-prune.js";
+export type { PlanSifPruneOptions, SifDeletion, SifKind, SifPlan } from "./plan-sif-prune.js";
+export { applySifPrune, classifySifName, DEFAULT_ARCHITECTURES, planSifPrune } from "./plan-sif-prune.js";
+export type {
+  BuildCache,
+  CacheIndex,
+  CacheLayout,
+  CacheSpec,
+  ManifestEntry,
+  OrphanCandidate,
+  OrphanKind,
+  ReadBuildCacheOptions,
+} from "./read-build-cache.js";
+export { blobKey, manifestJson, parseManifest, readBuildCache } from "./read-build-cache.js";
+export { packageNameOfFolder, readPackageNames } from "./read-package-names.js";
+export type { Protection, ReadProtectionOptions } from "./read-protection.js";
+export { readProtection } from "./read-protection.js";
+export type { DatabaseRecord, IndexedSpec, SpackDatabase } from "./spack-database.js";
+export { readIndexedSpecs, recordDependencies, removeFromDatabase } from "./spack-database.js";
+export type { CacheObject, CacheStorage, DeleteFailure, StorageProgress } from "./storage/cache-storage.js";
+export { DELETE_BATCH_SIZE } from "./storage/cache-storage.js";
+export { createLocalStorage } from "./storage/local-storage.js";
+export type { MemoryObject, MemoryStorage, MemoryStorageOptions } from "./storage/memory-storage.js";
+export { createMemoryStorage } from "./storage/memory-storage.js";
+export type { OpenStorageOptions } from "./storage/open-storage.js";
+export { openStorage } from "./storage/open-storage.js";
+export type { S3Storage, S3StorageOptions } from "./storage/s3-storage.js";
+export { createS3Client, createS3Storage } from "./storage/s3-storage.js";

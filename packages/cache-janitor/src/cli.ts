@@ -1,0 +1,411 @@
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import {
+  type CliSpec,
+  type CommandContext,
+  defineCommand,
+  type FlagTable,
+  UsageError,
+} from "@spacktainers/core";
+import { writeFileAtomic } from "@spacktainers/core/node";
+import { type ApplyPruneOptions, applyPrune } from "./apply-prune.js";
+import { formatPlan, formatResult, formatSifPlan } from "./format-plan.js";
+import { type PlanPruneOptions, planPrune } from "./plan-prune.js";
+import { applySifPrune, planSifPrune } from "./plan-sif-prune.js";
+import type { StorageProgress } from "./storage/cache-storage.js";
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+
+const connectionFlags = {
+  // runCli handles --json for every command; declared here so the flag is typed.
+  json: { type: "boolean", description: "machine-readable result on stdout" },
+  endpoint: {
+    type: "string",
+    placeholder: "URL",
+    env: "AWS_ENDPOINT_URL_S3",
+    description:
+      "S3 endpoint of an S3-compatible store (else S3_ENDPOINT_URL; credentials: the standard AWS variables)",
+  },
+  now: {
+    type: "string",
+    placeholder: "ISO-DATE",
+    description: "start time of the run, for ages and the orphan grace period (default: the clock)",
+  },
+  report: {
+    type: "string",
+    placeholder: "FILE",
+    description: "write the plan (every key and its reason) as JSON",
+  },
+} as const satisfies FlagTable;
+
+const cacheFlags = {
+  cache: {
+    type: "string",
+    placeholder: "URL",
+    env: "SPACK_BUILDCACHE_URL",
+    description: "the build cache: s3://bucket/prefix, file:///path or a folder",
+  },
+  ...connectionFlags,
+  "keep-lock": {
+    type: "string",
+    multiple: true,
+    placeholder: "FILE",
+    description: "never delete a spec of this spack.lock, nor its dependencies",
+  },
+  keeplist: {
+    type: "string",
+    multiple: true,
+    placeholder: "FILE",
+    description: "never delete these hashes (one a line), nor their dependencies",
+  },
+  "no-cascade": { type: "boolean", description: "do not delete the dependents of deleted specs" },
+  "allow-missing-index": {
+    type: "boolean",
+    description: "work without a readable index (dependencies are then unknown)",
+  },
+  "max-delete-fraction": {
+    type: "string",
+    placeholder: "F",
+    default: "0.5",
+    description: "refuse to delete more than this fraction of the objects without --force",
+  },
+  "orphan-grace": {
+    type: "string",
+    placeholder: "MINUTES",
+    default: "60",
+    description: "objects younger than this are never orphans (pushes in flight)",
+  },
+  concurrency: { type: "string", placeholder: "N", default: "4", description: "delete requests in flight" },
+} as const satisfies FlagTable;
+
+const applyFlags = {
+  apply: { type: "boolean", description: "really delete (without it: a dry run)" },
+  force: { type: "boolean", description: "delete even beyond --max-delete-fraction" },
+  "no-reindex": {
+    type: "boolean",
+    description: "do not rewrite the index (then run `spack buildcache update-index`)",
+  },
+} as const satisfies FlagTable;
+
+const ruleFlags = {
+  "max-age": { type: "string", placeholder: "DAYS", description: "delete specs older than this many days" },
+  "packages-from": {
+    type: "string",
+    multiple: true,
+    placeholder: "PATH",
+    description: "Spack package repo folder or file of names; delete specs of other packages",
+  },
+  "no-orphans": { type: "boolean", description: "do not delete orphan objects" },
+} as const satisfies FlagTable;
+
+type CacheFlagValues = CommandContext<typeof cacheFlags>["flags"];
+
+function parseNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0)
+    throw new UsageError(`--${flag} takes a number ≥ 0, got "${value}".`);
+  return number;
+}
+
+function parseNow(value: string | undefined): Date {
+  if (value === undefined) return new Date();
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--now takes an ISO 8601 date, got "${value}".`);
+  return date;
+}
+
+/** A progress line on stderr, redrawn in place, only on a terminal. */
+function progressReporter(
+  context: CommandContext<FlagTable>,
+): ((progress: StorageProgress) => void) | undefined {
+  if (!context.isTTY) return undefined;
+  let last = 0;
+  let drawn = false;
+  return (progress) => {
+    const time = Date.now();
+    const finished = progress.total !== undefined && progress.done >= progress.total;
+    if (time - last < 100 && !finished) return;
+    last = time;
+    const label = { list: "listing", read: "reading manifests", delete: "deleting" }[progress.phase];
+    let bar = "";
+    if (progress.total) {
+      const filled = Math.round((progress.done / progress.total) * 30);
+      bar = ` [${"#".repeat(filled)}${" ".repeat(30 - filled)}] ${progress.done}/${progress.total}`;
+    } else bar = ` ${progress.done}`;
+    context.log(`${drawn ? "\x1b[1A\x1b[2K" : ""}${label}${bar}`);
+    drawn = true;
+  };
+}
+
+function cacheOptions(context: CommandContext<typeof cacheFlags>): PlanPruneOptions {
+  const flags: CacheFlagValues = context.flags;
+  if (!flags.cache)
+    throw new UsageError("--cache is required (s3://bucket/prefix, file:///path or a folder).");
+  const onProgress = progressReporter(context as unknown as CommandContext<FlagTable>);
+  return {
+    cache: flags.cache,
+    now: parseNow(flags.now),
+    endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
+    cwd: context.cwd,
+    env: context.env,
+    keepLocks: flags["keep-lock"].map((file) => resolve(context.cwd, file)),
+    keeplists: flags.keeplist.map((file) => resolve(context.cwd, file)),
+    cascade: !flags["no-cascade"],
+    allowMissingIndex: flags["allow-missing-index"],
+    maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
+    orphanGraceMinutes: parseNumber(flags["orphan-grace"], "orphan-grace"),
+    ...(onProgress ? { onProgress } : {}),
+  };
+}
+
+async function writeReport(
+  context: CommandContext<FlagTable>,
+  file: string | undefined,
+  value: unknown,
+): Promise<void> {
+  if (!file) return;
+  await writeFileAtomic(resolve(context.cwd, file), `${context.mask(JSON.stringify(value, null, 2))}\n`);
+}
+
+/** Plans, and with `--apply` prunes; prints the table on stderr and JSON on stdout with `--json`. */
+async function runPrune(
+  context: CommandContext<FlagTable>,
+  options: PlanPruneOptions,
+  apply: { apply: boolean; force: boolean; reindex: boolean; concurrency?: number },
+  command: string,
+): Promise<number> {
+  const flags = context.flags as unknown as { json: boolean; report?: string };
+  if (!apply.apply) {
+    const plan = await planPrune(options);
+    for (const line of formatPlan(plan)) context.log(line);
+    if (plan.deletions.length > 0)
+      context.log(`Dry run: nothing deleted. Run '${command} --apply' with the same options to delete.`);
+    await writeReport(context, flags.report, plan);
+    if (flags.json) context.json(plan);
+    return 0;
+  }
+  const applyOptions: ApplyPruneOptions = {
+    ...options,
+    force: apply.force,
+    reindex: apply.reindex,
+    deleteConcurrency: apply.concurrency,
+  };
+  const result = await applyPrune(applyOptions);
+  for (const line of formatPlan(result.plan)) context.log(line);
+  for (const line of formatResult(result)) context.log(line);
+  await writeReport(context, flags.report, result);
+  if (flags.json) context.json(result);
+  return result.failed.length > 0 ? 3 : 0;
+}
+
+function applySettings(flags: {
+  apply: boolean;
+  force: boolean;
+  "no-reindex": boolean;
+  concurrency?: string;
+}) {
+  return {
+    apply: flags.apply,
+    force: flags.force,
+    reindex: !flags["no-reindex"],
+    concurrency: parseNumber(flags.concurrency, "concurrency"),
+  };
+}
+
+const EXAMPLES = `Examples:
+  spacktainers-janitor plan --cache s3://spack-cache/build --max-age 90 --packages-from ./spack-packages --keep-lock prod/spack.lock
+  spacktainers-janitor prune --apply --cache file:///srv/mirror --max-age 30 --report prune.json`;
+
+const planCommand = defineCommand({
+  name: "plan",
+  summary: "dry run: what prune would delete, with a reason per object",
+  usage: "plan --cache URL [rules] [protection]",
+  details: EXAMPLES,
+  flags: { ...cacheFlags, ...ruleFlags },
+  async run(context) {
+    const options = cacheOptions(context as unknown as CommandContext<typeof cacheFlags>);
+    return runPrune(
+      context as unknown as CommandContext<FlagTable>,
+      {
+        ...options,
+        maxAgeDays: parseNumber(context.flags["max-age"], "max-age"),
+        packagesFrom: context.flags["packages-from"].map((path) => resolve(context.cwd, path)),
+        orphans: !context.flags["no-orphans"],
+      },
+      { apply: false, force: false, reindex: true },
+      "spacktainers-janitor prune",
+    );
+  },
+});
+
+const pruneCommand = defineCommand({
+  name: "prune",
+  summary: "delete by the rules (dry run unless --apply), then rewrite the index",
+  usage: "prune --cache URL [rules] [protection] [--apply [--force] [--no-reindex]]",
+  details: EXAMPLES,
+  flags: { ...cacheFlags, ...ruleFlags, ...applyFlags },
+  async run(context) {
+    const options = cacheOptions(context as unknown as CommandContext<typeof cacheFlags>);
+    return runPrune(
+      context as unknown as CommandContext<FlagTable>,
+      {
+        ...options,
+        maxAgeDays: parseNumber(context.flags["max-age"], "max-age"),
+        packagesFrom: context.flags["packages-from"].map((path) => resolve(context.cwd, path)),
+        orphans: !context.flags["no-orphans"],
+      },
+      applySettings(context.flags),
+      "spacktainers-janitor prune",
+    );
+  },
+});
+
+const purgeCommand = defineCommand({
+  name: "purge",
+  summary: "delete the named specs (and, unless --no-cascade, their dependents)",
+  usage: "purge --cache URL --hash H [--hash H…] [--apply]",
+  flags: {
+    ...cacheFlags,
+    hash: { type: "string", multiple: true, placeholder: "HASH", description: "spec hash or unique prefix" },
+    ...applyFlags,
+  },
+  async run(context) {
+    if (context.flags.hash.length === 0) throw new UsageError("purge needs at least one --hash.");
+    return runPrune(
+      context as unknown as CommandContext<FlagTable>,
+      {
+        ...cacheOptions(context as unknown as CommandContext<typeof cacheFlags>),
+        purgeHashes: context.flags.hash,
+        orphans: false,
+      },
+      applySettings(context.flags),
+      "spacktainers-janitor purge",
+    );
+  },
+});
+
+const purgeDependentsCommand = defineCommand({
+  name: "purge-dependents",
+  summary: "delete every spec that depends on a package, recursively (not the package itself)",
+  usage: "purge-dependents --cache URL --package NAME [--apply]",
+  flags: {
+    ...cacheFlags,
+    package: { type: "string", multiple: true, placeholder: "NAME", description: "package name" },
+    ...applyFlags,
+  },
+  async run(context) {
+    if (context.flags.package.length === 0)
+      throw new UsageError("purge-dependents needs at least one --package.");
+    return runPrune(
+      context as unknown as CommandContext<FlagTable>,
+      {
+        ...cacheOptions(context as unknown as CommandContext<typeof cacheFlags>),
+        purgeDependentsOf: context.flags.package,
+        orphans: false,
+      },
+      applySettings(context.flags),
+      "spacktainers-janitor purge-dependents",
+    );
+  },
+});
+
+const orphansCommand = defineCommand({
+  name: "orphans",
+  summary:
+    "delete orphans only: v2 tarballs/spec files without their pair, v3 broken manifests and unreferenced blobs",
+  usage: "orphans --cache URL [--apply]",
+  flags: { ...cacheFlags, ...applyFlags },
+  async run(context) {
+    return runPrune(
+      context as unknown as CommandContext<FlagTable>,
+      { ...cacheOptions(context as unknown as CommandContext<typeof cacheFlags>), orphans: true },
+      applySettings(context.flags),
+      "spacktainers-janitor orphans",
+    );
+  },
+});
+
+const sifsCommand = defineCommand({
+  name: "sifs",
+  summary:
+    "delete SIFs <name>__<tag>__<branch>.sif of branches that are gone (prod and custom SIFs are never touched)",
+  usage: "sifs --bucket NAME|URL [--prefix containers/] --live-branch SLUG [--live-branch SLUG…] [--apply]",
+  flags: {
+    bucket: {
+      type: "string",
+      placeholder: "BUCKET",
+      description: "bucket name, s3://bucket, file:///path or a folder",
+    },
+    prefix: {
+      type: "string",
+      placeholder: "PREFIX",
+      default: "containers/",
+      description: "prefix of the SIF files",
+    },
+    "live-branch": {
+      type: "string",
+      multiple: true,
+      placeholder: "SLUG",
+      description: "slug of a branch that still exists (CI_COMMIT_REF_SLUG form)",
+    },
+    arch: {
+      type: "string",
+      multiple: true,
+      placeholder: "ARCH",
+      description: "extra architecture name a tag may end with",
+    },
+    "max-delete-fraction": {
+      type: "string",
+      placeholder: "F",
+      default: "0.5",
+      description: "refuse to delete more than this fraction of the SIFs without --force",
+    },
+    ...connectionFlags,
+    apply: applyFlags.apply,
+    force: applyFlags.force,
+  },
+  async run(context) {
+    const { flags } = context;
+    if (!flags.bucket) throw new UsageError("--bucket is required.");
+    const onProgress = progressReporter(context as unknown as CommandContext<FlagTable>);
+    const options = {
+      bucket: flags.bucket,
+      prefix: flags.prefix,
+      liveBranches: flags["live-branch"],
+      ...(flags.arch.length
+        ? { architectures: [...(await import("./plan-sif-prune.js")).DEFAULT_ARCHITECTURES, ...flags.arch] }
+        : {}),
+      endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
+      cwd: context.cwd,
+      env: context.env,
+      maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
+      ...(onProgress ? { onProgress } : {}),
+    };
+    if (!flags.apply) {
+      const plan = await planSifPrune(options);
+      for (const line of formatSifPlan(plan)) context.log(line);
+      if (plan.deletions.length > 0) context.log("Dry run: nothing deleted. Add --apply to delete.");
+      await writeReport(context as unknown as CommandContext<FlagTable>, flags.report, plan);
+      if (flags.json) context.json(plan);
+      return 0;
+    }
+    const result = await applySifPrune({ ...options, force: flags.force });
+    for (const line of formatSifPlan(result.plan)) context.log(line);
+    context.log(`Deleted ${result.deleted.length} SIF(s).`);
+    for (const failure of result.failed)
+      context.log(`  ${failure.key}: ${failure.code} ${failure.message}`.trimEnd());
+    await writeReport(context as unknown as CommandContext<FlagTable>, flags.report, result);
+    if (flags.json) context.json(result);
+    return result.failed.length > 0 ? 3 : 0;
+  },
+});
+
+/** The `spacktainers-janitor` CLI. */
+export const cli: CliSpec = {
+  name: "spacktainers-janitor",
+  version,
+  description:
+    "Prunes a Spack build cache (layouts v2 and v3, on S3 or in a folder) safely. Every command is a dry run unless --apply.",
+  commands: [planCommand, pruneCommand, purgeCommand, purgeDependentsCommand, orphansCommand, sifsCommand],
+};

@@ -1,0 +1,131 @@
+import { readFile } from "node:fs/promises";
+import { InputInvalidError, type Problem } from "@spacktainers/core";
+
+/** Hashes a run must never delete, with where each came from. */
+export type Protection = {
+  /** Protected hashes (before the dependency closure over the index). */
+  hashes: Set<string>;
+  /** Dependencies the lockfiles themselves declare (hash → dependency hashes). */
+  dependencies: Map<string, string[]>;
+  /** Files read, for the report. */
+  sources: Array<{ file: string; hashes: number }>;
+};
+
+export interface ReadProtectionOptions {
+  /** Spack environment lockfiles (`spack.lock`, lockfile-version 4, 5 or 6). */
+  keepLocks?: readonly string[];
+  /** Keeplist files: one spec hash per line (`#` comments, blank lines and a leading `/` allowed). */
+  keeplists?: readonly string[];
+  /** Hashes given directly. */
+  keepHashes?: readonly string[];
+}
+
+const HASH = /^[a-z2-7]{32}$/;
+
+/** 1-based line and column of a character offset. */
+function lineColumn(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, col: offset - before.lastIndexOf("\n") };
+}
+
+/** Reads the lockfiles and keeplists; every problem of every file is reported at once. */
+export async function readProtection(options: ReadProtectionOptions): Promise<Protection> {
+  const protection: Protection = { hashes: new Set(), dependencies: new Map(), sources: [] };
+  const problems: Problem[] = [];
+  for (const hash of options.keepHashes ?? []) {
+    if (HASH.test(hash)) protection.hashes.add(hash);
+    else
+      problems.push({
+        file: "--keep-hash",
+        code: "HASH_INVALID",
+        message: `"${hash}" is not a Spack hash (32 characters a-z, 2-7).`,
+      });
+  }
+  for (const file of options.keepLocks ?? []) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      problems.push({
+        file,
+        code: "LOCK_UNREADABLE",
+        message: `cannot read the lockfile: ${(error as Error).message}`,
+      });
+      continue;
+    }
+    let lock: { concrete_specs?: Record<string, { hash?: string; dependencies?: unknown }> };
+    try {
+      lock = JSON.parse(text);
+    } catch (error) {
+      const offset = /position (\d+)/.exec((error as Error).message)?.[1];
+      problems.push({
+        file,
+        ...(offset ? lineColumn(text, Number(offset)) : {}),
+        code: "LOCK_INVALID",
+        message: `not a JSON lockfile: ${(error as Error).message}`,
+      });
+      continue;
+    }
+    const specs = lock?.concrete_specs;
+    if (typeof specs !== "object" || specs === null) {
+      problems.push({
+        file,
+        code: "LOCK_INVALID",
+        message: 'no "concrete_specs" object; expected a Spack environment lockfile (spack.lock).',
+      });
+      continue;
+    }
+    let count = 0;
+    for (const [hash, spec] of Object.entries(specs)) {
+      protection.hashes.add(hash);
+      count++;
+      const edges = spec?.dependencies;
+      const list = Array.isArray(edges)
+        ? edges
+        : typeof edges === "object" && edges
+          ? Object.values(edges)
+          : [];
+      const dependencies = list
+        .map((edge) => (edge as { hash?: unknown })?.hash)
+        .filter((value): value is string => typeof value === "string");
+      if (dependencies.length > 0) protection.dependencies.set(hash, dependencies);
+    }
+    protection.sources.push({ file, hashes: count });
+  }
+  for (const file of options.keeplists ?? []) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      problems.push({
+        file,
+        code: "KEEPLIST_UNREADABLE",
+        message: `cannot read the keeplist: ${(error as Error).message}`,
+      });
+      continue;
+    }
+    let count = 0;
+    for (const [index, raw] of text.split("\n").entries()) {
+      const line = raw.replace(/#.*/, "").trim();
+      if (line === "") continue;
+      for (const word of line.split(/\s+/)) {
+        const hash = word.replace(/^\//, "");
+        if (HASH.test(hash)) {
+          protection.hashes.add(hash);
+          count++;
+        } else
+          problems.push({
+            file,
+            line: index + 1,
+            col: raw.indexOf(word) + 1,
+            code: "KEEPLIST_INVALID",
+            message: `"${word}" is not a Spack hash (32 characters a-z, 2-7).`,
+          });
+      }
+    }
+    protection.sources.push({ file, hashes: count });
+  }
+  if (problems.length > 0) throw new InputInvalidError({ problems, code: "PROTECTION_INVALID" });
+  return protection;
+}
