@@ -67,25 +67,25 @@ export async function startOciRegistry(options: StartOciRegistryOptions = {}): P
       `${binary} not found: the OCI registry tests need Debian's registry (apt-get install -y docker-registry; .ci/run installs it)`,
     );
   }
-  const directory = await mkdtemp(join(tmpdir(), "spacktainers-registry-"));
-  const configPath = join(directory, "config.yml");
-  await writeFile(configPath, CONFIG);
-  const authEnv: NodeJS.ProcessEnv = {};
-  if (options.auth === "htpasswd") {
-    await writeFile(join(directory, "htpasswd"), HTPASSWD);
-    authEnv.REGISTRY_AUTH_HTPASSWD_REALM = "spacktainers-test";
-    authEnv.REGISTRY_AUTH_HTPASSWD_PATH = join(directory, "htpasswd");
-  }
   const credentials = options.auth === "htpasswd" ? { ...OCI_REGISTRY_TEST_CREDENTIALS } : undefined;
   // The registry cannot bind port 0 and report it, so pick a free port and retry if another
   // process takes it between our probe and the registry's bind.
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const host = `127.0.0.1:${port}`;
+    const directory = await mkdtemp(join(tmpdir(), "spacktainers-registry-"));
+    const configPath = join(directory, "config.yml");
+    await writeFile(configPath, CONFIG);
+    const authEnv: NodeJS.ProcessEnv = {};
+    if (credentials) {
+      await writeFile(join(directory, "htpasswd"), HTPASSWD);
+      authEnv.REGISTRY_AUTH_HTPASSWD_REALM = "spacktainers-test";
+      authEnv.REGISTRY_AUTH_HTPASSWD_PATH = join(directory, "htpasswd");
+    }
+    const host = `127.0.0.1:${await freePort()}`;
     const url = `http://${host}`;
     const service = spawnService(binary, ["serve", configPath], {
       cwd: directory,
+      removeOnExit: directory,
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -96,25 +96,19 @@ export async function startOciRegistry(options: StartOciRegistryOptions = {}): P
         ...authEnv,
       },
     });
+    const stop = async () => {
+      await service.stop();
+      await rm(directory, { recursive: true, force: true });
+    };
     try {
       await waitUntilAnswering(service, url, credentials);
-      return {
-        url,
-        host,
-        directory,
-        ...(credentials ? { credentials } : {}),
-        async stop() {
-          await service.stop();
-          await rm(directory, { recursive: true, force: true });
-        },
-      };
+      return { url, host, directory, ...(credentials ? { credentials } : {}), stop };
     } catch (error) {
       lastError = error;
-      await service.stop();
+      await stop();
       if (!/address already in use/.test(service.output())) break;
     }
   }
-  await rm(directory, { recursive: true, force: true });
   throw lastError;
 }
 

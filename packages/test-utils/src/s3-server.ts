@@ -61,6 +61,7 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
     {
       // NODE_OPTIONS from vitest/tsx must not leak into the plain-JS child.
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      removeOnExit: directory,
     },
   );
   try {

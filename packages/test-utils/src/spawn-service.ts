@@ -5,19 +5,25 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
  * stdin pipe closes — which also happens when the test process is SIGKILLed and can run no exit
  * handler (a vitest worker killed on timeout must not leave servers behind on a shared machine).
  * The wrapper exits with the service's status, so an early crash (port taken, bad config) is seen.
+ * It then removes the service's temp dir (if given), which no exit handler could do after SIGKILL.
  */
 const WATCHDOG_SCRIPT = `
+cleanup_dir=$1
+shift
 exec 3<&0 0</dev/null
 "$@" &
 pid=$!
 trap 'kill $pid 2>/dev/null' TERM INT HUP
 { cat <&3 >/dev/null 2>&1; kill $pid 2>/dev/null; } &
 watcher=$!
-exec 3<&-
+# From here on the shell itself must not write: after a SIGKILLed parent its stderr is a broken
+# pipe, and dash's "Terminated" job notice would kill it with SIGPIPE before the cleanup.
+exec 3<&- 2>/dev/null
 wait $pid
 status=$?
 while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done
 kill $watcher 2>/dev/null
+[ -n "$cleanup_dir" ] && rm -rf "$cleanup_dir"
 exit $status
 `;
 
@@ -37,6 +43,8 @@ function installExitHandler(): void {
 export interface SpawnServiceOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** A directory removed once the service exited, however the test process ended. */
+  removeOnExit?: string;
 }
 
 /** A long-running child process started by {@link spawnService}. */
@@ -60,11 +68,15 @@ export function spawnService(
   options: SpawnServiceOptions = {},
 ): ServiceProcess {
   installExitHandler();
-  const child = spawn("/bin/sh", ["-c", WATCHDOG_SCRIPT, "spacktainers-service", command, ...args], {
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    "/bin/sh",
+    ["-c", WATCHDOG_SCRIPT, "spacktainers-service", options.removeOnExit ?? "", command, ...args],
+    {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   running.add(child);
   let output = "";
   let stdoutBuffer = "";
