@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createMemoryStorage, type MemoryObject, type MemoryStorage } from "@spacktainers/cache-janitor";
+import { createMemoryStorage, type MemoryObject, type MemoryStorage } from "../src/index.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../__fixtures__");
 
