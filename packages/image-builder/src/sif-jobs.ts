@@ -1,0 +1,219 @@
+import {
+  type GitlabNeed,
+  type GitlabScriptJob,
+  infrastructureRetry,
+  type SifDeployConfig,
+} from "@spacktainers/core";
+import {
+  assertVariableName,
+  DEFAULT_JOB_IMAGES,
+  GITLAB_REGISTRY_LOGIN,
+  type JobArch,
+  loginLine,
+  type RegistryLogin,
+  type S3Access,
+  shellQuote,
+} from "./job-options.js";
+
+/** What a SIF job needs to know of its container (fields of `describeContainer`'s identity). */
+export type SifTarget = {
+  /** Container name. */
+  name: string;
+  /** Image to convert, `repository:tag` (spack containers). */
+  image?: string;
+  /** SIF file name. */
+  sifFileName: string;
+  /** Bucket and key. */
+  sifBucket: string;
+  sifObjectKey: string;
+  /** Object metadata. */
+  sifMetadata: Record<string, string>;
+};
+
+export interface SifJobOptions {
+  /** The container. */
+  container: SifTarget;
+  /** Its architecture's runner tags and variables. */
+  arch: JobArch;
+  /** The singularitah image (`$CI_REGISTRY_IMAGE/singularitah:<tag>`). */
+  image: string;
+  /** Stage. */
+  stage: string;
+  /** Jobs this one waits for (the manifest job of the image). */
+  needs?: GitlabNeed[];
+  /**
+   * Custom containers: the `.def` file to build from (relative to the project dir) instead of
+   * the registry image.
+   */
+  definitionFile?: string;
+  /** S3 of the containers bucket. */
+  s3: S3Access;
+  /** Login to the registry holding `container.image` (default GitLab's). */
+  login?: RegistryLogin;
+  /** Verify TLS (site config `registry.tls_verify`, default true). */
+  tlsVerify?: boolean;
+  /** Keep the SIF as an artifact for the site deploy job (default false: SIFs are large). */
+  keepArtifact?: boolean;
+  /** Timeout (default `2h`). */
+  timeout?: string;
+}
+
+/** Name of the SIF job. */
+export function sifJobName(name: string, arch: string): string {
+  return `convert ${name} to sif for ${arch}`;
+}
+
+/** `spacktainers-image upload-sif …` with the metadata, credentials by variable NAME. */
+function uploadLine(file: string, container: SifTarget, s3: S3Access): string {
+  const metadata = Object.entries(container.sifMetadata)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `--metadata ${shellQuote(`${key}=${value}`)}`);
+  return [
+    "spacktainers-image upload-sif",
+    `--file ${shellQuote(file)}`,
+    `--bucket ${shellQuote(container.sifBucket)}`,
+    `--key ${shellQuote(container.sifObjectKey)}`,
+    ...metadata,
+    ...(s3.endpoint ? [`--endpoint ${shellQuote(s3.endpoint)}`] : []),
+    `--access-key-var ${assertVariableName(s3.accessKeyVar, "S3 access key variable")}`,
+    `--secret-key-var ${assertVariableName(s3.secretKeyVar, "S3 secret key variable")}`,
+  ].join(" ");
+}
+
+/**
+ * Converts a registry image (or a `.def`) to SIF with apptainer and uploads it with its
+ * metadata through `spacktainers-image upload-sif` (S3 multipart, replacing s3cmd and its
+ * sed-edited config file). Registry credentials reach apptainer as `$VAR` references.
+ */
+export function sifJob(options: SifJobOptions): Record<string, GitlabScriptJob> {
+  const { container, arch } = options;
+  const login = options.login ?? GITLAB_REGISTRY_LOGIN;
+  const tlsVerify = options.tlsVerify ?? true;
+  const file = container.sifFileName;
+  const source = options.definitionFile
+    ? shellQuote(options.definitionFile)
+    : `"docker://${container.image ?? ""}"`;
+  if (!options.definitionFile && !container.image) throw new Error(`sifJob: ${container.name} has no image`);
+  return {
+    [sifJobName(container.name, arch.arch)]: {
+      stage: options.stage,
+      image: options.image,
+      tags: [...arch.runnerTags],
+      ...(options.needs ? { needs: options.needs } : {}),
+      variables: {
+        ...(arch.variables ?? {}),
+        // References, expanded by the runner; the values stay masked CI variables.
+        APPTAINER_DOCKER_USERNAME: `$${assertVariableName(login.userVar, "registry user variable")}`,
+        APPTAINER_DOCKER_PASSWORD: `$${assertVariableName(login.passwordVar, "registry password variable")}`,
+      },
+      interruptible: true,
+      timeout: options.timeout ?? "2h",
+      retry: infrastructureRetry(),
+      script: [
+        `apptainer build ${tlsVerify ? "" : "--nohttps "}--force ${shellQuote(file)} ${source}`,
+        uploadLine(file, container, options.s3),
+      ],
+      ...(options.keepArtifact ? { artifacts: { paths: [file], expire_in: "1 day" } } : {}),
+    },
+  };
+}
+
+export interface DeploySifJobOptions {
+  /** The container. */
+  container: SifTarget;
+  /** Architecture (job name). */
+  arch: string;
+  /** `sif_deploy` of the site config: runner tags and target directory. */
+  deploy: SifDeployConfig;
+  /** Stage. */
+  stage: string;
+  /** Jobs it waits for (the SIF job). */
+  needs?: GitlabNeed[];
+  /** S3 of the containers bucket. */
+  s3: S3Access;
+}
+
+/** Name of the site deploy job. */
+export function deploySifJobName(name: string, arch: string): string {
+  return `deploy ${name} sif for ${arch}`;
+}
+
+/**
+ * Copies a SIF from S3 into the site directory (reference: a job on bb5) on the configured
+ * runner. `download-sif` writes a temp file then renames, so readers never see half a SIF.
+ */
+export function deploySifJob(options: DeploySifJobOptions): Record<string, GitlabScriptJob> {
+  const { container, deploy, s3 } = options;
+  const target = `${deploy.directory.replace(/\/+$/, "")}/${container.sifFileName}`;
+  return {
+    [deploySifJobName(container.name, options.arch)]: {
+      stage: options.stage,
+      tags: [...deploy.runner_tags],
+      ...(options.needs ? { needs: options.needs } : {}),
+      interruptible: false,
+      timeout: "1h",
+      retry: infrastructureRetry(),
+      script: [
+        [
+          "spacktainers-image download-sif",
+          `--bucket ${shellQuote(container.sifBucket)}`,
+          `--key ${shellQuote(container.sifObjectKey)}`,
+          `--file ${shellQuote(target)}`,
+          ...(s3.endpoint ? [`--endpoint ${shellQuote(s3.endpoint)}`] : []),
+          `--access-key-var ${assertVariableName(s3.accessKeyVar, "S3 access key variable")}`,
+          `--secret-key-var ${assertVariableName(s3.secretKeyVar, "S3 secret key variable")}`,
+        ].join(" "),
+      ],
+    },
+  };
+}
+
+export interface DockerHubPushJobOptions {
+  /** Short name (job name). */
+  name: string;
+  /** Architecture whose runner runs the copy. */
+  arch: JobArch;
+  /** Source `repository:tag` in the GitLab registry. */
+  source: string;
+  /** Destination `namespace/repository:tag` on Docker Hub. */
+  destination: string;
+  /** Stage. */
+  stage: string;
+  needs?: GitlabNeed[];
+  /** Source registry login (default GitLab's). */
+  sourceLogin?: RegistryLogin;
+  /** NAMES of the Docker Hub credential variables (site config `docker_hub.user_var`/`password_var`). */
+  dockerHub: { userVar: string; passwordVar: string };
+  /** Verify TLS of the source registry (Docker Hub is always verified). */
+  tlsVerify?: boolean;
+  /** Image with skopeo (default skopeo's stable image). */
+  image?: string;
+}
+
+/** Name of the Docker Hub job. */
+export function dockerHubPushJobName(name: string, arch: string): string {
+  return `push ${name} to docker hub for ${arch}`;
+}
+
+/** Copies the published image (every arch of its index) to Docker Hub with skopeo. */
+export function dockerHubPushJob(options: DockerHubPushJobOptions): Record<string, GitlabScriptJob> {
+  const tlsVerify = options.tlsVerify ?? true;
+  const hub: RegistryLogin = { registry: "docker.io", ...options.dockerHub };
+  return {
+    [dockerHubPushJobName(options.name, options.arch.arch)]: {
+      stage: options.stage,
+      image: options.image ?? DEFAULT_JOB_IMAGES.skopeo,
+      tags: [...options.arch.runnerTags],
+      ...(options.needs ? { needs: options.needs } : {}),
+      variables: { ...(options.arch.variables ?? {}) },
+      interruptible: false,
+      timeout: "1h",
+      retry: infrastructureRetry(),
+      script: [
+        loginLine("skopeo", options.sourceLogin ?? GITLAB_REGISTRY_LOGIN, tlsVerify),
+        loginLine("skopeo", hub, true),
+        `skopeo copy --all --src-tls-verify=${tlsVerify} --dest-tls-verify=true "docker://${options.source}" "docker://docker.io/${options.destination}"`,
+      ],
+    },
+  };
+}
