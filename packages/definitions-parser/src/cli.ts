@@ -6,6 +6,7 @@ import {
   credentialVariableNames,
   defineCommand,
   formatProblem,
+  type ImageReference,
   InputInvalidError,
   UsageError,
   type Warning,
@@ -113,6 +114,12 @@ function toJson(definition: ContainerDefinition): Record<string, unknown> {
   };
 }
 
+/** `registry/repo:tag` as resolved (a missing tag shown as latest), or as written when pinned by digest. */
+function describeImage(source: ImageReference): string {
+  if (source.digest) return source.original;
+  return `${source.registry ? `${source.registry}/` : ""}${source.repository}:${source.tag}`;
+}
+
 function formatTable(definitions: ContainerDefinition[]): string {
   const header = [
     "ARCH",
@@ -128,9 +135,7 @@ function formatTable(definitions: ContainerDefinition[]): string {
     d.arch,
     d.name,
     `${d.kind}/${d.form}`,
-    d.kind === "spack"
-      ? d.mainPackage
-      : `${d.source.registry ? `${d.source.registry}/` : ""}${d.source.repository}:${d.source.tag}${d.source.digest ? `@${d.source.digest}` : ""}`,
+    d.kind === "spack" ? d.mainPackage : describeImage(d.source),
     d.checksum.slice(0, 12),
     d.kind === "spack" && d.files.length > 0 ? String(d.files.length) : "-",
     d.kind === "spack" && d.epilogue !== undefined ? "yes" : "-",
