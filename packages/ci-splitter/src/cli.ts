@@ -1,0 +1,214 @@
+import { readFile } from "node:fs/promises";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import {
+  type CliSpec,
+  credentialVariableNames,
+  defineCommand,
+  formatProblem,
+  InputInvalidError,
+  parseSiteConfig,
+  SITE_CONFIG_PATH,
+  UsageError,
+} from "@spacktainers/core";
+import { writeFilesAtomic } from "@spacktainers/core/node";
+import { SPLIT_DEFAULTS, splitSpackPipeline } from "./split-spack-pipeline.js";
+
+const PROGRAM = "spacktainers-ci-split";
+
+const flags = {
+  arch: {
+    type: "string",
+    description: "architecture to split (a key of architectures: in the site config)",
+    placeholder: "ARCH",
+  },
+  input: {
+    type: "string",
+    description:
+      "directory with one folder per container holding Spack's pipeline.yml (default jobs_scratch_dir.<ARCH>)",
+    placeholder: "DIR",
+  },
+  out: { type: "string", description: "output directory (pipeline.yml + chunks/)", placeholder: "DIR" },
+  root: {
+    type: "string",
+    description: "repository root holding container_definitions/spacktainers.yaml",
+    placeholder: "DIR",
+    env: "CI_PROJECT_DIR",
+  },
+  config: {
+    type: "string",
+    description: `site configuration (default <root>/${SITE_CONFIG_PATH})`,
+    placeholder: "FILE",
+  },
+  "pipeline-id": {
+    type: "string",
+    description:
+      "id of the pipeline running the concretize jobs and this split (target of cross-pipeline needs)",
+    placeholder: "ID",
+    env: "CI_PIPELINE_ID",
+  },
+  "max-jobs": {
+    type: "string",
+    description: "jobs per child pipeline",
+    placeholder: "N",
+    default: String(SPLIT_DEFAULTS.maxJobs),
+  },
+  "max-bytes": {
+    type: "string",
+    description: "bytes of YAML per file",
+    placeholder: "B",
+    default: String(SPLIT_DEFAULTS.maxBytes),
+  },
+  "max-needs": {
+    type: "string",
+    description: "needs per job (GitLab allows 50)",
+    placeholder: "N",
+    default: String(SPLIT_DEFAULTS.maxNeeds),
+  },
+  timeout: {
+    type: "string",
+    description: "timeout of build jobs",
+    placeholder: "DURATION",
+    default: SPLIT_DEFAULTS.timeout,
+  },
+  "pull-policy": {
+    type: "string",
+    description: "image pull policy of build jobs: always or if-not-present",
+    placeholder: "POLICY",
+    default: SPLIT_DEFAULTS.pullPolicy,
+  },
+  "input-path": {
+    type: "string",
+    description:
+      "where --input is inside CI_PROJECT_DIR of the build jobs (default: --input relative to the working directory)",
+    placeholder: "PATH",
+  },
+  "output-path": {
+    type: "string",
+    description: "where --out is inside CI_PROJECT_DIR (default: --out relative to the working directory)",
+    placeholder: "PATH",
+  },
+  "split-job": {
+    type: "string",
+    description:
+      "name of the job running this split, whose artifacts hold --out (default 'split spack pipeline for <ARCH>')",
+    placeholder: "NAME",
+  },
+  json: { type: "boolean", description: "machine-readable result on stdout" },
+} as const;
+
+function positiveInteger(name: string, value: string | undefined): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value ?? "") || number < 1)
+    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
+  return number;
+}
+
+/** `path` relative to `cwd` with `/` separators, or undefined when it is outside. */
+function insidePath(cwd: string, path: string): string | undefined {
+  const rel = relative(cwd, path);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join("/");
+}
+
+const split = defineCommand({
+  name: "",
+  summary: "split Spack's generated pipelines of one architecture into child pipelines GitLab accepts",
+  usage: "--arch ARCH --out DIR [--input DIR] [--root DIR] [--max-jobs N] [--max-bytes B] [--json]",
+  details: [
+    "Reads <input>/<container>/pipeline.yml for every container (what `spack ci generate` wrote),",
+    "keeps one job per spec in its earliest stage, and writes <out>/pipeline.yml (the trigger",
+    "pipeline: a collect job, one `strategy: depend` trigger per chunk, stage after stage, then",
+    "rebuild-index) and <out>/chunks/stage-<N>[-<k>].yml. Files are written all or none.",
+    "Build jobs need `concretize <container> for <ARCH>` of pipeline --pipeline-id for their",
+    "concrete environment, found under <input-path>/<container>/.",
+  ].join("\n"),
+  flags,
+  async run(context) {
+    const { flags: values, cwd } = context;
+    const arch = values.arch;
+    if (!arch) throw new UsageError(`--arch is required. Run '${PROGRAM} --help'.`);
+    if (!values.out) throw new UsageError(`--out is required. Run '${PROGRAM} --help'.`);
+    const pipelineId = values["pipeline-id"];
+    if (!pipelineId)
+      throw new UsageError(
+        "--pipeline-id (or CI_PIPELINE_ID) is required: the id of the pipeline running the concretize jobs",
+      );
+    const pullPolicy = values["pull-policy"];
+    if (pullPolicy !== "always" && pullPolicy !== "if-not-present")
+      throw new UsageError(`--pull-policy must be always or if-not-present, got "${pullPolicy}"`);
+    const maxJobs = positiveInteger("max-jobs", values["max-jobs"]);
+    const maxBytes = positiveInteger("max-bytes", values["max-bytes"]);
+    const maxNeeds = positiveInteger("max-needs", values["max-needs"]);
+
+    const root = resolve(cwd, values.root ?? ".");
+    const configPath = values.config ? resolve(cwd, values.config) : resolve(root, SITE_CONFIG_PATH);
+    const configShown = values.config ?? SITE_CONFIG_PATH;
+    let configText: string;
+    try {
+      configText = await readFile(configPath, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      throw new InputInvalidError({
+        problems: [
+          { code: "CONFIG_MISSING", message: "the site configuration does not exist", file: configShown },
+        ],
+      });
+    }
+    const config = parseSiteConfig({ text: configText, file: configShown });
+    if (!config.value) throw new InputInvalidError({ problems: config.problems, code: "CONFIG_INVALID" });
+    context.maskVariables(credentialVariableNames(config.value));
+    const architecture = config.value.architectures[arch];
+    if (!architecture) {
+      throw new UsageError(
+        `architecture "${arch}" is not configured in ${configShown} (configured: ${Object.keys(config.value.architectures).join(", ")})`,
+      );
+    }
+
+    const inputGiven = values.input ?? `jobs_scratch_dir.${arch}`;
+    const inputDir = resolve(cwd, inputGiven);
+    const outDir = resolve(cwd, values.out);
+    const inputPath = values["input-path"] ?? insidePath(cwd, inputDir) ?? `jobs_scratch_dir.${arch}`;
+    const outputPath = values["output-path"] ?? insidePath(cwd, outDir);
+    if (!outputPath)
+      throw new UsageError(
+        "--out is outside the working directory; give --output-path (its path inside CI_PROJECT_DIR)",
+      );
+
+    const result = await splitSpackPipeline({
+      arch,
+      architecture,
+      inputDir,
+      displayInputDir: inputGiven.replace(/\/+$/, ""),
+      inputPath,
+      outputPath,
+      pipelineId,
+      maxJobs,
+      maxBytes,
+      maxNeeds,
+      timeout: values.timeout,
+      pullPolicy,
+      ...(values["split-job"] ? { splitJobName: values["split-job"] } : {}),
+    });
+    await writeFilesAtomic(outDir, result.files);
+    for (const warning of result.warnings) context.log(`warning: ${formatProblem(warning)}`);
+    const { summary } = result;
+    if (values.json) {
+      context.json({ ...summary, warnings: result.warnings });
+    } else {
+      context.log(
+        `${arch}: ${summary.jobsRead} jobs read from ${summary.containers} containers, ${summary.uniqueJobs} unique, ` +
+          `${summary.stages} stages, ${summary.chunks} child pipelines; largest file ${summary.largestFile.path} ` +
+          `(${summary.largestFile.bytes} bytes); written to ${values.out}`,
+      );
+    }
+    return 0;
+  },
+});
+
+/** The `spacktainers-ci-split` CLI. */
+export const cli: CliSpec = {
+  name: PROGRAM,
+  version: "0.1.0",
+  description: "Splits the pipelines `spack ci generate` wrote into child pipelines a stock GitLab accepts.",
+  commands: [split],
+};

@@ -1,0 +1,120 @@
+import { renderYaml } from "@spacktainers/core";
+import { describe, expect, it } from "vitest";
+import { orderJobKeys, renderJobYaml, renderJobYamlFast } from "./render-jobs-fast.js";
+
+const SPECIAL = [
+  "",
+  "4",
+  "True",
+  "None",
+  "1.0",
+  "2022-10-11",
+  ".inf",
+  "0x1F",
+  "0o17",
+  "-",
+  "?",
+  "~",
+  "~a",
+  "null",
+  "12.2.0",
+  "+extra build_system=generic",
+  "${X}",
+  "cd ${SPACK_CONCRETE_ENV_DIR}",
+  "a: b",
+  "a:b",
+  "a:",
+  "a #b",
+  "a#b",
+  "-a",
+  "?a",
+  "!a",
+  "*a",
+  "a*",
+  "%gcc",
+  "@x",
+  "(specs) bzip2/abc 1.0 gcc@12",
+  "x=y",
+  "<a>",
+  "{a}",
+  "a{b}",
+  "$VAR",
+  ". ./x.sh",
+  "1e5",
+  "+1",
+  "-1",
+  "1_000",
+  "yes",
+  "off",
+  "=",
+  ",a",
+  ".a",
+  "(a",
+  "a-",
+  "https://s3.example.org",
+  "ghcr.io/example/spack-runner:latest",
+  "zlib@1.2.13 /23njwcm %gcc@12.2.0 arch=linux-debian12-x86_64",
+  "a  b",
+  "a ",
+];
+const CHARS = "aZ09_$./()@%+=,~^{}*<>!?- :#'\"\\\t|&[]`";
+
+function job(text: string): Record<string, unknown> {
+  return {
+    stage: "stage-0",
+    variables: { [text || "k"]: text },
+    script: [text],
+    needs: [{ job: text, pipeline: "1", artifacts: true }],
+    retry: { max: 2, when: ["api_failure"] },
+    interruptible: true,
+  };
+}
+
+describe("renderJobYaml", () => {
+  it("writes the same bytes as core's renderYaml, fast for the strings Spack jobs hold", () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const samples = [...SPECIAL];
+    for (let index = 0; index < 5000; index++) {
+      let text = "";
+      for (let length = Math.floor(random() * 9); length > 0; length--)
+        text += CHARS[Math.floor(random() * CHARS.length)];
+      samples.push(text);
+    }
+    const mismatches: string[] = [];
+    let fast = 0;
+    for (const text of samples) {
+      const name = text || "n";
+      const expected = renderYaml({ [name]: job(text) });
+      const quick = renderJobYamlFast(name, job(text));
+      if (quick !== undefined) fast++;
+      if (renderJobYaml(name, job(text)) !== expected || (quick !== undefined && quick !== expected))
+        mismatches.push(text);
+    }
+    expect(mismatches).toEqual([]);
+    // The fast path must really serve the common strings (else the 10 000-job split is slow).
+    for (const text of [
+      "+extra build_system=generic",
+      "https://s3.example.org",
+      "cd ${SPACK_CONCRETE_ENV_DIR}",
+      "2022-10-11",
+    ])
+      expect(renderJobYamlFast("n", job(text))).toBeDefined();
+    expect(fast).toBeGreaterThan(1000);
+  });
+
+  it("orders job keys and variables like renderPipelineYaml", () => {
+    expect(
+      Object.keys(
+        orderJobKeys({ script: ["x"], zeta: 1, stage: "s", artifacts: {}, alpha: 2, needs: [], tags: ["t"] }),
+      ),
+    ).toEqual(["stage", "tags", "needs", "script", "artifacts", "alpha", "zeta"]);
+    expect(orderJobKeys({ stage: "s", variables: { B10: "1", B2: "2", A: "3" } })).toEqual({
+      stage: "s",
+      variables: { A: "3", B2: "2", B10: "1" },
+    });
+  });
+});
