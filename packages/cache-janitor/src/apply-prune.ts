@@ -104,7 +104,7 @@ export async function deleteKeys(
  * `maxDeleteFraction` of the objects without `force`.
  */
 export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResult> {
-  const { plan, cache, storage, ownsStorage } = await preparePrune(options);
+  const { plan, cache, storage, ownsStorage, protectedHashes } = await preparePrune(options);
   try {
     if (plan.safety.exceeded && !options.force)
       throw new SpacktainersError({
@@ -132,9 +132,12 @@ export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResul
     const deleted = [...first.deleted, ...second.deleted];
     const failed = [...first.failed, ...second.failed];
     const deletedSet = new Set(deleted);
-    const removed = new Set(
-      plan.deletedSpecs.filter((hash) => cache.specs.get(hash)!.specKeys.every((key) => deletedSet.has(key))),
-    );
+    const removed = new Set([
+      ...plan.deletedSpecs.filter((hash) =>
+        cache.specs.get(hash)!.specKeys.every((key) => deletedSet.has(key)),
+      ),
+      ...plan.staleIndexEntries,
+    ]);
     let index: IndexOutcome;
     if (removed.size === 0) index = { status: "unchanged" };
     else if (options.reindex === false)
@@ -150,7 +153,7 @@ export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResul
         message: `the index is ${cache.index.status}, so it was not rewritten: run \`spack buildcache update-index ${plan.location}\`.`,
       };
     else {
-      const rewritten = await rewriteIndex(cache, storage, removed);
+      const rewritten = await rewriteIndex(cache, storage, removed, protectedHashes);
       const old = await deleteKeys({
         storage,
         keys: rewritten.replaced,
@@ -176,9 +179,10 @@ async function rewriteIndex(
   cache: BuildCache,
   storage: CacheStorage,
   removed: ReadonlySet<string>,
+  retained: ReadonlySet<string>,
 ): Promise<{ written: string[]; replaced: string[] }> {
   const text = cache.index.text!;
-  const database = removeFromDatabase(cache.index.database!, removed);
+  const database = removeFromDatabase(cache.index.database!, removed, retained);
   const next = formatPythonJson(database, detectPythonJsonStyle(text));
   if (cache.layout === "v2") {
     await storage.put(V2_INDEX_KEY, next, "application/json");

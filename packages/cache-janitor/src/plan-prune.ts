@@ -70,6 +70,8 @@ export type PrunePlan = {
   deletions: PlannedDeletion[];
   /** Hashes of the specs whose spec file (v2) or manifest (v3) is deleted, sorted. */
   deletedSpecs: string[];
+  /** Specs the index lists as in the cache whose spec file (v2) or manifest (v3) is missing; a rewrite drops them. */
+  staleIndexEntries: string[];
   /** Specs kept by `--keep-lock`/`--keeplist` although a rule selected them. */
   protected: ProtectedSpec[];
   summary: ReasonSummary[];
@@ -153,6 +155,8 @@ export type PreparedPrune = {
   cache: BuildCache;
   storage: CacheStorage;
   ownsStorage: boolean;
+  /** Every protected hash, dependencies included. */
+  protectedHashes: Set<string>;
 };
 
 /** Reads inputs and the cache, and plans. Internal to `planPrune` and `applyPrune`. */
@@ -188,8 +192,8 @@ export async function preparePrune(options: PlanPruneOptions): Promise<PreparedP
         code: cache.index.status === "missing" ? "INDEX_MISSING" : "INDEX_UNREADABLE",
         message: `the index ${cache.index.key} of ${storage.location} is ${cache.index.status}${cache.index.problem ? ` (${cache.index.problem})` : ""}. Without it the dependencies between specs are unknown, so dependents and protected dependencies cannot be found. Run \`spack buildcache update-index\` first, or pass --allow-missing-index.`,
       });
-    const plan = computePlan(cache, protection, packages, options, maxDeleteFraction);
-    return { plan, cache, storage, ownsStorage };
+    const { plan, protectedHashes } = computePlan(cache, protection, packages, options, maxDeleteFraction);
+    return { plan, cache, storage, ownsStorage, protectedHashes };
   } catch (error) {
     if (ownsStorage) storage.close?.();
     throw error;
@@ -204,7 +208,7 @@ function computePlan(
   packages: Set<string> | undefined,
   options: PlanPruneOptions,
   maxDeleteFraction: number,
-): PrunePlan {
+): { plan: PrunePlan; protectedHashes: Set<string> } {
   const now = options.now.getTime();
   const warnings: Warning[] = [...cache.warnings];
   const dependenciesOf = (hash: string) => [
@@ -419,8 +423,18 @@ function computePlan(
       bytes: rows.reduce((sum, row) => sum + row.size, 0),
     });
   }
+  const staleIndexEntries = [...cache.indexed.values()]
+    .filter((spec) => spec.inBuildcache && !cache.specs.get(spec.hash)?.specKeys.length)
+    .map((spec) => spec.hash)
+    .sort();
+  if (staleIndexEntries.length > 0)
+    warnings.push({
+      file: cache.index.key,
+      code: "INDEX_STALE",
+      message: `the index lists ${staleIndexEntries.length} spec(s) whose ${cache.layout === "v2" ? "spec file" : "manifest"} is missing (first: ${staleIndexEntries[0]}); --apply rewrites the index without them.`,
+    });
   const deleteFraction = cache.objects.length === 0 ? 0 : sorted.length / cache.objects.length;
-  return {
+  const plan: PrunePlan = {
     location: cache.location,
     layout: cache.layout,
     now: options.now.toISOString(),
@@ -437,6 +451,7 @@ function computePlan(
     },
     deletions: sorted,
     deletedSpecs,
+    staleIndexEntries,
     protected: [...kept.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1)),
     summary,
     totals: {
@@ -447,4 +462,5 @@ function computePlan(
     safety: { deleteFraction, maxDeleteFraction, exceeded: deleteFraction > maxDeleteFraction },
     warnings,
   };
+  return { plan, protectedHashes };
 }

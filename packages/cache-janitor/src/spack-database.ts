@@ -74,12 +74,20 @@ export function readIndexedSpecs(database: SpackDatabase): Map<string, IndexedSp
  * still needed by a remaining one stays, marked `in_buildcache: false`, as Spack adds it from the
  * dependent's spec file), with `ref_count` recounted as the number of dependents. Record order
  * and every other field are kept.
+ *
+ * `retained` records stay even when nothing needs them (as `in_buildcache: false` when removed):
+ * the janitor keeps the records of protected specs whose files are gone, so their dependencies
+ * stay known and protected in later runs (Spack itself would drop them).
  */
-export function removeFromDatabase(database: SpackDatabase, removed: ReadonlySet<string>): SpackDatabase {
+export function removeFromDatabase(
+  database: SpackDatabase,
+  removed: ReadonlySet<string>,
+  retained: ReadonlySet<string> = new Set(),
+): SpackDatabase {
   const installs = database.database.installs;
   const kept = new Set<string>();
   const stack = Object.entries(installs)
-    .filter(([hash, record]) => record.in_buildcache !== false && !removed.has(hash))
+    .filter(([hash, record]) => (record.in_buildcache !== false && !removed.has(hash)) || retained.has(hash))
     .map(([hash]) => hash);
   while (stack.length > 0) {
     const hash = stack.pop()!;

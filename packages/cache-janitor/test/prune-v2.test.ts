@@ -33,6 +33,7 @@ describe("layout v2 (Spack 0.19 signed cache, local folder)", () => {
       index: { key: "build_cache/index.json", status: "ok" },
       deletions: [],
       deletedSpecs: [],
+      staleIndexEntries: [],
       protected: [],
       summary: [],
       totals: { specs: 0, objects: 0, bytes: 0 },

@@ -5,7 +5,7 @@ import { useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
 import { applyPrune, planPrune, type SpackDatabase } from "../src/index.js";
 import { fixtureObjects, fixturePath, writeFixtureCache } from "./fixture-cache.js";
-import { NOW, OLD, V102, deletionLines, listTree } from "./helpers.js";
+import { deletionLines, listTree, NOW, OLD, V102 } from "./helpers.js";
 
 const OLD_INDEX_BLOB = "blobs/sha256/56/56ef087806a6f6adf92cab5ab332543f04bb2fa246cb7366be85111ede81ab90";
 const INDEX_BLOB = "blobs/sha256/a0/a0f708e7a66658eec911464ac669e2fd8768e5327920892acabd324827074b96";
@@ -14,7 +14,10 @@ const ZLIB_SPEC_BLOB = "blobs/sha256/19/194f156e0cc0021df93f8c7084e01ad5a1170961
 const manifestKey = (name: string, version: string, hash: string) =>
   `v3/manifests/spec/${name}/${name}-${version}-${hash}.spec.manifest.json`;
 
-async function cache(name: "v3-1.0-unsigned" | "v3-1.0-signed", options: Parameters<typeof writeFixtureCache>[2] = {}) {
+async function cache(
+  name: "v3-1.0-unsigned" | "v3-1.0-signed",
+  options: Parameters<typeof writeFixtureCache>[2] = {},
+) {
   const dir = await useTempDir();
   await writeFixtureCache(name, dir, options);
   return dir;
@@ -98,15 +101,23 @@ describe("layout v3 (Spack 1.0 unsigned cache, local folder)", () => {
     const helloManifest = objects.get(manifestKey("fixture-hello", "1.0", V102.hello))!;
     const twin = manifestKey("fixture-hello", "1.0", "cccccccccccccccccccccccccccccccc");
     const dir = await cache("v3-1.0-unsigned", { extra: { [twin]: helloManifest } });
-    const plan = await planPrune({ cache: dir, now: NOW, purgeHashes: [V102.hello.slice(0, 7)], orphans: false });
-    expect(deletionLines(plan)).toEqual([
-      "dependency-deleted fixture-app-2.0-6aiy7iplw5jknw77vopd6nwuexerylxq.spec.manifest.json",
-      "purge fixture-hello-1.0-i5frtbpwrwgkdxxet6b7yst27zpo72rn.spec.manifest.json",
-      // fixture-app's blobs go; fixture-hello's stay, the twin manifest references them.
-      ...["0cc44b2612a924b2e953a5b0b4c35a3e0a7f2c7c54f23e7e003c2173a32d29fb", "ffdabdece387e577f496b2572a77126682de46ffca28605af0763d8c4a8d32df"].map(
-        (blob) => `dependency-deleted ${blob}`,
-      ),
-    ].sort((a, b) => (a.split(" ")[1]! < b.split(" ")[1]! ? -1 : 1)));
+    const plan = await planPrune({
+      cache: dir,
+      now: NOW,
+      purgeHashes: [V102.hello.slice(0, 7)],
+      orphans: false,
+    });
+    expect(deletionLines(plan)).toEqual(
+      [
+        "dependency-deleted fixture-app-2.0-6aiy7iplw5jknw77vopd6nwuexerylxq.spec.manifest.json",
+        "purge fixture-hello-1.0-i5frtbpwrwgkdxxet6b7yst27zpo72rn.spec.manifest.json",
+        // fixture-app's blobs go; fixture-hello's stay, the twin manifest references them.
+        ...[
+          "0cc44b2612a924b2e953a5b0b4c35a3e0a7f2c7c54f23e7e003c2173a32d29fb",
+          "ffdabdece387e577f496b2572a77126682de46ffca28605af0763d8c4a8d32df",
+        ].map((blob) => `dependency-deleted ${blob}`),
+      ].sort((a, b) => (a.split(" ")[1]! < b.split(" ")[1]! ? -1 : 1)),
+    );
   });
 
   it("treats a manifest with a missing blob as an orphan, unless protected", async () => {
@@ -121,7 +132,14 @@ describe("layout v3 (Spack 1.0 unsigned cache, local folder)", () => {
     const kept = await planPrune({ cache: dir, now: NOW, keeplists: [keeplist] });
     expect([deletionLines(kept), kept.protected]).toEqual([
       ["orphan-blob 56ef087806a6f6adf92cab5ab332543f04bb2fa246cb7366be85111ede81ab90"],
-      [{ hash: V102.zlib, spec: `zlib@1.2.13/${V102.zlib}`, wouldBe: "orphan-manifest", detail: "some of its blobs are missing" }],
+      [
+        {
+          hash: V102.zlib,
+          spec: `zlib@1.2.13/${V102.zlib}`,
+          wouldBe: "orphan-manifest",
+          detail: "some of its blobs are missing",
+        },
+      ],
     ]);
   });
 
@@ -147,7 +165,11 @@ describe("layout v3 (Spack 1.0 unsigned cache, local folder)", () => {
       `{\n"version":3,\n"data":[\n{\n"contentLength":${Buffer.byteLength(index.blob)},\n"mediaType":"application/vnd.spack.db.v8+json",\n"compression":"none",\n"checksumAlgorithm":"sha256",\n"checksum":"${checksum}"\n}\n]\n}`,
     );
     expect(index.names).toEqual(["fixture-hello", "fixture-app"]);
-    expect(index.blob.startsWith('{"database":{"version":"8","installs":{"i5frtbpwrwgkdxxet6b7yst27zpo72rn":{"spec":')).toBe(true);
+    expect(
+      index.blob.startsWith(
+        '{"database":{"version":"8","installs":{"i5frtbpwrwgkdxxet6b7yst27zpo72rn":{"spec":',
+      ),
+    ).toBe(true);
     expect(await listTree(dir)).toEqual(
       [
         ...before.filter((key) => !result.deleted.includes(key)),
@@ -170,15 +192,17 @@ describe("layout v3 (Spack 1.0 signed cache, local folder)", () => {
     expect(result.plan.deletedSpecs).toEqual([V102.app, V102.hello]);
     const index = await readIndex(dir);
     const checksum = sha256Hex(index.blob);
-    expect(await listTree(dir)).toEqual([
-      `blobs/sha256/${checksum.slice(0, 2)}/${checksum}`,
-      "blobs/sha256/33/338214bc69566067006719447856d5f40a24712fe9434185ab420bc703ca7da1",
-      "blobs/sha256/f2/f272e36558411e962b5471592cdccdc871df8377dcd84d504e92a867cbf3d15c",
-      "v3/layout.json",
-      "v3/manifests/index/index.manifest.json",
-      "v3/manifests/key/4FB57CE0DC5ABDE4620FAAAE1AAA4359006F9930.key.manifest.json",
-      "v3/manifests/key/keys.manifest.json",
-    ].sort());
+    expect(await listTree(dir)).toEqual(
+      [
+        `blobs/sha256/${checksum.slice(0, 2)}/${checksum}`,
+        "blobs/sha256/33/338214bc69566067006719447856d5f40a24712fe9434185ab420bc703ca7da1",
+        "blobs/sha256/f2/f272e36558411e962b5471592cdccdc871df8377dcd84d504e92a867cbf3d15c",
+        "v3/layout.json",
+        "v3/manifests/index/index.manifest.json",
+        "v3/manifests/key/4FB57CE0DC5ABDE4620FAAAE1AAA4359006F9930.key.manifest.json",
+        "v3/manifests/key/keys.manifest.json",
+      ].sort(),
+    );
     expect(index.blob).toBe('{"database":{"version":"8","installs":{}}}');
   });
 });

@@ -4,7 +4,7 @@ import { useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
 import { applyPrune, planPrune } from "../src/index.js";
 import { fixturePath, memoryFixtureCache, writeFixtureCache } from "./fixture-cache.js";
-import { NOW, OLD, V019, V102, listTree, v2Keys } from "./helpers.js";
+import { listTree, NOW, OLD, V019, V102, v2Keys } from "./helpers.js";
 
 const [helloSpec, helloTarball] = v2Keys("fixture-hello-1.0", V019.hello);
 const [zlibSpec] = v2Keys("zlib-1.2.13", V019.zlib);
@@ -20,7 +20,9 @@ describe("safety", () => {
       ),
     });
     const garbled = await useTempDir();
-    await writeFixtureCache("v2-0.19-signed", garbled, { extra: { "build_cache/index.json": '{"database": ' } });
+    await writeFixtureCache("v2-0.19-signed", garbled, {
+      extra: { "build_cache/index.json": '{"database": ' },
+    });
     await expect(planPrune({ cache: garbled, now: NOW })).rejects.toMatchObject({ code: "INDEX_UNREADABLE" });
     const v3 = memoryFixtureCache("v3-1.0-unsigned", {
       omit: ["blobs/sha256/a0/a0f708e7a66658eec911464ac669e2fd8768e5327920892acabd324827074b96"],
@@ -32,7 +34,12 @@ describe("safety", () => {
       ),
     });
     // Told otherwise: the plan works from the keys alone, and the index is left for Spack to rebuild.
-    const plan = await applyPrune({ cache: missing, now: NOW, purgeHashes: [V019.hello], allowMissingIndex: true });
+    const plan = await applyPrune({
+      cache: missing,
+      now: NOW,
+      purgeHashes: [V019.hello],
+      allowMissingIndex: true,
+    });
     expect([plan.plan.deletedSpecs, plan.index]).toEqual([
       [V019.hello],
       {
@@ -47,7 +54,9 @@ describe("safety", () => {
     const dir = await useTempDir({ "README.md": "not a cache" });
     await expect(planPrune({ cache: dir, now: NOW })).rejects.toMatchObject({
       code: "CACHE_NOT_FOUND",
-      message: expect.stringMatching(/found neither v3\/layout\.json \(layout v3\) nor build_cache\/ \(layout v2\) among 1 objects/),
+      message: expect.stringMatching(
+        /found neither v3\/layout\.json \(layout v3\) nor build_cache\/ \(layout v2\) among 1 objects/,
+      ),
     });
   });
 
@@ -84,7 +93,10 @@ describe("safety", () => {
       now: NOW,
       keepLocks: [join(dir, "bad.lock"), join(dir, "not-a-lock.json"), join(dir, "missing.lock")],
       keeplists: [join(dir, "keep.txt")],
-    }).catch((caught: unknown) => caught as Error & { problems: unknown[] });
+    }).then(
+      () => ({ problems: [] }),
+      (caught: unknown) => caught as Error & { problems: unknown[] },
+    );
     expect(error.problems).toEqual([
       {
         file: join(dir, "bad.lock"),
@@ -114,7 +126,10 @@ describe("safety", () => {
   });
 
   it("refuses an empty package list: it would delete every spec", async () => {
-    const dir = await useTempDir({ "empty-repo/repo.yaml": "repo:\n  namespace: empty\n", "names.txt": "# nothing\n" });
+    const dir = await useTempDir({
+      "empty-repo/repo.yaml": "repo:\n  namespace: empty\n",
+      "names.txt": "# nothing\n",
+    });
     await expect(
       planPrune({
         cache: memoryFixtureCache("v2-0.19-signed"),
@@ -153,11 +168,17 @@ describe("safety", () => {
     expect(result.plan.deletedSpecs).toEqual([V019.zlib, V019.app, V019.hello].sort());
     expect(result.failed).toEqual([{ key: zlibSpec, code: "AccessDenied", message: "Access Denied" }]);
     expect([attempts.get(helloTarball), attempts.get(zlibSpec)]).toEqual([2, 4]);
-    expect(result.deleted).toEqual(result.plan.deletions.map((deletion) => deletion.key).filter((key) => key !== zlibSpec));
+    expect(result.deleted).toEqual(
+      result.plan.deletions.map((deletion) => deletion.key).filter((key) => key !== zlibSpec),
+    );
     // zlib's spec file is still there, so the rewritten index still lists zlib.
     expect(result.index).toMatchObject({ status: "rewritten", removedSpecs: 2 });
     const index = JSON.parse(new TextDecoder().decode(storage.objects.get("build_cache/index.json")!.body));
-    expect(Object.keys(index.database.installs)).toEqual(["yw7qzafovaz7nqjabqqceou732slpiql", V019.bzip2, V019.zlib]);
+    expect(Object.keys(index.database.installs)).toEqual([
+      "yw7qzafovaz7nqjabqqceou732slpiql",
+      V019.bzip2,
+      V019.zlib,
+    ]);
   });
 
   it("never treats objects newer than the run's start as orphans (v3 blobs pushed before their manifest)", async () => {
