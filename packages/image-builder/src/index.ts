@@ -1,1 +1,68 @@
-export {};
+/**
+ * `@spacktainers/image-builder`: decides which images to build, SIFs to upload and Docker Hub
+ * copies to push (each decision `{action, reason}`), writes container Dockerfiles, emits the
+ * GitLab jobs that build, publish and convert images, and moves SIF files to and from S3.
+ * Functions return data; they never print.
+ */
+export type { BaseImageIdentity, DescribeBaseImageOptions } from "./base-image.js";
+export { describeBaseImage } from "./base-image.js";
+export type { BuildImageJobsOptions, BuildSecret } from "./build-image-jobs.js";
+export { buildImageJobs, buildJobName, digestVariable, manifestJobName } from "./build-image-jobs.js";
+export type { DecideDockerHubPushOptions } from "./decide-docker-hub-push.js";
+export { DOCKER_HUB_API, decideDockerHubPush } from "./decide-docker-hub-push.js";
+export type { DecideImageOptions, DecideSpackContainerOptions, Decision } from "./decide-image.js";
+export { decideImage, decideSpackContainer, OFFLINE_DECISION, OFFLINE_REASON } from "./decide-image.js";
+export type {
+  CustomContainerDecision,
+  DecideCustomContainerOptions,
+  DecideSifUploadOptions,
+} from "./decide-sif-upload.js";
+export { decideCustomContainer, decideSifUpload, headObjectMetadata } from "./decide-sif-upload.js";
+export type { DownloadSifOptions } from "./download-sif.js";
+export { downloadSif } from "./download-sif.js";
+export type { JobArch, RegistryLogin, S3Access } from "./job-options.js";
+export { DEFAULT_JOB_IMAGES, GITLAB_REGISTRY_LOGIN, jobArch } from "./job-options.js";
+export type { BaseImageLabelsOptions, BaseImageName } from "./labels.js";
+export {
+  BASE_IMAGE_NAMES,
+  baseImageLabels,
+  compareLabels,
+  identityLabels,
+  LABELS,
+  SIF_METADATA,
+} from "./labels.js";
+export { DOCKER_HUB_REGISTRY, formatImageReference, parseImageReference } from "./parse-image-reference.js";
+export type {
+  FetchedManifest,
+  ImageInspection,
+  InspectImageOptions,
+  ManifestBody,
+  RegistryClient,
+  RegistryClientOptions,
+  RegistryCredentialSource,
+} from "./registry-client.js";
+export { createRegistryClient, MEDIA_TYPES, parseAuthenticateHeader } from "./registry-client.js";
+export type {
+  RenderContainerDockerfileOptions,
+  WriteContainerDockerfileOptions,
+} from "./render-container-dockerfile.js";
+export {
+  BUILD_SECRETS,
+  DEFAULT_INSTALL_TREE,
+  ENVIRONMENT_DIR,
+  installTreeOf,
+  renderContainerDockerfile,
+  VIEW_ROOT,
+  writeContainerDockerfile,
+} from "./render-container-dockerfile.js";
+export type { DeploySifJobOptions, DockerHubPushJobOptions, SifJobOptions, SifTarget } from "./sif-jobs.js";
+export {
+  deploySifJob,
+  deploySifJobName,
+  dockerHubPushJob,
+  dockerHubPushJobName,
+  sifJob,
+  sifJobName,
+} from "./sif-jobs.js";
+export type { CreateS3ClientOptions, UploadSifOptions, UploadSifResult } from "./upload-sif.js";
+export { createS3Client, parseMetadataPairs, uploadSif } from "./upload-sif.js";
