@@ -1,6 +1,3 @@
-import { defineProject } from "vitest/config";
+import { defineSpacktainersProject } from "../../vitest.shared.ts";
 
-export default defineProject({
-  resolve: { conditions: ["spacktainers-source"] },
-  test: { name: "orchestrator", include: ["src/**/*.test.ts", "test/**/*.test.ts"], testTimeout: 30_000 },
-});
+export default defineSpacktainersProject("orchestrator");

@@ -1,6 +1,3 @@
-import { defineProject } from "vitest/config";
+import { defineSpacktainersProject } from "../../vitest.shared.ts";
 
-export default defineProject({
-  resolve: { conditions: ["spacktainers-source"] },
-  test: { name: "test-utils", include: ["src/**/*.test.ts", "test/**/*.test.ts"], testTimeout: 30_000 },
-});
+export default defineSpacktainersProject("test-utils");

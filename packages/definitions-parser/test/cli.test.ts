@@ -183,7 +183,7 @@ describe("spacktainers-definitions (real bin)", () => {
     const result = await runBin("definitions-parser", ["validate", "--root", root], { cleanEnv: true });
     expect(result.code).toBe(2);
     expect(normalise(result.stderr, root)).toMatchInlineSnapshot(`
-      "spacktainers-definitions: error: 6 problems found:
+      "spacktainers-definitions: error: 5 problems found:
       container_definitions/amd64/Bad.yaml: container name "Bad" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$
         hint: rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "bad")
       container_definitions/amd64/a.yaml:3:7: spec "@1.2": the spec starts with "@1.2" instead of a package name; write the package first, e.g. "<package>@1.2"
@@ -192,8 +192,6 @@ describe("spacktainers-definitions (real bin)", () => {
         hint: write '<source>:<target>' with a source under files/ (relative to the repository root) and an absolute target, e.g. 'files/brayns/run.sh:/opt/brayns/run.sh'
       container_definitions/amd64/b.def:1:1: the header has no "From:" line, so there is no source image
         hint: add "From: <image>:<tag>" before the first %section, e.g. "From: bluebrain/nexus-storage:latest"
-      container_definitions/amd64/c/spack.yaml:2:3: spack must be one of "bootstrap", "cdash", "ci", "compilers", "concretizer", "config", "container", "definitions", "develop", "env_vars", "gitlab-ci", "include", "include_concrete", "mirrors", "modules", "packages", "repos", "specs", "toolchains", "upstreams", "view", found string "speks"
-        hint: a top-level key of a Spack environment (specs, packages, concretizer, …)
       container_definitions/amd64/c/spack.yaml:3:3: key "speks" is not allowed in spack
         hint: a top-level key of a Spack environment (specs, packages, concretizer, …)
       "

@@ -39,9 +39,7 @@ container_definitions/amd64/x.yaml:2:3: spack must be object, found a list
   "unknown top-level key": `spacktainers-definitions: error: 1 problem found:
 container_definitions/amd64/x.yaml:3:1: unknown key "spacktainers" in the document (expected one of: spack, spacktainer)
 `,
-  "unknown spack key": `spacktainers-definitions: error: 2 problems found:
-container_definitions/amd64/x.yaml:2:3: spack must be one of "bootstrap", "cdash", "ci", "compilers", "concretizer", "config", "container", "definitions", "develop", "env_vars", "gitlab-ci", "include", "include_concrete", "mirrors", "modules", "packages", "repos", "specs", "toolchains", "upstreams", "view", found string "pakages"
-  hint: a top-level key of a Spack environment (specs, packages, concretizer, …)
+  "unknown spack key": `spacktainers-definitions: error: 1 problem found:
 container_definitions/amd64/x.yaml:3:3: key "pakages" is not allowed in spack
   hint: a top-level key of a Spack environment (specs, packages, concretizer, …)
 `,

@@ -5,6 +5,9 @@ import { fileURLToPath } from "node:url";
 /** The repository root (test-utils sits at packages/test-utils). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
+/** tsx's loader, resolved from this package (which depends on tsx). */
+const TSX_LOADER = import.meta.resolve("tsx");
+
 /** Result of a bin run. */
 export type BinResult = { code: number; stdout: string; stderr: string };
 

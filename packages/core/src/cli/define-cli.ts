@@ -66,6 +66,8 @@ export type CommandContext<F extends FlagTable> = {
   isTTY: boolean;
   /** Adds names of env vars whose values must be masked (for example from the site config). */
   maskVariables(names: Iterable<string>): void;
+  /** Adds secret values to mask that do not come from env vars (a token read from a file). */
+  maskValues(values: Iterable<string>): void;
   /** The current masker, for text written to files or logs. */
   mask: SecretMasker;
 };
@@ -163,6 +165,7 @@ export function formatHelp(cli: CliSpec, command?: CommandSpec): string {
  */
 export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): Promise<number> {
   const secretNames = new Set<string>();
+  const secretValues = new Set<string>();
   let mask = createSecretMasker(collectSecretValues(io.env));
   const log = (text: string) => io.stderr.write(`${mask(text)}\n`);
   const single = cli.commands.length === 1 && cli.commands[0]!.name === "";
@@ -221,6 +224,10 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
         value = spec.default ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
       flags[name] = value;
     }
+    const remask = () => {
+      mask = createSecretMasker([...collectSecretValues(io.env, secretNames), ...secretValues]);
+      context.mask = mask;
+    };
     const context: CommandContext<FlagTable> = {
       flags: flags as FlagValues<FlagTable>,
       positionals: parsed.positionals,
@@ -232,8 +239,11 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
       json: (value) => io.stdout.write(`${mask(JSON.stringify(value, null, 2))}\n`),
       maskVariables: (names) => {
         for (const name of names) secretNames.add(name);
-        mask = createSecretMasker(collectSecretValues(io.env, secretNames));
-        context.mask = mask;
+        remask();
+      },
+      maskValues: (values) => {
+        for (const value of values) secretValues.add(value);
+        remask();
       },
       mask,
     };

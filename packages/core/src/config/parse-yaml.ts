@@ -178,6 +178,8 @@ export function parseYamlWithSchema<T>({ text, file, schema }: ParseYamlOptions 
   for (const error of validate.errors ?? []) {
     // `if`/`then` report twice; the inner error carries the detail.
     if (error.keyword === "if") continue;
+    // A bad key under `propertyNames` is reported once, by the propertyNames error itself.
+    if (error.propertyName !== undefined && error.keyword !== "propertyNames") continue;
     const { path, which, message } = describeAjvError(error);
     const hint =
       (error.parentSchema as { hint?: string } | undefined)?.hint ??

@@ -1,0 +1,16 @@
+import { defineProject, type UserWorkspaceConfig } from "vitest/config";
+
+// Tests resolve workspace packages to their TypeScript sources through the
+// `spacktainers-source` export condition. Vite applies `resolve.conditions` to the client
+// environment only; vitest runs tests in the SSR (node) environment, which needs its own list,
+// else workspace packages resolve to a possibly stale dist/.
+const conditions = ["spacktainers-source"];
+
+/** The vitest project of one package: unit tests in src/, integration tests in test/. */
+export function defineSpacktainersProject(name: string, test: UserWorkspaceConfig["test"] = {}) {
+  return defineProject({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: conditions } },
+    test: { name, include: ["src/**/*.test.ts", "test/**/*.test.ts"], testTimeout: 30_000, ...test },
+  });
+}
