@@ -37,6 +37,8 @@ export interface BuildImageJobsOptions {
   dockerfile: string;
   /** Non-secret build arguments (values may reference `$CI_…` variables). */
   buildArgs?: Record<string, string>;
+  /** Per-arch build arguments (e.g. the arch's build cache bucket), merged over `buildArgs`. */
+  buildArgsFor?: (arch: string) => Record<string, string>;
   /** Build secrets, referenced by variable NAME. */
   secrets?: readonly BuildSecret[];
   /** Labels (full names); values may reference `$CI_…` variables. */
@@ -62,9 +64,9 @@ export function buildJobName(name: string, arch: string): string {
   return `build ${name} for ${arch}`;
 }
 
-/** Name of the manifest job. */
-export function manifestJobName(name: string): string {
-  return `publish ${name} manifest`;
+/** Name of the manifest job: the image it publishes (unique even when arches share a pipeline). */
+export function manifestJobName(name: string, tag: string): string {
+  return `publish ${name}:${tag}`;
 }
 
 /** The dotenv variable carrying an arch's digest from its build job to the manifest job. */
@@ -94,10 +96,10 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
       STORAGE_DRIVER: "vfs",
     } as Record<string, string>,
   };
-  const buildArgs = Object.entries(options.buildArgs ?? {}).flatMap(([key, value]) => [
-    "--build-arg",
-    shellQuote(`${key}=${value}`),
-  ]);
+  const buildArgs = (arch: string) =>
+    Object.entries({ ...(options.buildArgs ?? {}), ...(options.buildArgsFor?.(arch) ?? {}) }).flatMap(
+      ([key, value]) => ["--build-arg", shellQuote(`${key}=${value}`)],
+    );
   const labels = Object.entries(options.labels ?? {})
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([key, value]) => ["--label", shellQuote(`${key}=${value}`)]);
@@ -130,7 +132,7 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
           "buildah build",
           `--platform linux/${arch}`,
           `--file ${shellQuote(options.dockerfile)}`,
-          ...buildArgs,
+          ...buildArgs(arch),
           ...secrets,
           ...labels,
           `--tag ${local}`,
@@ -146,7 +148,7 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
   const targets = [options.tag, ...(options.alsoLatest ? ["latest"] : [])];
   const first = options.arches[0];
   if (!first) throw new Error("buildImageJobs: no architecture");
-  jobs[manifestJobName(options.name)] = {
+  jobs[manifestJobName(options.name, options.tag)] = {
     stage: options.manifestStage ?? options.stage,
     ...common,
     tags: [...first.runnerTags],

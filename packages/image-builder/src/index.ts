@@ -8,6 +8,19 @@ export type { BaseImageIdentity, DescribeBaseImageOptions } from "./base-image.j
 export { describeBaseImage } from "./base-image.js";
 export type { BuildImageJobsOptions, BuildSecret } from "./build-image-jobs.js";
 export { buildImageJobs, buildJobName, digestVariable, manifestJobName } from "./build-image-jobs.js";
+export type {
+  BaseImageJobsOptions,
+  ContainerJobStages,
+  CustomContainerJobsOptions,
+  SpackContainerJobsOptions,
+} from "./container-jobs.js";
+export {
+  baseImageJobs,
+  baseImageRepository,
+  customContainerJobs,
+  pinDefinitionSource,
+  spackContainerJobs,
+} from "./container-jobs.js";
 export type { DecideDockerHubPushOptions } from "./decide-docker-hub-push.js";
 export { DOCKER_HUB_API, decideDockerHubPush } from "./decide-docker-hub-push.js";
 export type { DecideImageOptions, DecideSpackContainerOptions, Decision } from "./decide-image.js";

@@ -62,7 +62,7 @@ function pipelineJobs(): Record<string, GitlabJob> {
       arch: AMD,
       image: "$CI_REGISTRY_IMAGE/singularitah:abcdefabcdef",
       stage: "sif",
-      needs: [manifestJobName("brayns")],
+      needs: [manifestJobName("brayns", "3.2.0")],
       s3: S3,
     }),
     ...deploySifJob({
@@ -79,7 +79,7 @@ function pipelineJobs(): Record<string, GitlabJob> {
       source: "$CI_REGISTRY_IMAGE/brayns:3.2.0",
       destination: "bluebrain/spackah-brayns:3.2.0",
       stage: "docker hub",
-      needs: [manifestJobName("brayns")],
+      needs: [manifestJobName("brayns", "3.2.0")],
       dockerHub: { userVar: "DOCKERHUB_USER", passwordVar: "DOCKERHUB_PASSWORD" },
     }),
   };
@@ -93,7 +93,7 @@ describe("job generators", () => {
 
   test("the manifest job waits for every arch and moves the public tag last", () => {
     const jobs = pipelineJobs();
-    expect(jobs[manifestJobName("builder")]).toMatchObject({
+    expect(jobs[manifestJobName("builder", "0123456789ab")]).toMatchObject({
       needs: [
         { job: buildJobName("builder", "amd64"), artifacts: true },
         { job: buildJobName("builder", "arm64"), artifacts: true },
@@ -143,12 +143,12 @@ describe("job generators", () => {
     ).toEqual([
       ["build builder for amd64", "base images", []],
       ["build builder for arm64", "base images", []],
-      ["publish builder manifest", "base images", ["build builder for amd64", "build builder for arm64"]],
+      ["publish builder:0123456789ab", "base images", ["build builder for amd64", "build builder for arm64"]],
       ["build brayns for amd64", "containers", []],
-      ["publish brayns manifest", "containers", ["build brayns for amd64"]],
-      ["convert brayns to sif for amd64", "sif", ["publish brayns manifest"]],
+      ["publish brayns:3.2.0", "containers", ["build brayns for amd64"]],
+      ["convert brayns to sif for amd64", "sif", ["publish brayns:3.2.0"]],
       ["deploy brayns sif for amd64", "deploy", ["convert brayns to sif for amd64"]],
-      ["push brayns to docker hub for amd64", "docker hub", ["publish brayns manifest"]],
+      ["push brayns to docker hub for amd64", "docker hub", ["publish brayns:3.2.0"]],
     ]);
   }, 90_000);
 });
