@@ -17,7 +17,10 @@ export function architecture(arch = "amd64"): ArchitectureConfig {
 }
 
 /** A real Spack output, e.g. `spackFixture("0.23.1", "partial")`. */
-export function spackFixture(version: string, name: "empty-mirror" | "partial" | "all-built" | "multiarch-empty"): string {
+export function spackFixture(
+  version: string,
+  name: "empty-mirror" | "partial" | "all-built" | "multiarch-empty",
+): string {
   return readFileSync(join(FIXTURES, "spack", version, `ci-generate-${name}`, "pipeline.yml"), "utf8");
 }
 
@@ -26,7 +29,8 @@ export function inputTree(containers: Record<string, string>, arch = "amd64"): F
   const tree: FileTree = {};
   for (const [container, text] of Object.entries(containers)) {
     tree[`jobs_scratch_dir.${arch}/${container}/pipeline.yml`] = text;
-    tree[`jobs_scratch_dir.${arch}/${container}/concrete_environment/spack.yaml`] = "spack:\n  specs: [zlib]\n";
+    tree[`jobs_scratch_dir.${arch}/${container}/concrete_environment/spack.yaml`] =
+      "spack:\n  specs: [zlib]\n";
   }
   return tree;
 }
@@ -39,7 +43,10 @@ export function spackJobs(texts: string[]): SpackInputJob[] {
   for (const text of texts) {
     const data = parse(text, { maxAliasCount: -1 }) as Record<string, Record<string, unknown>>;
     for (const [name, body] of Object.entries(data)) {
-      if (["variables", "stages", "workflow", "default", "no-specs-to-rebuild", "rebuild-index"].includes(name)) continue;
+      if (
+        ["variables", "stages", "workflow", "default", "no-specs-to-rebuild", "rebuild-index"].includes(name)
+      )
+        continue;
       const needs = ((body.needs as Array<{ job: string; pipeline?: string }>) ?? [])
         .filter((need) => need.pipeline === undefined)
         .map((need) => need.job);
@@ -57,7 +64,8 @@ export function checkSplit(files: Record<string, string>, inputs: string[]): str
   const violations: string[] = [];
   const input = spackJobs(inputs);
   const earliest = new Map<string, number>();
-  for (const job of input) earliest.set(job.name, Math.min(earliest.get(job.name) ?? Number.POSITIVE_INFINITY, job.stage));
+  for (const job of input)
+    earliest.set(job.name, Math.min(earliest.get(job.name) ?? Number.POSITIVE_INFINITY, job.stage));
   const placed = new Map<string, number>();
   for (const [path, text] of Object.entries(files)) {
     if (!path.startsWith("chunks/")) continue;
@@ -70,14 +78,19 @@ export function checkSplit(files: Record<string, string>, inputs: string[]): str
   }
   for (const [name, stage] of earliest) {
     if (!placed.has(name)) violations.push(`${name} not built`);
-    else if (placed.get(name) !== stage) violations.push(`${name} in stage ${placed.get(name)}, earliest is ${stage}`);
+    else if (placed.get(name) !== stage)
+      violations.push(`${name} in stage ${placed.get(name)}, earliest is ${stage}`);
   }
   for (const job of input) {
     for (const need of job.needs) {
-      if (placed.has(need) && placed.get(need)! >= placed.get(job.name)!) violations.push(`${job.name} runs before ${need}`);
+      if (placed.has(need) && placed.get(need)! >= placed.get(job.name)!)
+        violations.push(`${job.name} runs before ${need}`);
     }
   }
-  const trigger = parse(files["pipeline.yml"]!) as Record<string, { stage?: string; needs?: string[]; trigger?: unknown }>;
+  const trigger = parse(files["pipeline.yml"]!) as Record<
+    string,
+    { stage?: string; needs?: string[]; trigger?: unknown }
+  >;
   const stages = trigger.stages as unknown as string[];
   const triggersByStage = new Map<string, string[]>();
   for (const [name, job] of Object.entries(trigger)) {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { renderPipelineYaml, type GitlabPipeline } from "@spacktainers/core";
+import { type GitlabPipeline, renderPipelineYaml } from "@spacktainers/core";
 import { gitlabCiFailures, useTempDir, validateGitlabCi } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -33,41 +33,44 @@ function expectRenderedByCore(files: Record<string, string>) {
   }
 }
 
-describe.each(["0.19.0", "0.23.1", "1.0.2"])("Spack %s: empty, partial and all-built mirrors as three containers", (version) => {
-  it("keeps one job per spec in its earliest stage, and gitlab-ci-local accepts every file", async () => {
-    const inputs = {
-      "c-empty": spackFixture(version, "empty-mirror"),
-      "b-partial": spackFixture(version, "partial"),
-      "a-built": spackFixture(version, "all-built"),
-    };
-    const { files, summary, warnings } = await split(inputs);
-    expect(warnings).toEqual([]);
-    expect(checkSplit(files, Object.values(inputs))).toEqual([]);
-    expectRenderedByCore(files);
-    const listed = await gitlabCiLocal(files);
-    const stageNames = Object.keys(files).filter((path) => path.startsWith("chunks/"));
-    expect(Object.keys(listed)).toEqual(["pipeline.yml", ...stageNames]);
-    expect(listed["pipeline.yml"]).toEqual([
-      "collect child pipelines for amd64",
-      ...stageNames.map((path) => `build ${path.slice(7, -4)} for amd64`),
-      "rebuild-index",
-    ]);
-    const expected = {
-      "0.19.0": { jobsRead: 6, uniqueJobs: 4, stages: 2 },
-      "0.23.1": { jobsRead: 6, uniqueJobs: 4, stages: 3 },
-      "1.0.2": { jobsRead: 8, uniqueJobs: 5, stages: 2 },
-    }[version]!;
-    expect({ ...summary, files: undefined, largestFile: undefined }).toEqual({
-      arch: "amd64",
-      containers: 3,
-      containersWithJobs: 2,
-      ...expected,
-      chunks: expected.stages,
-      files: undefined,
-      largestFile: undefined,
+describe.each(["0.19.0", "0.23.1", "1.0.2"])(
+  "Spack %s: empty, partial and all-built mirrors as three containers",
+  (version) => {
+    it("keeps one job per spec in its earliest stage, and gitlab-ci-local accepts every file", async () => {
+      const inputs = {
+        "c-empty": spackFixture(version, "empty-mirror"),
+        "b-partial": spackFixture(version, "partial"),
+        "a-built": spackFixture(version, "all-built"),
+      };
+      const { files, summary, warnings } = await split(inputs);
+      expect(warnings).toEqual([]);
+      expect(checkSplit(files, Object.values(inputs))).toEqual([]);
+      expectRenderedByCore(files);
+      const listed = await gitlabCiLocal(files);
+      const stageNames = Object.keys(files).filter((path) => path.startsWith("chunks/"));
+      expect(Object.keys(listed)).toEqual(["pipeline.yml", ...stageNames]);
+      expect(listed["pipeline.yml"]).toEqual([
+        "collect child pipelines for amd64",
+        ...stageNames.map((path) => `build ${path.slice(7, -4)} for amd64`),
+        "rebuild-index",
+      ]);
+      const expected = {
+        "0.19.0": { jobsRead: 6, uniqueJobs: 4, stages: 2 },
+        "0.23.1": { jobsRead: 6, uniqueJobs: 4, stages: 3 },
+        "1.0.2": { jobsRead: 8, uniqueJobs: 5, stages: 2 },
+      }[version]!;
+      expect({ ...summary, files: undefined, largestFile: undefined }).toEqual({
+        arch: "amd64",
+        containers: 3,
+        containersWithJobs: 2,
+        ...expected,
+        chunks: expected.stages,
+        files: undefined,
+        largestFile: undefined,
+      });
     });
-  });
-});
+  },
+);
 
 describe("Spack 0.19.0 multi-arch environment (19 jobs in 8 stages)", () => {
   it("splits into one child per stage that gitlab-ci-local accepts", async () => {

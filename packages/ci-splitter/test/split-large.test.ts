@@ -13,10 +13,18 @@ async function inputTexts(dir: string): Promise<string[]> {
 }
 
 describe("large synthetic input", () => {
-  it("splits 3000 job entries (10 containers × 300, half shared) into chunks of ≤ 120 jobs that gitlab-ci-local accepts", { timeout: 300_000 }, async () => {
+  it("splits 3000 job entries (10 containers × 300, half shared) into chunks of ≤ 120 jobs that gitlab-ci-local accepts", {
+    timeout: 300_000,
+  }, async () => {
     const root = await useTempDir();
     const dir = join(root, "jobs_scratch_dir.amd64");
-    const generated = await synthesizeInput({ dir, containers: 10, jobsPerContainer: 300, sharedFraction: 0.5, depth: 4 });
+    const generated = await synthesizeInput({
+      dir,
+      containers: 10,
+      jobsPerContainer: 300,
+      sharedFraction: 0.5,
+      depth: 4,
+    });
     const { files, summary } = await splitSpackPipeline({
       arch: "amd64",
       architecture: architecture(),
@@ -26,7 +34,12 @@ describe("large synthetic input", () => {
       maxJobs: 120,
     });
     expect(checkSplit(files, await inputTexts(dir))).toEqual([]);
-    expect({ jobsRead: summary.jobsRead, uniqueJobs: summary.uniqueJobs, stages: summary.stages, chunks: summary.chunks }).toEqual({
+    expect({
+      jobsRead: summary.jobsRead,
+      uniqueJobs: summary.uniqueJobs,
+      stages: summary.stages,
+      chunks: summary.chunks,
+    }).toEqual({
       jobsRead: generated.jobEntries,
       uniqueJobs: generated.uniqueSpecs,
       stages: 6,
@@ -44,7 +57,14 @@ describe("large synthetic input", () => {
   it("splits a stage by bytes and shortens names over 255 characters", async () => {
     const root = await useTempDir();
     const dir = join(root, "jobs_scratch_dir.amd64");
-    await synthesizeInput({ dir, containers: 2, jobsPerContainer: 60, sharedFraction: 0.5, depth: 2, namePadding: 200 });
+    await synthesizeInput({
+      dir,
+      containers: 2,
+      jobsPerContainer: 60,
+      sharedFraction: 0.5,
+      depth: 2,
+      namePadding: 200,
+    });
     const { files, summary } = await splitSpackPipeline({
       arch: "amd64",
       architecture: architecture(),
@@ -62,7 +82,9 @@ describe("large synthetic input", () => {
       "chunks/stage-1-2.yml",
       "chunks/stage-2.yml",
     ]);
-    const names = Object.values(files).flatMap((text) => [...text.matchAll(/^(\S.*):$/gm)].map((match) => match[1]!));
+    const names = Object.values(files).flatMap((text) =>
+      [...text.matchAll(/^(\S.*):$/gm)].map((match) => match[1]!),
+    );
     expect(Math.max(...names.map((name) => name.length))).toBe(255);
     expect(names.filter((name) => /~[0-9a-f]{8}$/.test(name)).length).toBe(summary.uniqueJobs);
     const results = await validateGitlabCi({ files, entries: ["pipeline.yml", "chunks/stage-0-1.yml"] });
