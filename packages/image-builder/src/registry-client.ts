@@ -255,7 +255,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     if (response.status === 401)
       throw new SpacktainersError({
         code: "REGISTRY_AUTH",
-        message: `${registry} refused access to ${repository} (401) with the configured credentials`,
+        // Docker Hub answers 401, not 404, for a repository that does not exist.
+        message: `${registry} refused access to ${repository} (401) with ${credentialsFor(registry) ? "the configured credentials" : "an anonymous token"}: check that the repository exists and the credentials may pull it`,
       });
     return response;
   }
