@@ -36,7 +36,7 @@ export type {
   OrphanKind,
   ReadBuildCacheOptions,
 } from "./read-build-cache.js";
-export { blobKey, manifestJson, parseManifest, readBuildCache } from "./read-build-cache.js";
+export { blobKey, manifestJson, mapConcurrent, parseManifest, readBuildCache } from "./read-build-cache.js";
 export { packageNameOfFolder, readPackageNames } from "./read-package-names.js";
 export type { Protection, ReadProtectionOptions } from "./read-protection.js";
 export { readProtection } from "./read-protection.js";

@@ -10,7 +10,6 @@ import { deletionLines, listTree, NOW, OLD, V102 } from "./helpers.js";
 const OLD_INDEX_BLOB = "blobs/sha256/56/56ef087806a6f6adf92cab5ab332543f04bb2fa246cb7366be85111ede81ab90";
 const INDEX_BLOB = "blobs/sha256/a0/a0f708e7a66658eec911464ac669e2fd8768e5327920892acabd324827074b96";
 const ZLIB_TARBALL = "blobs/sha256/85/8542cadb86155acf4919b23902ade6cea626779c5717494ecf1f4575abcdd2a0";
-const ZLIB_SPEC_BLOB = "blobs/sha256/19/194f156e0cc0021df93f8c7084e01ad5a11709613ba20415591c7ebcb9b389f4";
 const manifestKey = (name: string, version: string, hash: string) =>
   `v3/manifests/spec/${name}/${name}-${version}-${hash}.spec.manifest.json`;
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { formatPythonJson, type MemoryObject, PYTHON_COMPACT } from "../src/index.js";
+import { formatPythonJson, type MemoryObject, PYTHON_COMPACT, PYTHON_MANIFEST } from "../src/index.js";
 
 /** A seeded PRNG (mulberry32): the same seed gives the same cache. */
 export function createRandom(seed: number): () => number {
@@ -143,4 +143,77 @@ export function generateV2Cache(options: SyntheticCacheOptions): {
     lastModified: now - ageMs,
   });
   return { objects, specs };
+}
+
+/**
+ * A layout-v3 cache: per spec a manifest under `v3/manifests/spec/<name>/` and two content-
+ * addressed blobs (tarball, spec JSON), plus the index blob and manifest. Package names have no
+ * dash, so no folder name is a prefix of a sibling file name (s3rver lists such keys out of order).
+ */
+export function generateV3Cache(options: SyntheticCacheOptions): {
+  objects: Map<string, MemoryObject>;
+  hashes: string[];
+} {
+  const random = createRandom(options.seed);
+  const packages = Math.max(1, options.packages ?? Math.ceil(options.specs / 4));
+  const now = options.now.getTime();
+  const ageMs = (options.ageDays ?? 365) * 86_400_000;
+  const encoder = new TextEncoder();
+  const objects = new Map<string, MemoryObject>();
+  const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+  const putBlob = (bytes: Uint8Array, lastModified: number) => {
+    const checksum = sha(bytes);
+    objects.set(`blobs/sha256/${checksum.slice(0, 2)}/${checksum}`, { body: bytes, lastModified });
+    return checksum;
+  };
+  const entry = (bytes: Uint8Array, checksum: string, mediaType: string, compression: string) => ({
+    contentLength: bytes.byteLength,
+    mediaType,
+    compression,
+    checksumAlgorithm: "sha256",
+    checksum,
+  });
+  const installs: Record<string, unknown> = {};
+  const hashes: string[] = [];
+  for (let index = 0; index < options.specs; index++) {
+    let hash = "";
+    do hash = Array.from({ length: 32 }, () => BASE32[Math.floor(random() * 32)]).join("");
+    while (installs[hash]);
+    hashes.push(hash);
+    const name = `pkg${Math.floor(random() * packages)}`;
+    const version = `${1 + Math.floor(random() * 3)}.${Math.floor(random() * 10)}`;
+    const lastModified = Math.round(now - random() * ageMs);
+    const node = { name, version, namespace: "builtin", hash };
+    installs[hash] = { spec: node, ref_count: 0, in_buildcache: true };
+    const tarball = encoder.encode(`tarball ${hash}`);
+    const specJson = encoder.encode(JSON.stringify({ spec: { _meta: { version: 5 }, nodes: [node] } }));
+    const manifest = formatPythonJson(
+      {
+        version: 3,
+        data: [
+          entry(tarball, putBlob(tarball, lastModified), "application/vnd.spack.install.v2.tar+gzip", "gzip"),
+          entry(specJson, putBlob(specJson, lastModified), "application/vnd.spack.spec.v5+json", "gzip"),
+        ],
+      },
+      PYTHON_MANIFEST,
+    );
+    objects.set(`v3/manifests/spec/${name}/${name}-${version}-${hash}.spec.manifest.json`, {
+      body: encoder.encode(manifest),
+      lastModified,
+    });
+  }
+  const database = encoder.encode(formatPythonJson({ database: { version: "8", installs } }, PYTHON_COMPACT));
+  const indexManifest = formatPythonJson(
+    {
+      version: 3,
+      data: [entry(database, putBlob(database, now - 3_600_000), "application/vnd.spack.db.v8+json", "none")],
+    },
+    PYTHON_MANIFEST,
+  );
+  objects.set("v3/manifests/index/index.manifest.json", {
+    body: encoder.encode(indexManifest),
+    lastModified: now - 3_600_000,
+  });
+  objects.set("v3/layout.json", { body: encoder.encode('{"signing": "gpg"}'), lastModified: now - ageMs });
+  return { objects, hashes };
 }

@@ -6,7 +6,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import type { CacheObject, CacheStorage, DeleteFailure } from "./cache-storage.js";
+import { type CacheObject, type CacheStorage, compareKeys, type DeleteFailure } from "./cache-storage.js";
 
 export interface S3StorageOptions {
   /** Bucket name. */
@@ -25,10 +25,13 @@ export interface S3StorageOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** An S3 storage, with a count of the HTTP requests it made, by operation (retries included). */
+/** An S3 storage, with counts of what it sent, by operation. */
 export type S3Storage = CacheStorage & {
   readonly bucket: string;
   readonly prefix: string;
+  /** SDK commands sent (one per page, object or delete batch), by operation. */
+  readonly operations: Record<string, number>;
+  /** HTTP requests made, retries of 5xx/SlowDown/resets included, by operation. */
   readonly requests: Record<string, number>;
 };
 
@@ -55,24 +58,36 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
   const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
   const client = options.client ?? createS3Client(options);
+  const operations: Record<string, number> = {};
   const requests: Record<string, number> = {};
-  // Counted per attempt: the deserialize step runs once per HTTP request, retries included.
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
+  const counter =
+    (counts: Record<string, number>) =>
+    (next: (args: any) => Promise<any>, context: { commandName?: string }) =>
+    async (args: unknown) => {
       const operation = String(context.commandName ?? "unknown").replace(/Command$/, "");
-      requests[operation] = (requests[operation] ?? 0) + 1;
+      counts[operation] = (counts[operation] ?? 0) + 1;
       return next(args);
-    },
-    { step: "deserialize", name: "spacktainersRequestCounter", override: true },
-  );
+    };
+  // initialize runs once per command; deserialize once per HTTP attempt (after the retry step).
+  client.middlewareStack.add(counter(operations) as never, {
+    step: "initialize",
+    name: "spacktainersOperationCounter",
+    override: true,
+  });
+  client.middlewareStack.add(counter(requests) as never, {
+    step: "deserialize",
+    name: "spacktainersRequestCounter",
+    override: true,
+  });
   const Bucket = options.bucket;
   return {
     location: `s3://${Bucket}${prefix ? `/${prefix}` : ""}`,
     bucket: Bucket,
     prefix,
+    operations,
     requests,
     async list(onProgress) {
-      const listed: CacheObject[] = [];
+      const listed = new Map<string, CacheObject>();
       let token: string | undefined;
       do {
         const page = await client.send(
@@ -80,16 +95,17 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
         );
         for (const object of page.Contents ?? []) {
           if (!object.Key || object.Key.endsWith("/")) continue;
-          listed.push({
+          // Keyed by name: a store that repeats a key across pages (s3rver does) counts it once.
+          listed.set(object.Key, {
             key: object.Key.slice(keyPrefix.length),
             size: object.Size ?? 0,
             lastModified: object.LastModified?.getTime() ?? 0,
           });
         }
-        onProgress?.({ phase: "list", done: listed.length });
+        onProgress?.({ phase: "list", done: listed.size });
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
-      return listed;
+      return [...listed.values()].sort((a, b) => compareKeys(a.key, b.key));
     },
     async get(key) {
       try {

@@ -1,0 +1,250 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { runBin, type S3Server, startS3Server, useTempDir } from "@spacktainers/test-utils";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  applyPrune,
+  type CacheStorage,
+  createS3Client,
+  createS3Storage,
+  mapConcurrent,
+  planPrune,
+  type S3Storage,
+  type SpackDatabase,
+} from "../src/index.js";
+import { type FixtureCacheName, fixtureObjects, fixturePath } from "./fixture-cache.js";
+import { deletionLines } from "./helpers.js";
+import { generateV3Cache } from "./synthetic-cache.js";
+
+let server: S3Server;
+const BUCKET = "spack-cache";
+
+beforeAll(async () => {
+  server = await startS3Server({ buckets: [BUCKET] });
+}, 60_000);
+afterAll(() => server?.stop());
+
+function storageAt(prefix: string, endpoint = server.endpoint): S3Storage {
+  const client = createS3Client({ endpoint, region: server.region, maxAttempts: 8 });
+  // s3rver only knows its own account; the SDK reads credentials from the environment otherwise.
+  Object.assign(client.config, {
+    credentials: async () => ({ accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }),
+  });
+  return createS3Storage({ bucket: BUCKET, prefix, client });
+}
+
+async function upload(storage: CacheStorage, objects: Map<string, Uint8Array>): Promise<void> {
+  await mapConcurrent([...objects], 8, ([key, body]) => storage.put(key, body));
+}
+
+async function uploadFixture(name: FixtureCacheName, prefix: string): Promise<S3Storage> {
+  const storage = storageAt(prefix);
+  await upload(storage, fixtureObjects(name));
+  return storage;
+}
+
+const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+/** Objects in s3rver are as new as the upload; "now" is set far enough ahead for age rules. */
+const later = (days: number) => new Date(Date.now() + days * 86_400_000);
+
+describe("S3 backend (s3rver)", () => {
+  it("plans and applies on the real v2 layout, rewriting index.json and its hash; nothing per object", async () => {
+    const storage = await uploadFixture("v2-0.19-signed", "mirrors/v019");
+    const options = { cache: storage, now: later(1), packagesFrom: [fixturePath("repos/api-v1")] };
+    const plan = await planPrune(options);
+    expect(deletionLines(plan)).toEqual([
+      "package-gone linux-debian12-x86_64-gcc-12.2.0-bzip2-1.0.8-tqqloiq4svlxsxqgwiwnvgeuesxerft7.spec.json.sig",
+      "package-gone linux-debian12-x86_64-gcc-12.2.0-zlib-1.2.13-goi3uexjll6zt45t5vooa7jpynf5cceb.spec.json.sig",
+      "package-gone linux-debian12-x86_64-gcc-12.2.0-bzip2-1.0.8-tqqloiq4svlxsxqgwiwnvgeuesxerft7.spack",
+      "package-gone linux-debian12-x86_64-gcc-12.2.0-zlib-1.2.13-goi3uexjll6zt45t5vooa7jpynf5cceb.spack",
+    ]);
+    for (const key of Object.keys(storage.operations)) delete storage.operations[key];
+    const result = await applyPrune(options);
+    expect(result.failed).toEqual([]);
+    // One listing page, the index and its hash, two delete calls (spec files first), two writes.
+    expect(storage.operations).toEqual({ ListObjectsV2: 1, GetObject: 2, DeleteObjects: 2, PutObject: 2 });
+    expect((await storage.list()).map((object) => object.key)).toEqual([
+      "build_cache/_pgp/6B09A0A6FFA8EAFB9585EE5588E4C2399FDD89F1.pub",
+      "build_cache/_pgp/index.json",
+      "build_cache/index.json",
+      "build_cache/index.json.hash",
+      "build_cache/linux-debian12-x86_64-gcc-12.2.0-fixture-app-2.0-kbvflog4oalvbnij4rgyqgbhmwzs3wtb.spec.json.sig",
+      "build_cache/linux-debian12-x86_64-gcc-12.2.0-fixture-hello-1.0-s6ogqylmombycmio2go5s7lzhbalbycf.spec.json.sig",
+      "build_cache/linux-debian12-x86_64/gcc-12.2.0/fixture-app-2.0/linux-debian12-x86_64-gcc-12.2.0-fixture-app-2.0-kbvflog4oalvbnij4rgyqgbhmwzs3wtb.spack",
+      "build_cache/linux-debian12-x86_64/gcc-12.2.0/fixture-hello-1.0/linux-debian12-x86_64-gcc-12.2.0-fixture-hello-1.0-s6ogqylmombycmio2go5s7lzhbalbycf.spack",
+    ]);
+    const index = JSON.parse(decode(await storage.get("build_cache/index.json"))) as SpackDatabase;
+    expect(Object.values(index.database.installs).map((record) => record.spec.name)).toEqual([
+      "fixture-hello",
+      "fixture-app",
+    ]);
+    const again = await applyPrune(options);
+    expect([again.plan.deletions, again.deleted, again.index]).toEqual([[], [], { status: "unchanged" }]);
+  });
+
+  it("applies on the real v3 layout: new index blob and manifest, old blob gone", async () => {
+    const storage = await uploadFixture("v3-1.0-unsigned", "mirrors/v102");
+    const result = await applyPrune({
+      cache: storage,
+      now: later(1),
+      packagesFrom: [fixturePath("repos/api-v2")],
+      maxDeleteFraction: 0.6,
+    });
+    expect(result.plan.deletedSpecs).toEqual([
+      "4fghq5ibtjw6ag4knvkpnmu2cdp3bamt",
+      "mgowe23us2ms6sm5pk343rbrny3quz7g",
+      "t4jgfqwgx7ejs6v2s5sixx2bzsccsjbp",
+    ]);
+    const manifest = JSON.parse(decode(await storage.get("v3/manifests/index/index.manifest.json")));
+    const checksum = manifest.data[0].checksum as string;
+    const keys = (await storage.list()).map((object) => object.key);
+    expect(keys).toEqual(
+      [
+        "blobs/sha256/0c/0cc44b2612a924b2e953a5b0b4c35a3e0a7f2c7c54f23e7e003c2173a32d29fb",
+        "blobs/sha256/11/1113c14043d5fc2af5c876781f8c215e8418d9bc86698f4f69946fc5437a8833",
+        "blobs/sha256/79/791339bebb32b4d6eb4e11175b30d552c65a3593792eff79151422e51311410c",
+        `blobs/sha256/${checksum.slice(0, 2)}/${checksum}`,
+        "blobs/sha256/ff/ffdabdece387e577f496b2572a77126682de46ffca28605af0763d8c4a8d32df",
+        "v3/layout.json",
+        "v3/manifests/index/index.manifest.json",
+        "v3/manifests/spec/fixture-app/fixture-app-2.0-6aiy7iplw5jknw77vopd6nwuexerylxq.spec.manifest.json",
+        "v3/manifests/spec/fixture-hello/fixture-hello-1.0-i5frtbpwrwgkdxxet6b7yst27zpo72rn.spec.manifest.json",
+      ].sort(),
+    );
+    const again = await planPrune({
+      cache: storage,
+      now: later(1),
+      packagesFrom: [fixturePath("repos/api-v2")],
+    });
+    expect(again.deletions).toEqual([]);
+  });
+
+  it("lists beyond one page and deletes in batches of 1000", async () => {
+    // Layout v3: s3rver lists a v2 cache beyond one page wrongly (it walks the folder
+    // build_cache/<arch>/ before the files build_cache/<arch>-…, and pages by key order).
+    const now = new Date();
+    const { objects } = generateV3Cache({ specs: 400, seed: 42, now, ageDays: 1 });
+    const storage = storageAt("mirrors/paged");
+    await upload(storage, new Map([...objects].map(([key, object]) => [key, object.body])));
+    for (const key of Object.keys(storage.operations)) delete storage.operations[key];
+    const result = await applyPrune({ cache: storage, now: later(10), maxAgeDays: 5, force: true });
+    expect([
+      result.plan.inventory.objects,
+      result.plan.deletedSpecs.length,
+      result.deleted.length,
+      result.failed,
+    ]).toEqual([1203, 400, 1201, []]);
+    // 2 listing pages; 400 manifests + 2 index reads; 400 manifests in one delete call, 800 blobs
+    // in another, the old index blob in a third; new index blob and manifest written. (s3rver
+    // sometimes fails a big DeleteObjects; the SDK retries it, so HTTP requests may be more.)
+    expect(storage.operations).toEqual({ ListObjectsV2: 2, GetObject: 402, DeleteObjects: 3, PutObject: 2 });
+    const keys = (await storage.list()).map((object) => object.key);
+    expect(keys.filter((key) => !key.startsWith("blobs/"))).toEqual([
+      "v3/layout.json",
+      "v3/manifests/index/index.manifest.json",
+    ]);
+    expect(keys.length).toBe(3);
+  }, 120_000);
+
+  it("reaches the same final state through a proxy that answers 500/503/SlowDown and resets connections", async () => {
+    const upstream = new URL(server.endpoint);
+    let count = 0;
+    const faults: Record<string, number> = {};
+    const proxy: Server = createServer((incoming, outgoing) => {
+      count++;
+      const fault = count % 5 === 1 ? "reset" : count % 5 === 2 ? "503" : count % 5 === 3 ? "500" : undefined;
+      if (fault) faults[fault] = (faults[fault] ?? 0) + 1;
+      if (fault === "reset") {
+        incoming.socket.destroy();
+        return;
+      }
+      if (fault) {
+        incoming.resume();
+        const code = fault === "503" ? "SlowDown" : "InternalError";
+        outgoing.writeHead(Number(fault), { "content-type": "application/xml" });
+        outgoing.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message></Error>`,
+        );
+        return;
+      }
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      forward.on("error", () => outgoing.destroy());
+      incoming.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const options = { now: later(1), packagesFrom: [fixturePath("repos/api-v2")], maxDeleteFraction: 0.6 };
+      const clean = await uploadFixture("v3-1.0-unsigned", "faults/clean");
+      await applyPrune({ ...options, cache: clean });
+      await uploadFixture("v3-1.0-unsigned", "faults/faulty");
+      const faulty = storageAt("faults/faulty", `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+      const result = await applyPrune({ ...options, cache: faulty, retryDelayMs: 10 });
+      expect(result.failed).toEqual([]);
+      expect(Object.keys(faults).sort()).toEqual(["500", "503", "reset"]);
+      const state = async (storage: CacheStorage) =>
+        Promise.all(
+          (await storage.list()).map(async (object) => [object.key, decode(await storage.get(object.key))]),
+        );
+      expect(await state(storageAt("faults/faulty"))).toEqual(await state(clean));
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 120_000);
+
+  it("runs from the bin with the endpoint and credentials from the environment, and never prints them", async () => {
+    await uploadFixture("v2-0.19-unsigned", "mirrors/bin");
+    const dir = await useTempDir({ "names.txt": "fixture-hello\n" });
+    const env = {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      AWS_ENDPOINT_URL_S3: server.endpoint,
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+      AWS_REGION: server.region,
+    };
+    const args = [
+      "prune",
+      "--cache",
+      `s3://${BUCKET}/mirrors/bin`,
+      "--packages-from",
+      join(dir, "names.txt"),
+      "--now",
+      later(1).toISOString(),
+      "--json",
+    ];
+    const dry = await runBin("cache-janitor", args, { env, cleanEnv: true });
+    expect([dry.code, dry.stderr, JSON.parse(dry.stdout || "{}").deletedSpecs]).toEqual([
+      0,
+      [
+        `Build cache s3://${BUCKET}/mirrors/bin (layout v2): 6 objects, 12.1 KiB, 2 specs; index ok.`,
+        "reason        specs  objects    bytes",
+        "package-gone      1        2  5.8 KiB",
+        "total             1        2  5.8 KiB",
+        "That is 33.3% of the objects.",
+        "Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same options to delete.",
+        "",
+      ].join("\n"),
+      ["kbvflog4oalvbnij4rgyqgbhmwzs3wtb"],
+    ]);
+    const applied = await runBin("cache-janitor", [...args, "--apply"], { env, cleanEnv: true });
+    expect([
+      applied.code,
+      JSON.parse(applied.stdout).deleted.length,
+      JSON.parse(applied.stdout).index.status,
+    ]).toEqual([0, 2, "rewritten"]);
+    for (const output of [dry.stdout, dry.stderr, applied.stdout, applied.stderr])
+      expect(output.includes(server.secretAccessKey)).toBe(false);
+  }, 60_000);
+});
