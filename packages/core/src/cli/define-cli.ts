@@ -32,6 +32,9 @@ export type FlagValues<F extends FlagTable> = {
     : F[K]["multiple"] extends true
       ? string[]
       : string | undefined;
+} & {
+  /** `--json`, which every command accepts: machine-readable result on stdout. */
+  json: boolean;
 };
 
 /** Where a command writes and what it reads from the process; injected so tests run in-process. */

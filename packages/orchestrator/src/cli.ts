@@ -1,0 +1,186 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import {
+  type CliSpec,
+  credentialVariableNames,
+  defineCommand,
+  formatProblem,
+  InputInvalidError,
+  UsageError,
+} from "@spacktainers/core";
+import { writeFileAtomic } from "@spacktainers/core/node";
+import { loadDefinitions } from "@spacktainers/definitions-parser";
+import { buildParentPipeline } from "./build-parent-pipeline.js";
+import { checkParentPipeline, PARENT_PIPELINE_PATH } from "./check-parent-pipeline.js";
+import { contextFromEnv } from "./ci-context-from-env.js";
+import { generate } from "./generate.js";
+import { renderParentPipeline } from "./render-parent-pipeline.js";
+import { renderPipelineGraph } from "./render-pipeline-graph.js";
+import { VERSION } from "./version.js";
+
+const rootFlag = {
+  type: "string",
+  description: "repository root",
+  placeholder: "DIR",
+  env: "CI_PROJECT_DIR",
+} as const;
+const nowFlag = {
+  type: "string",
+  description: "the instant of this run (ISO 8601); default now",
+  placeholder: "ISO",
+  env: "SPACKTAINERS_NOW",
+} as const;
+
+async function loadValidConfig(root: string) {
+  const loaded = await loadDefinitions({ root });
+  if (loaded.problems.length > 0 || !loaded.config)
+    throw new InputInvalidError({ problems: loaded.problems });
+  return { ...loaded, config: loaded.config };
+}
+
+const generateCommand = defineCommand({
+  name: "generate",
+  summary: "Write child pipeline A and the Spack environments for every active architecture.",
+  usage: "generate [--root DIR] [--out DIR] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    out: {
+      type: "string",
+      description: "output folder inside the repository",
+      placeholder: "DIR",
+      default: "out",
+    },
+    now: nowFlag,
+  },
+  details:
+    "Offline (no CI variables), registry and S3 are not asked: every base image is planned for building.",
+  async run({ flags, env, cwd, log, json, maskVariables }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const result = await generate({ root, out: flags.out ?? "out", context });
+    maskVariables(credentialVariableNames((await loadValidConfig(root)).config));
+    for (const warning of result.warnings) log(`warning: ${formatProblem(warning)}`);
+    if (flags.json) {
+      json({
+        ...result,
+        definitions: result.definitions.map(({ name, arch, kind }) => ({ name, arch, kind })),
+      });
+      return 0;
+    }
+    const perArch = result.arches
+      .map((arch) => `${arch}: ${result.definitions.filter((d) => d.arch === arch).length}`)
+      .join(", ");
+    log(
+      `spacktainers: ${result.definitions.length} containers (${perArch}), ${result.jobCount} jobs in pipeline A, branch ${context.refName}${context.isProd ? " (default branch)" : ""}`,
+    );
+    for (const base of result.baseImages)
+      log(`  base image ${base.name}:${base.tag} — ${base.decision.action}: ${base.decision.reason}`);
+    log(
+      `  wrote ${result.files.length} files under ${result.out}/ (pipeline.yml, gather.json, environments/)`,
+    );
+    if (result.offline)
+      log(
+        "  offline: registry and S3 checks were skipped (no CI credentials); everything is planned as 'build'",
+      );
+    return 0;
+  },
+});
+
+const validateCommand = defineCommand({
+  name: "validate",
+  summary:
+    "Check the site config, every definition, and that .gitlab-ci.yml triggers every configured architecture.",
+  usage: "validate [--root DIR] [--json]",
+  flags: { root: rootFlag },
+  async run({ flags, cwd, log, json }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const loaded = await loadDefinitions({ root });
+    const problems = [...loaded.problems];
+    if (loaded.config) {
+      const text = await readFile(resolve(root, PARENT_PIPELINE_PATH), "utf8").catch(() => undefined);
+      if (text === undefined)
+        problems.push({
+          code: "PARENT_PIPELINE_MISSING",
+          file: PARENT_PIPELINE_PATH,
+          message: `${PARENT_PIPELINE_PATH} is missing`,
+          hint: "run 'pnpm spacktainers parent-pipeline --write'",
+        });
+      else problems.push(...checkParentPipeline({ text, config: loaded.config }));
+    }
+    if (flags.json)
+      json({
+        valid: problems.length === 0,
+        containers: loaded.definitions.length,
+        problems,
+        warnings: loaded.warnings,
+      });
+    for (const warning of loaded.warnings) log(`warning: ${formatProblem(warning)}`);
+    if (problems.length > 0) throw new InputInvalidError({ problems });
+    if (!flags.json)
+      log(
+        `spacktainers: valid — ${loaded.definitions.length} containers, ${PARENT_PIPELINE_PATH} triggers every configured architecture`,
+      );
+    return 0;
+  },
+});
+
+const parentPipelineCommand = defineCommand({
+  name: "parent-pipeline",
+  summary: "Print the parent pipeline (.gitlab-ci.yml) for the site config, or write it with --write.",
+  usage: "parent-pipeline [--root DIR] [--write]",
+  flags: {
+    root: rootFlag,
+    write: { type: "boolean", description: `write ${PARENT_PIPELINE_PATH} instead of printing it` },
+  },
+  async run({ flags, cwd, out, log }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config } = await loadValidConfig(root);
+    const text = renderParentPipeline(buildParentPipeline({ config }));
+    if (!flags.write) {
+      out(text);
+      return 0;
+    }
+    await writeFileAtomic(resolve(root, PARENT_PIPELINE_PATH), text);
+    log(`spacktainers: wrote ${resolve(root, PARENT_PIPELINE_PATH)}`);
+    return 0;
+  },
+});
+
+const graphCommand = defineCommand({
+  name: "graph",
+  summary: "Print the flow of the parent pipeline as a Mermaid or Graphviz graph.",
+  usage: "graph [--root DIR] [--format mermaid|dot]",
+  flags: {
+    root: rootFlag,
+    format: { type: "string", description: "mermaid or dot", placeholder: "FORMAT", default: "mermaid" },
+  },
+  async run({ flags, cwd, out }) {
+    if (flags.format !== "mermaid" && flags.format !== "dot")
+      throw new UsageError(`--format must be mermaid or dot, got ${flags.format}`);
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config } = await loadValidConfig(root);
+    const parent = buildParentPipeline({ config });
+    const children: Record<string, string> = {};
+    for (const name of Object.keys(parent.jobs)) {
+      if (name === "concretize and plan")
+        children[name] = "pipeline A: base images, concretize, split, plan containers";
+      else if (name.startsWith("populate build cache for"))
+        children[name] =
+          `pipeline B: one child per split chunk (${name.slice("populate build cache for ".length)})`;
+      else if (name.startsWith("build containers for"))
+        children[name] =
+          `container pipeline: build, publish, SIF (${name.slice("build containers for ".length)})`;
+    }
+    out(renderPipelineGraph(parent, flags.format, children));
+    return 0;
+  },
+});
+
+/** The `spacktainers` CLI. */
+export const cli: CliSpec = {
+  name: "spacktainers",
+  version: VERSION,
+  description:
+    "Turns container_definitions/ into a multi-architecture GitLab CI pipeline (Spack build cache, images, SIFs).",
+  commands: [generateCommand, validateCommand, graphCommand, parentPipelineCommand],
+};

@@ -1,0 +1,189 @@
+import { isAbsolute, relative, resolve } from "node:path";
+import {
+  type CiContext,
+  type ContainerDefinition,
+  type GitlabJob,
+  InputInvalidError,
+  naturalSort,
+  renderPipelineYaml,
+  type SiteConfig,
+  UsageError,
+  type Warning,
+} from "@spacktainers/core";
+import { writeFilesAtomic } from "@spacktainers/core/node";
+import { loadDefinitions } from "@spacktainers/definitions-parser";
+import {
+  BASE_IMAGE_NAMES,
+  type BaseImageIdentity,
+  baseImageJobs,
+  baseImageLabels,
+  type Decision,
+  decideImage,
+  describeBaseImage,
+  manifestJobName,
+  type RegistryClient,
+} from "@spacktainers/image-builder";
+import { buildSpackEnvironments } from "@spacktainers/spack-env-builder";
+import { type BaseImageJobs, buildGenerationPipeline, gatherManifest } from "./build-generation-pipeline.js";
+import { OUT_PATHS } from "./job-names.js";
+
+/** Stage of base-image jobs in pipeline A. */
+const BASE_IMAGES_STAGE = "base images";
+
+export interface GenerateOptions {
+  /** Repository root (holds container_definitions/, images/, files/). */
+  root: string;
+  /** Output folder, relative to `root` or absolute (default `out`). */
+  out?: string;
+  /** CI context (branch, prod, pipeline id, `now`). */
+  context: CiContext;
+  /** Registry client for base-image decisions; absent or `context.offline` → every base image is built. */
+  registry?: RegistryClient;
+}
+
+/** One base image and what this pipeline does about it. */
+export type BaseImagePlan = BaseImageIdentity & {
+  /** Full image reference used by jobs (`${CI_REGISTRY_IMAGE}/builder:<tag>`). */
+  image: string;
+  /** Build it in this pipeline, or reuse the existing tag. */
+  decision: Decision;
+};
+
+/** What `generate` wrote. */
+export type GenerateResult = {
+  /** Output folder (absolute). */
+  out: string;
+  /** Files written, absolute paths, sorted. */
+  files: string[];
+  /** Active architectures (configured, with definitions). */
+  arches: string[];
+  /** Definitions of the active arches. */
+  definitions: ContainerDefinition[];
+  /** Base images and their decisions. */
+  baseImages: BaseImagePlan[];
+  /** Jobs in pipeline A. */
+  jobCount: number;
+  /** Warnings of the definitions and environments. */
+  warnings: Warning[];
+  /** True when registry checks were skipped. */
+  offline: boolean;
+};
+
+function expandImagePrefix(prefix: string, context: CiContext): string {
+  return context.registryImage ? prefix.replace(/\$\{?CI_REGISTRY_IMAGE\}?/g, context.registryImage) : prefix;
+}
+
+async function planBaseImages({
+  root,
+  config,
+  context,
+  arches,
+  registry,
+}: {
+  root: string;
+  config: SiteConfig;
+  context: CiContext;
+  arches: string[];
+  registry?: RegistryClient | undefined;
+}): Promise<{ plans: BaseImagePlan[]; jobs: BaseImageJobs }> {
+  const prefix = config.registry.image_prefix.replace(/\/+$/, "");
+  const plans: BaseImagePlan[] = [];
+  const jobs: Record<string, GitlabJob> = {};
+  for (const name of BASE_IMAGE_NAMES) {
+    const base = await describeBaseImage({ root, name });
+    const image = `${prefix}/${name}:${base.tag}`;
+    const decision = await decideImage({
+      ...(registry ? { client: registry } : {}),
+      offline: context.offline || !registry,
+      image: `${expandImagePrefix(prefix, context)}/${name}:${base.tag}`,
+      arches,
+      labels: baseImageLabels({
+        name,
+        labelPrefix: config.registry.label_prefix,
+        checksum: base.checksum,
+        versions: config.versions,
+      }),
+    });
+    plans.push({ ...base, image, decision });
+    if (decision.action === "build")
+      Object.assign(jobs, baseImageJobs({ config, context, base, arches, stage: BASE_IMAGES_STAGE }));
+  }
+  const builder = plans.find((plan) => plan.name === "builder")!;
+  const builderNeeds = builder.decision.action === "build" ? [manifestJobName("builder", builder.tag)] : [];
+  return {
+    plans,
+    jobs: {
+      jobs,
+      stages: Object.keys(jobs).length > 0 ? [BASE_IMAGES_STAGE] : [],
+      builderImage: Object.fromEntries(arches.map((arch) => [arch, builder.image])),
+      builderNeeds: Object.fromEntries(arches.map((arch) => [arch, builderNeeds])),
+    },
+  };
+}
+
+/**
+ * `spacktainers generate`: loads and validates the definitions, decides which base images to
+ * build, writes one Spack environment per container × arch, child pipeline A and the gather
+ * manifest — all at once, or nothing (temp files + rename). Offline (no CI variables), base
+ * images are planned for building with the reason "not checked (offline)".
+ */
+export async function generate({
+  root,
+  out: outOption = "out",
+  context,
+  registry,
+}: GenerateOptions): Promise<GenerateResult> {
+  const absoluteOut = resolve(root, outOption);
+  // Jobs name their artifacts by paths inside the project, so the output must be in the repository.
+  const out = relative(resolve(root), absoluteOut);
+  if (out === "" || out.startsWith("..") || isAbsolute(out)) {
+    throw new UsageError(
+      `the output folder ${outOption} must be a folder inside the repository ${root} (jobs pass it as artifacts)`,
+    );
+  }
+  const loaded = await loadDefinitions({ root });
+  if (loaded.problems.length > 0 || !loaded.config)
+    throw new InputInvalidError({ problems: loaded.problems });
+  const config = loaded.config;
+  const definitions = loaded.definitions;
+  const arches = naturalSort(new Set(definitions.map((definition) => definition.arch)));
+  if (arches.length === 0) {
+    throw new InputInvalidError({
+      problems: [
+        {
+          code: "NO_DEFINITIONS",
+          file: "container_definitions",
+          message: "no container definitions found for any configured architecture",
+          hint: "add container_definitions/<arch>/<name>.yaml for an architecture of spacktainers.yaml",
+        },
+      ],
+    });
+  }
+  const { plans, jobs: baseImages } = await planBaseImages({ root, config, context, arches, registry });
+  const builderImage = plans.find((plan) => plan.name === "builder")!.image;
+  const environments = await buildSpackEnvironments({
+    definitions: definitions.filter((definition) => definition.kind === "spack"),
+    config,
+    context,
+    builderImage,
+    root,
+  });
+  const pipeline = buildGenerationPipeline({ config, definitions, context, baseImages, out });
+  const files: Record<string, string> = {
+    [OUT_PATHS.generationPipeline]: renderPipelineYaml(pipeline),
+    [OUT_PATHS.gatherManifest]: `${JSON.stringify(gatherManifest({ definitions, out }), null, 2)}\n`,
+  };
+  for (const environment of environments.environments)
+    files[`${OUT_PATHS.environments}/${environment.path}`] = environment.yaml;
+  const written = await writeFilesAtomic(absoluteOut, files);
+  return {
+    out: absoluteOut,
+    files: written.sort(),
+    arches,
+    definitions,
+    baseImages: plans,
+    jobCount: Object.keys(pipeline.jobs).length,
+    warnings: [...loaded.warnings, ...environments.warnings],
+    offline: context.offline || !registry,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Names of the jobs of the pipeline we emit (DESIGN §6). One place, because jobs refer to each
+ * other by name across files: the parent `.gitlab-ci.yml`, child pipeline A and the gatherer.
+ */
+export const JOB_NAMES = {
+  generate: "generate",
+  generationTrigger: "concretize and plan",
+  gather: "gather",
+  concretize: (container: string, arch: string) => `concretize ${container} for ${arch}`,
+  split: (arch: string) => `split spack pipeline for ${arch}`,
+  planContainers: (arch: string) => `plan containers for ${arch}`,
+  populate: (arch: string) => `populate build cache for ${arch}`,
+  buildContainers: (arch: string) => `build containers for ${arch}`,
+  prune: (arch: string) => `prune build cache for ${arch}`,
+  removeSifs: "remove SIFs of deleted branches",
+} as const;
+
+/** Folders inside the output directory (`out/` by default), shared by every job. */
+export const OUT_PATHS = {
+  /** Child pipeline A. */
+  generationPipeline: "pipeline.yml",
+  /** What the gather job must fetch from pipeline A. */
+  gatherManifest: "gather.json",
+  /** Spack environments: `environments/<arch>/<name>/spack.yaml`. */
+  environments: "environments",
+  /** Where concretize jobs put Spack's pipelines: `jobs_scratch_dir.<arch>/<name>/`. */
+  scratch: (arch: string) => `jobs_scratch_dir.${arch}`,
+  /** Split build-cache pipelines of an arch. */
+  split: (arch: string) => `split/${arch}`,
+  /** Container pipeline of an arch. */
+  containers: (arch: string) => `containers/${arch}`,
+} as const;

@@ -1,0 +1,31 @@
+import type { GitlabScriptJob, SiteConfig } from "@spacktainers/core";
+import { infrastructureRetry } from "@spacktainers/core";
+
+/**
+ * Lines that make our bins available in a job of the tools image: GitLab checks the repository
+ * out, corepack provides the pnpm pinned in package.json, and the bins run from source through
+ * the root scripts (`pnpm spacktainers …`).
+ */
+export const TOOLS_SETUP = ["corepack enable", "pnpm install --frozen-lockfile --prefer-offline"];
+
+/** A job that runs spacktainers' own bins in the tools image (runner tags: the arch's, or `ci.runner_tags`). */
+export function toolsJob(
+  config: SiteConfig,
+  job: GitlabScriptJob,
+  tags: string[] = config.ci.runner_tags,
+): GitlabScriptJob {
+  const { variables, before_script, stage, script, ...rest } = job;
+  return {
+    stage,
+    image: config.ci.tools_image,
+    ...(tags.length > 0 ? { tags } : {}),
+    interruptible: true,
+    retry: infrastructureRetry(),
+    timeout: "30m",
+    cache: { key: { files: ["pnpm-lock.yaml"] }, paths: [".pnpm-store"], policy: "pull-push" },
+    ...rest,
+    variables: { npm_config_store_dir: ".pnpm-store", ...(variables ?? {}) },
+    before_script: [...TOOLS_SETUP, ...((before_script as string[] | undefined) ?? [])],
+    script,
+  };
+}
