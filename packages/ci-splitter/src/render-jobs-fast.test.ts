@@ -19,8 +19,8 @@ const SPECIAL = [
   "null",
   "12.2.0",
   "+extra build_system=generic",
-  "${X}",
-  "cd ${SPACK_CONCRETE_ENV_DIR}",
+  "$" + "{X}",
+  "cd $" + "{SPACK_CONCRETE_ENV_DIR}",
   "a: b",
   "a:b",
   "a:",
@@ -99,7 +99,7 @@ describe("renderJobYaml", () => {
     for (const text of [
       "+extra build_system=generic",
       "https://s3.example.org",
-      "cd ${SPACK_CONCRETE_ENV_DIR}",
+      "cd $" + "{SPACK_CONCRETE_ENV_DIR}",
       "2022-10-11",
     ])
       expect(renderJobYamlFast("n", job(text))).toBeDefined();
