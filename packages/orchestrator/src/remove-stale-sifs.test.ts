@@ -38,16 +38,8 @@ describe("readSifName", () => {
         detail: "readable as custom-prod or custom-branch",
       },
     ],
-    // `<name>__<v>__arm64`: a custom prod SIF, or a Spack SIF of a branch named `arm64`.
-    [
-      "app__1.0__arm64.sif",
-      {
-        kind: "ambiguous",
-        container: "app",
-        slugs: ["arm64"],
-        detail: "readable as spack-branch or custom-prod",
-      },
-    ],
+    // `<name>__<v>__arm64`: a custom prod SIF (not the Spack SIF of a branch named `arm64`).
+    ["app__1.0__arm64.sif", { kind: "prod", container: "app" }],
     // A custom tag ending in an upper-case or underscore part is no slug: prod only.
     ["app__v1__Fix__amd64.sif", { kind: "prod", container: "app" }],
     // Not ours.
@@ -58,16 +50,14 @@ describe("readSifName", () => {
     ["old/app__1.0__feature.sif", { kind: "unrecognised", detail: "in a sub-folder of the prefix" }],
     ["app__1.0__Feature_X.sif", { kind: "unrecognised", detail: "matches no spacktainers tag form" }],
     ["app__1.0__a__b.sif", { kind: "unrecognised", detail: "matches no spacktainers tag form" }],
-    [
-      `app__1.0__${"a".repeat(64)}.sif`,
-      { kind: "unrecognised", detail: "matches no spacktainers tag form" },
-    ],
+    [`app__1.0__${"a".repeat(64)}.sif`, { kind: "unrecognised", detail: "matches no spacktainers tag form" }],
   ])("%s", (fileName, expected) => {
     expect(readSifName({ fileName, architectures })).toEqual(expected);
   });
 
   test("with assumeTagsWithoutSeparator a four-part custom name is a branch SIF, five parts unreadable", () => {
-    const read = (fileName: string) => readSifName({ fileName, architectures, assumeTagsWithoutSeparator: true });
+    const read = (fileName: string) =>
+      readSifName({ fileName, architectures, assumeTagsWithoutSeparator: true });
     expect(read("ubuntu-tools__22.04__fix__arm64.sif")).toEqual({
       kind: "branch",
       container: "ubuntu-tools",
@@ -86,13 +76,15 @@ describe("readSifName", () => {
       container: "app",
       slugs: ["fix-sparc"],
     });
-    expect(readSifName({ fileName: "app__1.0__fix-sparc.sif", architectures: [...architectures, "sparc"] })).toEqual(
-      { kind: "branch", container: "app", slugs: ["fix", "fix-sparc"] },
-    );
+    expect(
+      readSifName({ fileName: "app__1.0__fix-sparc.sif", architectures: [...architectures, "sparc"] }),
+    ).toEqual({ kind: "branch", container: "app", slugs: ["fix", "fix-sparc"] });
   });
 });
 
-function siteConfig(arches: Record<string, { name: string; prod_name?: string; prefix?: string }>): SiteConfig {
+function siteConfig(
+  arches: Record<string, { name: string; prod_name?: string; prefix?: string }>,
+): SiteConfig {
   const architectures = Object.entries(arches)
     .map(
       ([arch, bucket]) => `
@@ -122,12 +114,14 @@ describe("sifBucketTargets", () => {
   test("scans each branch bucket and prefix once, never a separate prod bucket", () => {
     const config = siteConfig({
       amd64: { name: "sif", prod_name: "sif-prod" },
-      arm64: { name: "sif", prefix: "/containers" },
+      arm64: { name: "sif", prefix: "containers/" },
       ppc64le: { name: "sif", prefix: "" },
+      riscv64: { name: "sif-riscv" },
     });
     expect(sifBucketTargets(config).map(({ config: _, ...target }) => target)).toEqual([
       { bucket: "sif", prefix: "containers/", architectures: ["amd64", "arm64"] },
       { bucket: "sif", prefix: "", architectures: ["ppc64le"] },
+      { bucket: "sif-riscv", prefix: "containers/", architectures: ["riscv64"] },
     ]);
   });
 });
@@ -138,7 +132,10 @@ const context = readCiContext({ env: {}, now, overrides: { refName: "main", defa
 
 function storageWith(keys: Record<string, number>, failDelete?: (key: string) => boolean): MemoryStorage {
   const objects = new Map<string, MemoryObject>(
-    Object.entries(keys).map(([key, lastModified]) => [key, { body: new Uint8Array(key.length), lastModified }]),
+    Object.entries(keys).map(([key, lastModified]) => [
+      key,
+      { body: new Uint8Array(key.length), lastModified },
+    ]),
   );
   return createMemoryStorage({
     objects,
@@ -202,10 +199,20 @@ describe("removeStaleSifs", () => {
       ],
       deleted: [],
       kept: [
-        { bucket: "sif", key: "containers/README.md", reason: "unrecognised-name", detail: "not a .sif file" },
+        {
+          bucket: "sif",
+          key: "containers/README.md",
+          reason: "unrecognised-name",
+          detail: "not a .sif file",
+        },
         { bucket: "sif", key: "containers/app__1.0-arm64.sif", reason: "prod", detail: "no branch slug" },
         { bucket: "sif", key: "containers/app__1.0.sif", reason: "prod", detail: "no branch slug" },
-        { bucket: "sif", key: "containers/app__1.0__feature-x-arm64.sif", reason: "live-ref", detail: "feature-x" },
+        {
+          bucket: "sif",
+          key: "containers/app__1.0__feature-x-arm64.sif",
+          reason: "live-ref",
+          detail: "feature-x",
+        },
         {
           bucket: "sif",
           key: "containers/app__1.0__gone-too.sif",
@@ -284,7 +291,7 @@ describe("removeStaleSifs", () => {
       { sifs: 3, deleteFraction: 2 / 3, maxDeleteFraction: 0.5, exceeded: true },
       [
         {
-          file: "",
+          file: "s3://sif/containers/",
           code: "DELETE_FRACTION_EXCEEDED",
           message: "the plan deletes 66.7% of the SIFs, more than 0.5: applying it needs force.",
         },
@@ -295,7 +302,10 @@ describe("removeStaleSifs", () => {
     });
     expect(storage.objects.size).toBe(3);
     const forced = await removeStaleSifs({ ...options, apply: true, force: true });
-    expect(forced.deleted.map((sif) => sif.key)).toEqual(["containers/a__1__gone.sif", "containers/b__1__gone.sif"]);
+    expect(forced.deleted.map((sif) => sif.key)).toEqual([
+      "containers/a__1__gone.sif",
+      "containers/b__1__gone.sif",
+    ]);
     expect([...storage.objects.keys()]).toEqual(["c__1.sif"]);
   });
 

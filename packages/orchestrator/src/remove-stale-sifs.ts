@@ -110,7 +110,9 @@ export function readSifName({
   const endsWithArch = architectures.includes(last);
   const forms: SifNameForm[] = [];
   if (parts.length === 2) forms.push({ form: "spack-prod" });
-  if (parts.length === 3) {
+  // `<name>__<tag>__<arch>` is a custom prod SIF; reading it also as the Spack SIF of a branch
+  // named exactly like an architecture adds nothing but noise (it is kept either way).
+  if (parts.length === 3 && !endsWithArch) {
     const slugs = spackSlugCandidates(last, architectures);
     if (slugs.length > 0) forms.push({ form: "spack-branch", slugs });
   }
@@ -361,10 +363,11 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
     const exceeded = deleteFraction > maxDeleteFraction;
     const safety = { sifs, deleteFraction, maxDeleteFraction, exceeded };
     const warnings: Warning[] = [];
+    const locations = buckets.map((bucket) => `s3://${bucket.bucket}/${bucket.prefix}`).join(", ");
     const ambiguous = kept.filter((entry) => entry.reason === "ambiguous").length;
     if (ambiguous > 0)
       warnings.push({
-        file: buckets.map((bucket) => `s3://${bucket.bucket}/${bucket.prefix}`).join(", "),
+        file: locations,
         code: "SIF_NAME_AMBIGUOUS",
         message: `${ambiguous} SIF name(s) of no existing branch could also be prod SIF names and are kept.`,
         hint: "Docker tags may contain __; if your source tags never do, pass assumeTagsWithoutSeparator.",
@@ -377,7 +380,7 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
           message: `removing SIFs of deleted branches would delete ${toDelete.length} of ${sifs} SIFs (${percent}%), more than the allowed fraction ${maxDeleteFraction}. Nothing was deleted. Check the branch list, or force it.`,
         });
       warnings.push({
-        file: "",
+        file: locations,
         code: "DELETE_FRACTION_EXCEEDED",
         message: `the plan deletes ${percent}% of the SIFs, more than ${maxDeleteFraction}: applying it needs force.`,
       });
