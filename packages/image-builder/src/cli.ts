@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import {
   type CliSpec,
@@ -24,7 +25,8 @@ const PROGRAM = "spacktainers-image";
 // Node 20 is a supported engine of ours; the AWS SDK's "will require Node 22" notice would land
 // in every CI log and in stderr the tests compare. Users can still turn it on explicitly.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-const VERSION = "0.1.0";
+// src/cli.ts and dist/cli.js both sit one level below package.json.
+const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
 const json = { json: { type: "boolean", description: "machine-readable result on stdout" } } as const;
 
