@@ -62,7 +62,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
   const requests: Record<string, number> = {};
   const counter =
     (counts: Record<string, number>) =>
-    (next: (args: any) => Promise<any>, context: { commandName?: string }) =>
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
     async (args: unknown) => {
       const operation = String(context.commandName ?? "unknown").replace(/Command$/, "");
       counts[operation] = (counts[operation] ?? 0) + 1;

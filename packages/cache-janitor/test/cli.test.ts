@@ -1,0 +1,221 @@
+import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { runBin, useTempDir } from "@spacktainers/test-utils";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { fixturePath, writeFixtureCache } from "./fixture-cache.js";
+import { listTree, NOW, OLD, V019, v2Keys } from "./helpers.js";
+
+const [helloSpec, helloTarball] = v2Keys("fixture-hello-1.0", V019.hello);
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+const janitor = (args: string[]) => runBin("cache-janitor", args, { env, cleanEnv: true });
+
+async function cacheDir() {
+  const dir = await useTempDir();
+  await writeFixtureCache("v2-0.19-signed", join(dir, "cache"), {
+    mtimes: { [helloSpec]: OLD, [helloTarball]: OLD },
+  });
+  return dir;
+}
+
+describe("spacktainers-janitor", () => {
+  it("plan: a table per reason on stderr, the plan as JSON on stdout and in --report", async () => {
+    const dir = await cacheDir();
+    const report = join(dir, "out/report.json");
+    const run = await janitor([
+      "plan",
+      "--cache",
+      `file://${dir}/cache`,
+      "--max-age",
+      "90",
+      "--now",
+      NOW.toISOString(),
+      "--keep-lock",
+      fixturePath("locks/0.23.1-env-small.spack.lock"),
+      "--report",
+      report,
+      "--json",
+    ]);
+    expect([run.code, run.stderr.replaceAll(dir, "<dir>")]).toEqual([
+      0,
+      `Build cache file://<dir>/cache (layout v2): 12 objects, 444.8 KiB, 4 specs; index ok.
+reason              specs  objects     bytes
+max-age                 1        2   5.2 KiB
+dependency-deleted      1        2   6.6 KiB
+total                   2        4  11.8 KiB
+That is 33.3% of the objects.
+Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same options to delete.
+`,
+    ]);
+    const plan = JSON.parse(run.stdout);
+    expect(JSON.parse(await readFile(report, "utf8"))).toEqual(plan);
+    expect(
+      plan.deletions.map((deletion: { key: string; reason: string }) => [
+        deletion.reason,
+        deletion.key.split("/").pop(),
+      ]),
+    ).toEqual([
+      ["dependency-deleted", `linux-debian12-x86_64-gcc-12.2.0-fixture-app-2.0-${V019.app}.spec.json.sig`],
+      ["max-age", `linux-debian12-x86_64-gcc-12.2.0-fixture-hello-1.0-${V019.hello}.spec.json.sig`],
+      ["dependency-deleted", `linux-debian12-x86_64-gcc-12.2.0-fixture-app-2.0-${V019.app}.spack`],
+      ["max-age", `linux-debian12-x86_64-gcc-12.2.0-fixture-hello-1.0-${V019.hello}.spack`],
+    ]);
+  });
+
+  it("prune --apply deletes and rewrites the index; the second run has nothing to do", async () => {
+    const dir = await cacheDir();
+    const args = [
+      "prune",
+      "--cache",
+      join(dir, "cache"),
+      "--max-age",
+      "90",
+      "--now",
+      NOW.toISOString(),
+      "--apply",
+    ];
+    const first = await janitor(args);
+    expect([first.code, first.stderr.split("\n").slice(-3)]).toEqual([
+      0,
+      [
+        "Deleted 4 object(s).",
+        "Index rewritten without 2 deleted spec(s): build_cache/index.json, build_cache/index.json.hash.",
+        "",
+      ],
+    ]);
+    const second = await janitor(args);
+    expect([second.code, second.stderr.replaceAll(dir, "<dir>")]).toEqual([
+      0,
+      "Build cache file://<dir>/cache (layout v2): 8 objects, 431.1 KiB, 2 specs; index ok.\nNothing to delete.\nDeleted 0 object(s).\n",
+    ]);
+  });
+
+  it("refuses beyond --max-delete-fraction (exit 1, nothing deleted) and without an index", async () => {
+    const dir = await cacheDir();
+    const before = await listTree(join(dir, "cache"));
+    const refused = await janitor([
+      "prune",
+      "--cache",
+      join(dir, "cache"),
+      "--max-age",
+      "0",
+      "--now",
+      NOW.toISOString(),
+      "--apply",
+    ]);
+    expect([refused.code, refused.stderr.split("\n").at(-2)]).toEqual([
+      1,
+      "spacktainers-janitor: error: the plan deletes 8 of 12 objects (66.7%), more than --max-delete-fraction 0.5. Nothing was deleted. Check the plan (run 'plan --report FILE'), then raise --max-delete-fraction or pass --force.",
+    ]);
+    expect(await listTree(join(dir, "cache"))).toEqual(before);
+    const empty = await useTempDir({ "build_cache/x.txt": "" });
+    const noIndex = await janitor(["plan", "--cache", empty]);
+    expect([noIndex.code, noIndex.stderr.replaceAll(empty, "<dir>")]).toEqual([
+      1,
+      "spacktainers-janitor: error: the index build_cache/index.json of file://<dir> is missing. Without it the dependencies between specs are unknown, so dependents and protected dependencies cannot be found. Run `spack buildcache update-index` first, or pass --allow-missing-index.\n",
+    ]);
+  });
+
+  it("rejects bad usage with exit 2", async () => {
+    expect(await janitor(["plan", "--cache", "/x", "--max-age", "soon"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'spacktainers-janitor: error: --max-age takes a number ≥ 0, got "soon".\n',
+    });
+    expect((await janitor(["purge", "--cache", "/x"])).stderr).toBe(
+      "spacktainers-janitor: error: purge needs at least one --hash.\n",
+    );
+    expect((await janitor(["plan", "--cache", "gs://bucket"])).code).toBe(2);
+  });
+
+  const canMakeImmutable = (() => {
+    try {
+      execFileSync("chattr", ["--help"], { stdio: "ignore" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    }
+    return process.getuid?.() === 0;
+  })();
+
+  it.skipIf(!canMakeImmutable)("exits 3 and lists the keys that could not be deleted", async () => {
+    const dir = await cacheDir();
+    const stuck = join(dir, "cache", helloTarball);
+    execFileSync("chattr", ["+i", stuck]);
+    onTestFinished(() => {
+      execFileSync("chattr", ["-i", stuck]);
+    });
+    const run = await janitor([
+      "prune",
+      "--cache",
+      join(dir, "cache"),
+      "--max-age",
+      "90",
+      "--now",
+      NOW.toISOString(),
+      "--apply",
+    ]);
+    expect([run.code, run.stderr.split("\n").slice(-5)]).toEqual([
+      3,
+      [
+        "Deleted 3 object(s).",
+        "Index rewritten without 2 deleted spec(s): build_cache/index.json, build_cache/index.json.hash.",
+        "1 object(s) could not be deleted after retries:",
+        `  ${helloTarball}: EPERM EPERM: operation not permitted, unlink '${stuck}'`,
+        "",
+      ],
+    ]);
+  });
+
+  it("sifs: removes SIFs of gone branches only; prod and custom SIFs are never touched", async () => {
+    const sifs = [
+      "brayns__3.2.0.sif",
+      "brayns__3.2.0__feature-x.sif",
+      "neurodamus__1.0__develop.sif",
+      "neurodamus__1.0__develop-arm64.sif",
+      "neurodamus__1.0__old-fix-arm64.sif",
+      "ubuntu__22.04__amd64.sif",
+      "ubuntu__22.04__gone-branch__arm64.sif",
+      "odd__a__b__c__d.sif",
+    ];
+    const dir = await useTempDir(
+      Object.fromEntries([
+        ...sifs.map((name) => [`bucket/containers/${name}`, "sif"]),
+        ["bucket/containers/archive/x__1__gone.sif", "sif"],
+      ]),
+    );
+    const args = [
+      "sifs",
+      "--bucket",
+      join(dir, "bucket"),
+      "--live-branch",
+      "develop",
+      "--live-branch",
+      "main",
+    ];
+    const dry = await janitor([...args, "--json"]);
+    expect([
+      dry.code,
+      JSON.parse(dry.stdout).deletions.map((deletion: { key: string; branch: string }) => [
+        deletion.key,
+        deletion.branch,
+      ]),
+    ]).toEqual([
+      0,
+      [
+        ["brayns__3.2.0__feature-x.sif", "feature-x"],
+        ["neurodamus__1.0__old-fix-arm64.sif", "old-fix"],
+      ],
+    ]);
+    const applied = await janitor([...args, "--apply"]);
+    expect(applied.code).toBe(0);
+    expect(await listTree(join(dir, "bucket"))).toEqual(
+      [
+        "containers/archive/x__1__gone.sif",
+        ...sifs.filter((name) => !/feature-x|old-fix/.test(name)).map((name) => `containers/${name}`),
+      ].sort(),
+    );
+    expect((await janitor(["sifs", "--bucket", join(dir, "bucket")])).stderr).toBe(
+      "spacktainers-janitor: error: give at least one --live-branch (the default branch at least); with none, every branch SIF would go.\n",
+    );
+  });
+});
