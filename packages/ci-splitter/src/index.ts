@@ -22,6 +22,7 @@ export type {
   SplitSummary,
 } from "./split-spack-pipeline.js";
 export {
+  nothingToRebuildPipeline,
   SPLIT_DEFAULTS,
   splitSpackPipeline,
   TRIGGER_PIPELINE_FILE,

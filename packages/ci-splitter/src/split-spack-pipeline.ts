@@ -41,6 +41,32 @@ export const SPLIT_DEFAULTS = {
 /** Path of the trigger pipeline inside the output directory. */
 export const TRIGGER_PIPELINE_FILE = "pipeline.yml";
 
+/**
+ * The trigger pipeline when an arch has nothing to rebuild (every spec is in the cache, or the
+ * arch has no Spack container): one no-op job, so the parent's trigger still finds a valid file.
+ */
+export function nothingToRebuildPipeline({
+  arch,
+  architecture,
+}: {
+  arch: string;
+  architecture: ArchitectureConfig;
+}): GitlabPipeline {
+  return {
+    stages: ["build"],
+    jobs: {
+      [`nothing to rebuild for ${arch}`]: {
+        stage: "build",
+        tags: [...architecture.runner_tags],
+        interruptible: true,
+        timeout: "10m",
+        retry: infrastructureRetry(),
+        script: [`echo "Every spec of ${arch} is in the build cache already; nothing to rebuild."`],
+      },
+    },
+  };
+}
+
 export interface SplitSpackPipelineOptions {
   /** Architecture name, e.g. `amd64`. */
   arch: string;
@@ -499,15 +525,7 @@ export async function splitSpackPipeline(
   }
   const trigger: GitlabPipeline = { stages: [], jobs: {} };
   if (chunks.length === 0) {
-    trigger.stages = ["build"];
-    trigger.jobs[`nothing to rebuild for ${arch}`] = {
-      stage: "build",
-      tags,
-      interruptible: true,
-      timeout: "10m",
-      retry: infrastructureRetry(),
-      script: [`echo "Every spec of ${arch} is in the build cache already; nothing to rebuild."`],
-    };
+    Object.assign(trigger, nothingToRebuildPipeline({ arch, architecture: options.architecture }));
   } else {
     trigger.stages = ["collect", ...levelsSorted.map((level) => `stage-${level}`)];
     for (const group of collectGroups) {

@@ -69,7 +69,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
       needs: [JOB_NAMES.gather],
       rules: archRules(arch),
       trigger: {
-        include: [{ artifact: `${out}/${OUT_PATHS.split(arch)}/trigger.yml`, job: JOB_NAMES.gather }],
+        include: [{ artifact: `${out}/${OUT_PATHS.split(arch)}/pipeline.yml`, job: JOB_NAMES.gather }],
         strategy: "depend",
       },
       variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },

@@ -47,7 +47,7 @@ export function checkParentPipeline({
   const found: Problem[] = [];
   for (const arch of naturalSort(Object.keys(config.architectures))) {
     const expected = [
-      [JOB_NAMES.populate(arch), `${out}/${OUT_PATHS.split(arch)}/trigger.yml`],
+      [JOB_NAMES.populate(arch), `${out}/${OUT_PATHS.split(arch)}/pipeline.yml`],
       [JOB_NAMES.buildContainers(arch), `${out}/${OUT_PATHS.containers(arch)}/pipeline.yml`],
     ] as const;
     for (const [name, artifact] of expected) {

@@ -13,9 +13,12 @@ import { loadDefinitions } from "@spacktainers/definitions-parser";
 import { buildParentPipeline } from "./build-parent-pipeline.js";
 import { checkParentPipeline, PARENT_PIPELINE_PATH } from "./check-parent-pipeline.js";
 import { contextFromEnv } from "./ci-context-from-env.js";
+import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
 import { generate } from "./generate.js";
+import { OUT_PATHS } from "./job-names.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
+import { splitArchPipeline } from "./split-arch-pipeline.js";
 import { VERSION } from "./version.js";
 
 const rootFlag = {
@@ -176,11 +179,135 @@ const graphCommand = defineCommand({
   },
 });
 
+function requireEnv(env: Record<string, string | undefined>, names: string[]): Record<string, string> {
+  const missing = names.filter((name) => !env[name]);
+  if (missing.length > 0)
+    throw new UsageError(
+      `missing CI variable(s) ${missing.join(", ")}: this command runs in a GitLab CI job`,
+    );
+  return Object.fromEntries(names.map((name) => [name, env[name]!]));
+}
+
+const gatherCommand = defineCommand({
+  name: "gather",
+  summary:
+    "Fetch pipeline A's split and container pipelines through the GitLab API (the parent's gather job).",
+  usage: "gather [--root DIR] [--out DIR] [--now ISO]",
+  flags: {
+    root: rootFlag,
+    out: {
+      type: "string",
+      description: "output folder holding gather.json",
+      placeholder: "DIR",
+      default: "out",
+    },
+    now: nowFlag,
+  },
+  details:
+    "Needs CI_PIPELINE_ID, CI_API_V4_URL, CI_PROJECT_ID and a token with read_api in the variable named by ci.api_token_var (default GITLAB_API_TOKEN); CI_JOB_TOKEN cannot list bridges.",
+  async run({ flags, env, cwd, log, json, maskVariables, maskValues }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const ci = requireEnv(env, ["CI_PIPELINE_ID", "CI_API_V4_URL", "CI_PROJECT_ID"]);
+    const token = env[config.ci.api_token_var];
+    if (!token)
+      throw new UsageError(
+        `the CI variable ${config.ci.api_token_var} is empty: define it as a masked variable holding a project or personal access token with read_api (CI_JOB_TOKEN cannot list bridges or jobs)`,
+      );
+    maskValues([token]);
+    const result = await gatherPipelineArtifacts({
+      root,
+      out: flags.out ?? "out",
+      pipelineId: ci.CI_PIPELINE_ID!,
+      apiUrl: ci.CI_API_V4_URL!,
+      projectId: ci.CI_PROJECT_ID!,
+      token,
+      now: flags.now ? new Date(flags.now) : new Date(),
+      onProgress: (event) => {
+        if (event.type === "resolved")
+          log(`spacktainers: bridge ${event.bridge} → pipeline ${event.downstreamPipelineId}`);
+        if (event.type === "extracted") log(`  ${event.job}: ${event.files} files, ${event.bytes} bytes`);
+      },
+      onRetry: (event) => log(`  retrying: ${JSON.stringify(event)}`),
+    });
+    if (flags.json) json(result);
+    return 0;
+  },
+});
+
+function archOf(config: { architectures: Record<string, unknown> }, arch: string | undefined): string {
+  if (!arch) throw new UsageError("--arch is required");
+  if (!(arch in config.architectures))
+    throw new UsageError(
+      `unknown architecture ${arch}; configured: ${Object.keys(config.architectures).join(", ")}`,
+    );
+  return arch;
+}
+
+const splitCommand = defineCommand({
+  name: "split",
+  summary:
+    "Split Spack's generated pipelines of one arch into child pipelines GitLab accepts (pipeline A's split job).",
+  usage: "split --arch A [--input DIR] [--out DIR] [--pipeline-id ID] [--root DIR] [--json]",
+  flags: {
+    root: rootFlag,
+    arch: { type: "string", description: "architecture", placeholder: "A" },
+    input: {
+      type: "string",
+      description: "Spack's pipelines, one folder per container (default out/jobs_scratch_dir.<A>)",
+      placeholder: "DIR",
+    },
+    out: { type: "string", description: "output folder (default out/split/<A>)", placeholder: "DIR" },
+    "pipeline-id": {
+      type: "string",
+      description: "id of pipeline A, target of the cross-pipeline needs",
+      placeholder: "ID",
+      env: "CI_PIPELINE_ID",
+    },
+  },
+  async run({ flags, cwd, log, json }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config, definitions } = await loadValidConfig(root);
+    const arch = archOf(config, flags.arch);
+    const pipelineId = flags["pipeline-id"];
+    if (!pipelineId)
+      throw new UsageError(
+        "--pipeline-id (or CI_PIPELINE_ID) is required: split jobs fetch their environments from pipeline A by its id",
+      );
+    const result = await splitArchPipeline({
+      root,
+      arch,
+      config,
+      definitions,
+      input: flags.input ?? `out/${OUT_PATHS.scratch(arch)}`,
+      out: flags.out ?? `out/${OUT_PATHS.split(arch)}`,
+      pipelineId,
+    });
+    for (const warning of result.warnings) log(`warning: ${formatProblem(warning)}`);
+    if (flags.json) json({ files: result.files, summary: result.summary ?? null });
+    else if (result.summary) {
+      const s = result.summary;
+      log(
+        `spacktainers: ${arch}: ${s.jobsRead} jobs read, ${s.uniqueJobs} unique, ${s.stages} stages, ${s.chunks} child pipelines; largest file ${s.largestFile.path} (${s.largestFile.bytes} bytes)`,
+      );
+    } else log(`spacktainers: ${arch} has no Spack container: wrote a no-op pipeline`);
+    return 0;
+  },
+});
+
 /** The `spacktainers` CLI. */
 export const cli: CliSpec = {
   name: "spacktainers",
   version: VERSION,
   description:
     "Turns container_definitions/ into a multi-architecture GitLab CI pipeline (Spack build cache, images, SIFs).",
-  commands: [generateCommand, validateCommand, graphCommand, parentPipelineCommand],
+  commands: [
+    generateCommand,
+    splitCommand,
+    gatherCommand,
+    validateCommand,
+    graphCommand,
+    parentPipelineCommand,
+  ],
 };

@@ -39,7 +39,7 @@ export function runBin(
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
-      ["--conditions=spacktainers-source", "--import", "tsx", bin, ...args],
+      ["--conditions=spacktainers-source", "--import", TSX_LOADER, bin, ...args],
       {
         cwd: options.cwd ?? REPO_ROOT,
         env: env as NodeJS.ProcessEnv,
