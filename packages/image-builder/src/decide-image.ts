@@ -1,5 +1,6 @@
 import type { BaseImageDigests, ContainerIdentity } from "@spacktainers/spack-env-builder";
-import { compareLabels, identityLabels, LABELS } from "./labels.js";
+import type { BaseImageIdentity } from "./base-image.js";
+import { baseImageLabels, compareLabels, identityLabels, LABELS } from "./labels.js";
 import type { RegistryClient } from "./registry-client.js";
 
 /** What to do with an image, SIF or Docker Hub copy: `build` = do the work (build, upload, push). */
@@ -92,5 +93,39 @@ export async function decideSpackContainer({
       [`${labelPrefix}${LABELS.builderDigest}`]: baseImages.builder!,
       [`${labelPrefix}${LABELS.runtimeDigest}`]: baseImages.runtime!,
     },
+  });
+}
+
+export interface DecideBaseImageOptions {
+  client?: RegistryClient;
+  offline?: boolean;
+  /** The base image (from `describeBaseImage`). */
+  base: Pick<BaseImageIdentity, "name" | "checksum">;
+  /** Its public reference, `<prefix>/<name>:<tag>`. */
+  image: string;
+  /** Every active architecture (a base image is multi-arch). */
+  arches: readonly string[];
+  /** `registry.label_prefix`. */
+  labelPrefix: string;
+  /** Commit the Spack branch resolves to now (builder). */
+  spackCommit?: string;
+  /** `versions` of the site config (singularitah's tool versions). */
+  versions?: Record<string, string>;
+}
+
+/** A base image is up to date when every arch carries its folder checksum, Spack commit and tool versions. */
+export function decideBaseImage(options: DecideBaseImageOptions): Promise<Decision> {
+  return decideImage({
+    ...(options.client ? { client: options.client } : {}),
+    ...(options.offline !== undefined ? { offline: options.offline } : {}),
+    image: options.image,
+    arches: options.arches,
+    labels: baseImageLabels({
+      name: options.base.name,
+      labelPrefix: options.labelPrefix,
+      checksum: options.base.checksum,
+      ...(options.spackCommit ? { spackCommit: options.spackCommit } : {}),
+      ...(options.versions ? { versions: options.versions } : {}),
+    }),
   });
 }

@@ -24,7 +24,13 @@ export {
 export type { DecideDockerHubPushOptions } from "./decide-docker-hub-push.js";
 export { DOCKER_HUB_API, decideDockerHubPush } from "./decide-docker-hub-push.js";
 export type { DecideImageOptions, DecideSpackContainerOptions, Decision } from "./decide-image.js";
-export { decideImage, decideSpackContainer, OFFLINE_DECISION, OFFLINE_REASON } from "./decide-image.js";
+export {
+  decideBaseImage,
+  decideImage,
+  decideSpackContainer,
+  OFFLINE_DECISION,
+  OFFLINE_REASON,
+} from "./decide-image.js";
 export type {
   CustomContainerDecision,
   DecideCustomContainerOptions,

@@ -13,7 +13,7 @@ import {
 } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decideDockerHubPush } from "../src/decide-docker-hub-push.js";
-import { decideImage, decideSpackContainer } from "../src/decide-image.js";
+import { decideBaseImage, decideImage, decideSpackContainer } from "../src/decide-image.js";
 import { decideCustomContainer, decideSifUpload } from "../src/decide-sif-upload.js";
 import { baseImageLabels } from "../src/labels.js";
 import { createRegistryClient, type RegistryClient } from "../src/registry-client.js";
@@ -120,6 +120,26 @@ describe("base images", () => {
     ).toEqual({
       action: "build",
       reason: `${base.reference} has no linux/ppc64le image (index lists: linux/amd64, linux/arm64)`,
+    });
+  });
+
+  test("decideBaseImage: from the base image identity and the current Spack commit", async () => {
+    const options = {
+      client,
+      base: { name: "builder" as const, checksum: "e".repeat(64) },
+      image: base.reference,
+      arches: ["amd64", "arm64"],
+      labelPrefix: P,
+    };
+    expect(await decideBaseImage({ ...options, spackCommit: "abc123" })).toEqual({
+      action: "skip",
+      reason: `${base.reference} is up to date (amd64, arm64)`,
+    });
+    expect(
+      await decideBaseImage({ ...options, base: { name: "builder", checksum: "f".repeat(64) } }),
+    ).toEqual({
+      action: "build",
+      reason: `${base.reference} (amd64): label ${P}container_checksum is ${"e".repeat(64)}, expected ${"f".repeat(64)}`,
     });
   });
 
