@@ -280,8 +280,8 @@ function computePlan(
       });
     const seen = new Set(roots);
     const queue = [...roots];
-    while (queue.length > 0) {
-      for (const dependent of dependents.get(queue.shift()!) ?? []) {
+    for (let next = 0; next < queue.length; next++) {
+      for (const dependent of dependents.get(queue[next]!) ?? []) {
         if (seen.has(dependent)) continue;
         seen.add(dependent);
         queue.push(dependent);
@@ -321,8 +321,8 @@ function computePlan(
 
   if (options.cascade !== false) {
     const queue = [...selected.keys()];
-    while (queue.length > 0) {
-      const hash = queue.shift()!;
+    for (let next = 0; next < queue.length; next++) {
+      const hash = queue[next]!;
       for (const dependent of dependents.get(hash) ?? []) {
         if (selected.has(dependent) || kept.has(dependent)) continue;
         select(dependent, { reason: "dependency-deleted", detail: `depends on ${labelOf(hash)}` });
