@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { createGitlabClient } from "@spacktainers/artifact-gatherer";
 import {
   type CliSpec,
   credentialVariableNames,
@@ -16,6 +17,7 @@ import { contextFromEnv } from "./ci-context-from-env.js";
 import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
 import { generate } from "./generate.js";
 import { OUT_PATHS } from "./job-names.js";
+import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
 import { splitArchPipeline } from "./split-arch-pipeline.js";
@@ -188,6 +190,16 @@ function requireEnv(env: Record<string, string | undefined>, names: string[]): R
   return Object.fromEntries(names.map((name) => [name, env[name]!]));
 }
 
+function gitlabFromEnv(env: Record<string, string | undefined>, tokenVariable: string) {
+  const ci = requireEnv(env, ["CI_API_V4_URL", "CI_PROJECT_ID"]);
+  const token = env[tokenVariable];
+  if (!token)
+    throw new UsageError(
+      `the CI variable ${tokenVariable} is empty: define it as a masked variable holding a project or personal access token with read_api (CI_JOB_TOKEN cannot list bridges, jobs or branches)`,
+    );
+  return { apiUrl: ci.CI_API_V4_URL!, projectId: ci.CI_PROJECT_ID!, token };
+}
+
 const gatherCommand = defineCommand({
   name: "gather",
   summary:
@@ -209,20 +221,14 @@ const gatherCommand = defineCommand({
     const root = resolve(cwd, flags.root ?? ".");
     const { config } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
-    const ci = requireEnv(env, ["CI_PIPELINE_ID", "CI_API_V4_URL", "CI_PROJECT_ID"]);
-    const token = env[config.ci.api_token_var];
-    if (!token)
-      throw new UsageError(
-        `the CI variable ${config.ci.api_token_var} is empty: define it as a masked variable holding a project or personal access token with read_api (CI_JOB_TOKEN cannot list bridges or jobs)`,
-      );
-    maskValues([token]);
+    const { CI_PIPELINE_ID } = requireEnv(env, ["CI_PIPELINE_ID"]);
+    const connection = gitlabFromEnv(env, config.ci.api_token_var);
+    maskValues([connection.token]);
     const result = await gatherPipelineArtifacts({
       root,
       out: flags.out ?? "out",
-      pipelineId: ci.CI_PIPELINE_ID!,
-      apiUrl: ci.CI_API_V4_URL!,
-      projectId: ci.CI_PROJECT_ID!,
-      token,
+      ...connection,
+      pipelineId: CI_PIPELINE_ID!,
       now: flags.now ? new Date(flags.now) : new Date(),
       onProgress: (event) => {
         if (event.type === "resolved")
@@ -293,6 +299,66 @@ const splitCommand = defineCommand({
       );
     } else log(`spacktainers: ${arch} has no Spack container: wrote a no-op pipeline`);
     return 0;
+  },
+});
+
+const removeStaleSifsCommand = defineCommand({
+  name: "remove-stale-sifs",
+  summary: "Delete the SIF files of branches that no longer exist (a dry-run plan unless --apply).",
+  usage: "remove-stale-sifs [--root DIR] [--apply] [--force] [--max-delete-fraction F] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    apply: { type: "boolean", description: "delete; without it only the plan is printed" },
+    force: { type: "boolean", description: "allow deleting more than --max-delete-fraction of the SIFs" },
+    "max-delete-fraction": {
+      type: "string",
+      description: "refuse to delete a larger share of the SIFs",
+      placeholder: "F",
+      default: "0.5",
+    },
+    now: nowFlag,
+  },
+  async run({ flags, env, cwd, log, json, maskVariables, maskValues }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const fraction = Number(flags["max-delete-fraction"]);
+    if (!(fraction >= 0 && fraction <= 1))
+      throw new UsageError(
+        `--max-delete-fraction must be between 0 and 1, got ${flags["max-delete-fraction"]}`,
+      );
+    const connection = gitlabFromEnv(env, config.ci.api_token_var);
+    maskValues([connection.token]);
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const gitlab = createGitlabClient(connection);
+    try {
+      const result = await removeStaleSifs({
+        config,
+        context,
+        gitlab,
+        env,
+        apply: flags.apply,
+        force: flags.force,
+        maxDeleteFraction: fraction,
+        now: context.now,
+      });
+      for (const warning of result.warnings) log(`warning: ${formatProblem(warning)}`);
+      if (flags.json) json(result);
+      else {
+        const verb = result.applied ? "deleted" : "would delete";
+        log(
+          `spacktainers: ${result.safety.sifs} SIFs, ${result.liveSlugs.length} live branches and tags; ${verb} ${result.applied ? result.deleted.length : result.toDelete.length}, kept ${result.kept.length}`,
+        );
+        for (const sif of result.applied ? result.deleted : result.toDelete)
+          log(`  ${verb}: s3://${sif.bucket}/${sif.key} (branch ${sif.branchSlug} is gone)`);
+        if (!result.applied) log("  dry run: nothing was deleted; run with --apply to delete");
+      }
+      for (const error of result.errors)
+        log(`error: s3://${error.bucket}/${error.key}: ${error.code} ${error.message}`);
+      return result.errors.length > 0 ? 3 : 0;
+    } finally {
+      await gitlab.close();
+    }
   },
 });
 
