@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { InputInvalidError, type Problem } from "@spacktainers/core";
+import { InputInvalidError, type Problem, parseSpackLock, type SpackLock } from "@spacktainers/core";
 
 /** Hashes a run must never delete, with where each came from. */
 export type Protection = {
@@ -12,7 +12,7 @@ export type Protection = {
 };
 
 export interface ReadProtectionOptions {
-  /** Spack environment lockfiles (`spack.lock`, lockfile-version 4, 5 or 6). */
+  /** Spack environment lockfiles (`spack.lock`, lockfile-version 4, 5 or 6; parsed by core's `parseSpackLock`). */
   keepLocks?: readonly string[];
   /** Keeplist files: one spec hash per line (`#` comments, blank lines and a leading `/` allowed). */
   keeplists?: readonly string[];
@@ -21,13 +21,6 @@ export interface ReadProtectionOptions {
 }
 
 const HASH = /^[a-z2-7]{32}$/;
-
-/** 1-based line and column of a character offset. */
-function lineColumn(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, col: offset - before.lastIndexOf("\n") };
-}
 
 /** Reads the lockfiles and keeplists; every problem of every file is reported at once. */
 export async function readProtection(options: ReadProtectionOptions): Promise<Protection> {
@@ -54,42 +47,23 @@ export async function readProtection(options: ReadProtectionOptions): Promise<Pr
       });
       continue;
     }
-    let lock: { concrete_specs?: Record<string, { hash?: string; dependencies?: unknown }> };
+    let lock: SpackLock;
     try {
-      lock = JSON.parse(text);
+      lock = parseSpackLock({ text, file });
     } catch (error) {
-      const offset = /position (\d+)/.exec((error as Error).message)?.[1];
-      problems.push({
-        file,
-        ...(offset ? lineColumn(text, Number(offset)) : {}),
-        code: "LOCK_INVALID",
-        message: `not a JSON lockfile: ${(error as Error).message}`,
-      });
-      continue;
-    }
-    const specs = lock?.concrete_specs;
-    if (typeof specs !== "object" || specs === null) {
-      problems.push({
-        file,
-        code: "LOCK_INVALID",
-        message: 'no "concrete_specs" object; expected a Spack environment lockfile (spack.lock).',
-      });
+      if (!InputInvalidError.isInstance(error)) throw error;
+      problems.push(...error.problems);
       continue;
     }
     let count = 0;
-    for (const [hash, spec] of Object.entries(specs)) {
-      protection.hashes.add(hash);
+    for (const spec of Object.values(lock.specs)) {
+      protection.hashes.add(spec.hash);
       count++;
-      const edges = spec?.dependencies;
-      const list = Array.isArray(edges)
-        ? edges
-        : typeof edges === "object" && edges
-          ? Object.values(edges)
-          : [];
-      const dependencies = list
-        .map((edge) => (edge as { hash?: unknown })?.hash)
-        .filter((value): value is string => typeof value === "string");
-      if (dependencies.length > 0) protection.dependencies.set(hash, dependencies);
+      if (spec.dependencies.length > 0)
+        protection.dependencies.set(
+          spec.hash,
+          spec.dependencies.map((dependency) => dependency.hash),
+        );
     }
     protection.sources.push({ file, hashes: count });
   }

@@ -219,3 +219,26 @@ Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same
     );
   });
 });
+
+describe("progress", () => {
+  it("draws a progress line on stderr only when it is a terminal", async () => {
+    const { runCli } = await import("@spacktainers/core");
+    const { cli } = await import("../src/cli.js");
+    const dir = await cacheDir();
+    const run = async (isTTY: boolean) => {
+      let stderr = "";
+      const code = await runCli(cli, ["orphans", "--cache", join(dir, "cache"), "--now", NOW.toISOString()], {
+        stdout: { write: () => true },
+        stderr: { write: (text: string) => (stderr += text), isTTY },
+        env: {},
+        cwd: dir,
+      });
+      return { code, progress: stderr.split("\n").filter((line) => line.includes("listing")) };
+    };
+    expect(await run(false)).toEqual({ code: 0, progress: [] });
+    expect(await run(true)).toEqual({
+      code: 0,
+      progress: ["listing [##############################] 12/12"],
+    });
+  });
+});

@@ -25,23 +25,42 @@ describe("property: random caches and protected lockfiles", () => {
         if (roll < 0.05) objects.delete(spec.tarballKey);
         else if (roll < 0.08) objects.delete(spec.specKey);
       }
-      // A protected lockfile with a few roots; like real locks, it also lists their dependencies
-      // only sometimes (the index supplies them otherwise).
+      // A protected lockfile with a few roots: either complete, as real locks are (every node
+      // with its dependencies), or with the roots alone (then the index supplies the closure).
+      const byHash = new Map(specs.map((spec) => [spec.hash, spec]));
       const roots = specs.filter(() => random() < 0.1);
+      const complete = random() < 0.5;
+      const inLock = new Set<string>();
+      const pending = roots.map((spec) => spec.hash);
+      while (pending.length) {
+        const hash = pending.pop()!;
+        if (inLock.has(hash)) continue;
+        inLock.add(hash);
+        if (complete) pending.push(...byHash.get(hash)!.dependencies);
+      }
       const lock = {
         _meta: { "file-type": "spack-lockfile", "lockfile-version": 5, "specfile-version": 4 },
         roots: roots.map((spec) => ({ hash: spec.hash, spec: spec.name })),
         concrete_specs: Object.fromEntries(
-          roots.map((spec) => [
-            spec.hash,
-            {
-              name: spec.name,
-              hash: spec.hash,
-              ...(random() < 0.5
-                ? { dependencies: spec.dependencies.map((hash) => ({ name: "x", hash })) }
-                : {}),
-            },
-          ]),
+          [...inLock].map((hash) => {
+            const spec = byHash.get(hash)!;
+            const dependencies = spec.dependencies.map((dependency) => ({
+              name: byHash.get(dependency)!.name,
+              hash: dependency,
+              parameters: { deptypes: ["build", "link"], virtuals: [] },
+            }));
+            return [
+              hash,
+              {
+                name: spec.name,
+                version: spec.version,
+                arch: { platform: "linux", platform_os: "ubuntu22.04", target: "x86_64_v3" },
+                compiler: { name: "gcc", version: "12.2.0" },
+                ...(complete && dependencies.length ? { dependencies } : {}),
+                hash,
+              },
+            ];
+          }),
         ),
       };
       const lockFile = join(dir, `spack-${seed}.lock`);
@@ -63,7 +82,6 @@ describe("property: random caches and protected lockfiles", () => {
       const result = await applyPrune(options);
 
       // 1. Protection: every root and everything it depends on keeps all its objects.
-      const byHash = new Map(specs.map((spec) => [spec.hash, spec]));
       const protectedHashes = new Set<string>();
       const stack = roots.map((spec) => spec.hash);
       while (stack.length) {

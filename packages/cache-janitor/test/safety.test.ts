@@ -98,17 +98,23 @@ describe("safety", () => {
       (caught: unknown) => caught as Error & { problems: unknown[] },
     );
     expect(error.problems).toEqual([
+      // Lockfiles are parsed by core's parseSpackLock.
       {
         file: join(dir, "bad.lock"),
         line: 4,
         col: 3,
-        code: "LOCK_INVALID",
-        message: expect.stringMatching(/^not a JSON lockfile: /),
+        code: "LOCK_NOT_JSON",
+        message:
+          "not a Spack lockfile: the file is not valid JSON (Expected double-quoted property name in JSON at position 38)",
+        hint: "give the spack.lock written by `spack concretize`",
       },
       {
         file: join(dir, "not-a-lock.json"),
-        code: "LOCK_INVALID",
-        message: 'no "concrete_specs" object; expected a Spack environment lockfile (spack.lock).',
+        line: 1,
+        col: 1,
+        code: "LOCK_NOT_LOCKFILE",
+        message: "not a Spack lockfile: it has neither `_meta` nor `concrete_specs`",
+        hint: "give the spack.lock written by `spack concretize`",
       },
       {
         file: join(dir, "missing.lock"),
