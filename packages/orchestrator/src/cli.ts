@@ -17,6 +17,8 @@ import { contextFromEnv } from "./ci-context-from-env.js";
 import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
 import { generate } from "./generate.js";
 import { OUT_PATHS } from "./job-names.js";
+import { onlineClients } from "./online-clients.js";
+import { planContainers } from "./plan-containers.js";
 import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
@@ -362,6 +364,65 @@ const removeStaleSifsCommand = defineCommand({
   },
 });
 
+const containersCommand = defineCommand({
+  name: "containers",
+  summary: "Write the container pipeline of one arch from the concretized locks (pipeline A's plan job).",
+  usage: "containers --arch A [--environments DIR] [--out DIR] [--root DIR] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    arch: { type: "string", description: "architecture", placeholder: "A" },
+    environments: {
+      type: "string",
+      description: "environments with their spack.lock (default out/environments)",
+      placeholder: "DIR",
+    },
+    out: { type: "string", description: "output folder (default out/containers/<A>)", placeholder: "DIR" },
+    now: nowFlag,
+  },
+  async run({ flags, env, cwd, log, json, maskVariables }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config, definitions } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const arch = archOf(config, flags.arch);
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const clients = onlineClients({ config, context, env });
+    try {
+      const result = await planContainers({
+        root,
+        arch,
+        config,
+        definitions,
+        context,
+        environments: flags.environments ?? `out/${OUT_PATHS.environments}`,
+        out: flags.out ?? `out/${OUT_PATHS.containers(arch)}`,
+        clients,
+      });
+      if (flags.json)
+        json(
+          result.plans.map(({ name, kind, identity, decisions }) => ({
+            name,
+            arch,
+            kind,
+            tag: identity.tag,
+            decisions,
+          })),
+        );
+      else {
+        log(
+          `spacktainers: ${arch}: ${result.plans.length} containers, ${Object.keys(result.pipeline.jobs).length} jobs`,
+        );
+        for (const plan of result.plans) {
+          for (const [what, decision] of Object.entries(plan.decisions))
+            log(`  ${plan.name}:${plan.identity.tag} ${what}: ${decision.action} — ${decision.reason}`);
+        }
+      }
+      return 0;
+    } finally {
+      await clients.close();
+    }
+  },
+});
+
 /** The `spacktainers` CLI. */
 export const cli: CliSpec = {
   name: "spacktainers",
@@ -370,8 +431,10 @@ export const cli: CliSpec = {
     "Turns container_definitions/ into a multi-architecture GitLab CI pipeline (Spack build cache, images, SIFs).",
   commands: [
     generateCommand,
+    containersCommand,
     splitCommand,
     gatherCommand,
+    removeStaleSifsCommand,
     validateCommand,
     graphCommand,
     parentPipelineCommand,

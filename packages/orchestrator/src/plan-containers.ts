@@ -1,0 +1,245 @@
+import { readFile } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import {
+  type CiContext,
+  type ContainerDefinition,
+  type GitlabJob,
+  type GitlabPipeline,
+  naturalCompare,
+  parseSpackLock,
+  renderPipelineYaml,
+  type SiteConfig,
+  SpacktainersError,
+} from "@spacktainers/core";
+import { writeFilesAtomic } from "@spacktainers/core/node";
+import {
+  type ContainerJobStages,
+  type createS3Client,
+  customContainerJobs,
+  type Decision,
+  decideCustomContainer,
+  decideDockerHubPush,
+  decideSifUpload,
+  decideSpackContainer,
+  describeBaseImage,
+  installTreeOf,
+  pinDefinitionSource,
+  type RegistryClient,
+  renderContainerDockerfile,
+  spackContainerJobs,
+} from "@spacktainers/image-builder";
+import { type ContainerIdentity, describeContainer } from "@spacktainers/spack-env-builder";
+import { parse } from "yaml";
+import { JOB_NAMES } from "./job-names.js";
+
+/** Stages of the container pipeline, in order. */
+const STAGES: ContainerJobStages = { build: "build", sif: "sif", deploy: "deploy", dockerHub: "docker hub" };
+
+type S3Client = NonNullable<ReturnType<typeof createS3Client>>;
+
+/** Clients for the online checks; each absent one makes its decisions "not checked (offline)". */
+export type PlanClients = {
+  /** The registry (base images, container images, custom sources). */
+  registry?: RegistryClient;
+  /** S3 client of an arch's containers bucket. */
+  s3?: (arch: string) => S3Client | undefined;
+};
+
+/** What the plan decided for one container on one arch. */
+export type ContainerPlan = {
+  name: string;
+  arch: string;
+  kind: "spack" | "custom";
+  /** Tag, image and SIF of the container. */
+  identity: ContainerIdentity;
+  /** Image build (Spack containers only), SIF upload, Docker Hub push. */
+  decisions: { image?: Decision; sif: Decision; dockerHub?: Decision };
+};
+
+export interface PlanContainersOptions {
+  /** Repository root (the project dir of the jobs). */
+  root: string;
+  arch: string;
+  config: SiteConfig;
+  /** Definitions of the repository; those of `arch` are planned. */
+  definitions: ContainerDefinition[];
+  context: CiContext;
+  /** `out/environments`: `<arch>/<name>/spack.yaml` + the `spack.lock` the concretize job wrote. */
+  environments: string;
+  /** Output folder of this arch's container pipeline (`out/containers/<arch>`). */
+  out: string;
+  clients?: PlanClients;
+}
+
+/**
+ * `spacktainers containers`: the container pipeline of one arch from the concretized locks —
+ * the same locks that filled the build cache. For each container: its identity
+ * (`describeContainer`), the decisions (build, upload, push, each with a reason), the
+ * Dockerfile or pinned `.def`, a copy of its environment and lock (the build context and the
+ * janitor's keep-list), and the jobs. Writes everything at once.
+ */
+export async function planContainers(
+  options: PlanContainersOptions,
+): Promise<{ plans: ContainerPlan[]; pipeline: GitlabPipeline; files: string[] }> {
+  const { root, arch, config, context } = options;
+  const clients = options.clients ?? {};
+  const offline = context.offline;
+  const out = resolve(root, options.out);
+  const outRelative = relative(root, out);
+  const prefix = config.registry.image_prefix.replace(/\/+$/, "");
+  const bases = Object.fromEntries(
+    await Promise.all(
+      (["builder", "runtime", "singularitah"] as const).map(async (name) => [
+        name,
+        `${prefix}/${name}:${(await describeBaseImage({ root, name })).tag}`,
+      ]),
+    ),
+  ) as { builder: string; runtime: string; singularitah: string };
+  const architecture = config.architectures[arch]!;
+  const files: Record<string, string> = {};
+  const jobs: Record<string, GitlabJob> = {};
+  const plans: ContainerPlan[] = [];
+  const fromGather = [{ pipeline: "$PARENT_PIPELINE_ID", job: JOB_NAMES.gather }];
+  const definitions = options.definitions
+    .filter((d) => d.arch === arch)
+    .sort((a, b) => naturalCompare(a.name, b.name));
+  for (const definition of definitions) {
+    const folder = `${outRelative}/${definition.name}`;
+    const s3 = clients.s3?.(arch);
+    if (definition.kind === "spack") {
+      const environmentDir = join(resolve(root, options.environments), arch, definition.name);
+      const lockFile = relative(root, join(environmentDir, "spack.lock"));
+      const [lockText, spackYaml] = await Promise.all(
+        ["spack.lock", "spack.yaml"].map((file) =>
+          readFile(join(environmentDir, file), "utf8").catch((error: NodeJS.ErrnoException) => {
+            throw new SpacktainersError({
+              code: "ENVIRONMENT_MISSING",
+              exitCode: 2,
+              message: `cannot read ${relative(root, join(environmentDir, file))} (${error.code}): the plan job needs the artifacts of "${JOB_NAMES.concretize(definition.name, arch)}"`,
+              cause: error,
+            });
+          }),
+        ),
+      );
+      const lock = parseSpackLock({ text: lockText!, file: lockFile });
+      const identity = await describeContainer({ definition, lock, context, config, arch });
+      const image = await decideSpackContainer({
+        ...(clients.registry ? { client: clients.registry } : {}),
+        offline,
+        container: identity,
+        arch,
+        labelPrefix: config.registry.label_prefix,
+        baseImages: {},
+      });
+      const sif =
+        image.action === "build"
+          ? { action: "build" as const, reason: `the image is built in this pipeline (${image.reason})` }
+          : await decideSifUpload({
+              ...(s3 ? { s3 } : {}),
+              offline,
+              bucket: identity.sifBucket,
+              key: identity.sifObjectKey,
+              metadata: identity.sifMetadata,
+            });
+      const dockerHub =
+        config.docker_hub.enabled && config.docker_hub.namespace
+          ? await decideDockerHubPush({
+              enabled: true,
+              isProd: context.isProd,
+              offline,
+              namespace: config.docker_hub.namespace,
+              repository: `${config.docker_hub.repository_prefix}${definition.name}`,
+              tag: identity.tag,
+              arches: [arch],
+              labels: identity.labels,
+            })
+          : undefined;
+      files[`${definition.name}/spack.yaml`] = spackYaml!;
+      files[`${definition.name}/spack.lock`] = lockText!;
+      files[`${definition.name}/Dockerfile`] = renderContainerDockerfile({
+        name: definition.name,
+        arch,
+        definitionPath: definition.path,
+        environmentDir: folder,
+        installTree: installTreeOf(parse(spackYaml!)),
+        files: definition.files,
+        ...(definition.epilogue !== undefined ? { epilogue: definition.epilogue } : {}),
+      });
+      const decisions = { image, sif, ...(dockerHub ? { dockerHub } : {}) };
+      plans.push({ name: definition.name, arch, kind: "spack", identity, decisions });
+      Object.assign(
+        jobs,
+        spackContainerJobs({
+          config,
+          context,
+          identity,
+          baseImages: bases,
+          dockerfile: `${folder}/Dockerfile`,
+          stages: STAGES,
+          needs: fromGather,
+          decisions,
+        }),
+      );
+    } else {
+      const identity = await describeContainer({ definition, context, config, arch });
+      const decision = await decideCustomContainer({
+        ...(clients.registry ? { client: clients.registry } : {}),
+        ...(s3 ? { s3 } : {}),
+        offline,
+        source: definition.source.original,
+        arch,
+        checksum: definition.checksum,
+        bucket: identity.sifBucket,
+        key: identity.sifObjectKey,
+      });
+      const pinned = decision.sourceDigest
+        ? pinDefinitionSource(
+            definition.text,
+            `${definition.source.original.split("@")[0]}@${decision.sourceDigest}`,
+          )
+        : definition.text;
+      files[`${definition.name}/${definition.name}.def`] = pinned;
+      plans.push({ name: definition.name, arch, kind: "custom", identity, decisions: { sif: decision } });
+      if (decision.action === "build") {
+        Object.assign(
+          jobs,
+          customContainerJobs({
+            config,
+            identity,
+            definitionFile: `${folder}/${definition.name}.def`,
+            ...(decision.sourceDigest ? { sourceDigest: decision.sourceDigest } : {}),
+            singularitah: bases.singularitah,
+            stages: STAGES,
+            needs: fromGather,
+          }),
+        );
+      }
+    }
+  }
+  if (Object.keys(jobs).length === 0) {
+    jobs[`nothing to build for ${arch}`] = {
+      stage: STAGES.build,
+      tags: [...architecture.runner_tags],
+      interruptible: true,
+      timeout: "10m",
+      script: [`echo "Every container of ${arch} is up to date; nothing to build."`],
+    };
+  }
+  const used = new Set(Object.values(jobs).map((job) => job.stage));
+  const pipeline: GitlabPipeline = { stages: Object.values(STAGES).filter((stage) => used.has(stage)), jobs };
+  files["pipeline.yml"] = renderPipelineYaml(pipeline);
+  files["plan.json"] = `${JSON.stringify(
+    plans.map(({ name, kind, identity, decisions }) => ({
+      name,
+      arch,
+      kind,
+      tag: identity.tag,
+      image: identity.image,
+      sif: identity.sifObjectKey,
+      decisions,
+    })),
+    null,
+    2,
+  )}\n`;
+  return { plans, pipeline, files: await writeFilesAtomic(out, files) };
+}
