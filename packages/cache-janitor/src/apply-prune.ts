@@ -51,6 +51,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface DeleteKeysOptions {
   storage: CacheStorage;
   keys: readonly string[];
+  /**
+   * The first `firstCount` keys are deleted before the others start: the batches holding them
+   * run (and finish) first. Keys stay in one list, so there are ceil(keys / 1000) requests.
+   */
+  firstCount?: number;
   concurrency?: number;
   retries?: number;
   retryDelayMs?: number;
@@ -76,17 +81,22 @@ export async function deleteKeys(
     for (let start = 0; start < pending.length; start += DELETE_BATCH_SIZE)
       batches.push(pending.slice(start, start + DELETE_BATCH_SIZE));
     failures = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        const failed = await storage.deleteBatch(batch);
-        failures.push(...failed);
-        done += batch.length - failed.length;
-        options.onProgress?.({ phase: "delete", done, total });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, batches.length) }, worker));
+    const firstKeys = new Set(options.keys.slice(0, options.firstCount ?? 0));
+    const split = batches.findIndex((batch) => !batch.some((key) => firstKeys.has(key)));
+    const phases = split <= 0 ? [batches] : [batches.slice(0, split), batches.slice(split)];
+    for (const phase of phases) {
+      let next = 0;
+      const worker = async () => {
+        while (next < phase.length) {
+          const batch = phase[next++]!;
+          const failed = await storage.deleteBatch(batch);
+          failures.push(...failed);
+          done += batch.length - failed.length;
+          options.onProgress?.({ phase: "delete", done, total });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, phase.length) }, worker));
+    }
     if (attempt >= (options.retries ?? 3)) break;
     const failedKeys = new Set(failures.map((failure) => failure.key));
     pending = pending.filter((key) => failedKeys.has(key));
@@ -113,24 +123,16 @@ export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResul
       });
     const isSpecKey = (key: string) => /\.spec\.(json|json\.sig|yaml|manifest\.json)$/.test(key);
     const keys = plan.deletions.map((deletion) => deletion.key);
-    const first = await deleteKeys({
+    const specKeys = keys.filter(isSpecKey);
+    const { deleted, failed } = await deleteKeys({
       storage,
-      keys: keys.filter(isSpecKey),
+      keys: [...specKeys, ...keys.filter((key) => !isSpecKey(key))],
+      firstCount: specKeys.length,
       concurrency: options.deleteConcurrency,
       retries: options.retries,
       retryDelayMs: options.retryDelayMs,
       onProgress: options.onProgress,
     });
-    const second = await deleteKeys({
-      storage,
-      keys: keys.filter((key) => !isSpecKey(key)),
-      concurrency: options.deleteConcurrency,
-      retries: options.retries,
-      retryDelayMs: options.retryDelayMs,
-      onProgress: options.onProgress,
-    });
-    const deleted = [...first.deleted, ...second.deleted];
-    const failed = [...first.failed, ...second.failed];
     const deletedSet = new Set(deleted);
     const removed = new Set([
       ...plan.deletedSpecs.filter((hash) =>
