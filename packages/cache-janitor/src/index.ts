@@ -6,6 +6,7 @@
 
 export type { ApplyPruneOptions, DeleteKeysOptions, IndexOutcome, PruneResult } from "./apply-prune.js";
 export { applyPrune, deleteKeys } from "./apply-prune.js";
+export { formatBytes, formatPlan, formatResult, formatSifPlan } from "./format-plan.js";
 export type { PythonJsonStyle } from "./format-python-json.js";
 export {
   detectPythonJsonStyle,

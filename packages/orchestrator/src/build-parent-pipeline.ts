@@ -95,7 +95,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
         resource_group: `prune-build-cache-${arch}`,
         interruptible: false,
         script: [
-          `pnpm spacktainers prune --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)}/locks --apply`,
+          `pnpm spacktainers prune --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
         ],
         artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
       },

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createGitlabClient } from "@spacktainers/artifact-gatherer";
+import { formatPlan, formatResult } from "@spacktainers/cache-janitor";
 import {
   type CliSpec,
   credentialVariableNames,
@@ -19,6 +20,7 @@ import { generate } from "./generate.js";
 import { OUT_PATHS } from "./job-names.js";
 import { onlineClients } from "./online-clients.js";
 import { planContainers } from "./plan-containers.js";
+import { pruneArchCache } from "./prune-arch-cache.js";
 import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
@@ -423,6 +425,59 @@ const containersCommand = defineCommand({
   },
 });
 
+const pruneCommand = defineCommand({
+  name: "prune",
+  summary:
+    "Prune one arch's build cache, protecting every spec of this pipeline's locks (a dry-run plan unless --apply).",
+  usage: "prune --arch A [--locks DIR] [--report FILE] [--apply] [--force] [--root DIR] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    arch: { type: "string", description: "architecture", placeholder: "A" },
+    locks: {
+      type: "string",
+      description: "folder of <container>/spack.lock (default out/containers/<A>)",
+      placeholder: "DIR",
+    },
+    report: {
+      type: "string",
+      description: "write the plan or result as JSON here (default out/prune-<A>.json)",
+      placeholder: "FILE",
+    },
+    apply: { type: "boolean", description: "delete; without it only the plan is printed" },
+    force: { type: "boolean", description: "allow deleting more than half of the cache" },
+    now: nowFlag,
+  },
+  async run({ flags, env, cwd, log, json, maskVariables, mask }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const arch = archOf(config, flags.arch);
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const { plan, result, keepLocks } = await pruneArchCache({
+      root,
+      arch,
+      config,
+      context,
+      env,
+      locks: flags.locks ?? `out/${OUT_PATHS.containers(arch)}`,
+      apply: flags.apply,
+      force: flags.force,
+    });
+    const report = resolve(root, flags.report ?? `out/prune-${arch}.json`);
+    await writeFileAtomic(
+      report,
+      mask(`${JSON.stringify({ keepLocks, plan, result: result ?? null }, null, 2)}\n`),
+    );
+    if (flags.json) json({ keepLocks, plan, result: result ?? null });
+    else {
+      log(`spacktainers: ${arch}: protecting ${keepLocks.length} locks`);
+      for (const line of result ? formatResult(result) : formatPlan(plan)) log(line);
+      log(`  report: ${report}`);
+    }
+    return result && result.failed.length > 0 ? 3 : 0;
+  },
+});
+
 /** The `spacktainers` CLI. */
 export const cli: CliSpec = {
   name: "spacktainers",
@@ -435,6 +490,7 @@ export const cli: CliSpec = {
     splitCommand,
     gatherCommand,
     removeStaleSifsCommand,
+    pruneCommand,
     validateCommand,
     graphCommand,
     parentPipelineCommand,

@@ -1,0 +1,102 @@
+import { readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import {
+  applyPrune,
+  createS3Storage,
+  type PrunePlan,
+  type PruneResult,
+  planPrune,
+} from "@spacktainers/cache-janitor";
+import { bucketName, type CiContext, type SiteConfig, SpacktainersError } from "@spacktainers/core";
+import { createS3Client } from "@spacktainers/image-builder";
+
+export interface PruneArchCacheOptions {
+  /** Repository root. */
+  root: string;
+  arch: string;
+  config: SiteConfig;
+  context: CiContext;
+  /** Environment holding the credential variables the site config names. */
+  env: Record<string, string | undefined>;
+  /** Folder with `<container>/spack.lock` of every container of this arch (the plan job's output). */
+  locks: string;
+  /** Delete; without it only the plan is made. */
+  apply: boolean;
+  /** Allow deleting more than half of the cache. */
+  force?: boolean;
+}
+
+/** Every `<dir>/<container>/spack.lock` under `locks`, sorted. */
+async function findLocks(locks: string): Promise<string[]> {
+  const entries = await readdir(locks, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new SpacktainersError({
+      code: "LOCKS_MISSING",
+      exitCode: 2,
+      message: `cannot read ${locks} (${error.code}): the prune job needs the locks the plan job wrote`,
+      cause: error,
+    });
+  });
+  const found: string[] = [];
+  for (const entry of entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
+    const path = join(locks, entry, "spack.lock");
+    if ((await readdir(join(locks, entry))).includes("spack.lock")) found.push(path);
+  }
+  return found;
+}
+
+/**
+ * `spacktainers prune`: the cache janitor on one arch's build cache, run after that arch's
+ * population and image builds. Every spec of this pipeline's locks is protected (with its
+ * dependencies); the age limit is the bucket's `max_age_days`; credentials come from the
+ * variables the site config names. A dry-run plan unless `apply`.
+ */
+export async function pruneArchCache(
+  options: PruneArchCacheOptions,
+): Promise<{ plan: PrunePlan; result?: PruneResult; keepLocks: string[] }> {
+  const bucket = options.config.architectures[options.arch]!.cache_bucket;
+  const { access_key_var, secret_key_var } = bucket.credentials;
+  const client = createS3Client({
+    env: options.env,
+    accessKeyVar: access_key_var,
+    secretKeyVar: secret_key_var,
+    ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
+  });
+  if (!client) {
+    throw new SpacktainersError({
+      code: "CREDENTIALS_MISSING",
+      exitCode: 2,
+      message: `the CI variables ${access_key_var} and ${secret_key_var} (architectures.${options.arch}.cache_bucket.credentials) must be set to prune the build cache`,
+    });
+  }
+  const keepLocks = await findLocks(resolve(options.root, options.locks));
+  if (keepLocks.length === 0) {
+    // Pruning without any lock would protect nothing this pipeline just built.
+    throw new SpacktainersError({
+      code: "LOCKS_MISSING",
+      exitCode: 2,
+      message: `no <container>/spack.lock under ${options.locks}: refusing to prune without the specs this pipeline uses`,
+    });
+  }
+  const storage = createS3Storage({
+    bucket: bucketName(bucket, options.context.isProd),
+    client,
+    ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
+  });
+  const rules = {
+    cache: storage,
+    now: options.context.now,
+    keepLocks,
+    ...(bucket.max_age_days ? { maxAgeDays: bucket.max_age_days } : {}),
+    env: options.env,
+  };
+  try {
+    if (!options.apply) return { plan: await planPrune(rules), keepLocks };
+    const result = await applyPrune({ ...rules, force: options.force ?? false });
+    return { plan: result.plan, result, keepLocks };
+  } finally {
+    client.destroy();
+  }
+}
