@@ -16,10 +16,10 @@ import { buildParentPipeline } from "./build-parent-pipeline.js";
 import { checkParentPipeline, PARENT_PIPELINE_PATH } from "./check-parent-pipeline.js";
 import { contextFromEnv } from "./ci-context-from-env.js";
 import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
-import { generate } from "./generate.js";
+import { generate, planBaseImages } from "./generate.js";
 import { OUT_PATHS } from "./job-names.js";
 import { onlineClients } from "./online-clients.js";
-import { planContainers } from "./plan-containers.js";
+import { decideContainers, planContainers, summarizePlan } from "./plan-containers.js";
 import { pruneArchCache } from "./prune-arch-cache.js";
 import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
@@ -399,23 +399,16 @@ const containersCommand = defineCommand({
         out: flags.out ?? `out/${OUT_PATHS.containers(arch)}`,
         clients,
       });
-      if (flags.json)
-        json(
-          result.plans.map(({ name, kind, identity, decisions }) => ({
-            name,
-            arch,
-            kind,
-            tag: identity.tag,
-            decisions,
-          })),
-        );
+      if (flags.json) json(result.plans.map(summarizePlan));
       else {
         log(
           `spacktainers: ${arch}: ${result.plans.length} containers, ${Object.keys(result.pipeline.jobs).length} jobs`,
         );
         for (const plan of result.plans) {
           for (const [what, decision] of Object.entries(plan.decisions))
-            log(`  ${plan.name}:${plan.identity.tag} ${what}: ${decision.action} — ${decision.reason}`);
+            log(
+              `  ${plan.name}:${plan.identity?.tag ?? "?"} ${what}: ${decision.action} — ${decision.reason}`,
+            );
         }
       }
       return 0;
@@ -478,6 +471,96 @@ const pruneCommand = defineCommand({
   },
 });
 
+function formatTable(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+const planCommand = defineCommand({
+  name: "plan",
+  summary: "Show, per container and architecture, what will be built, uploaded or pushed, and why.",
+  usage: "plan [--root DIR] [--environments DIR] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    environments: {
+      type: "string",
+      description: "environments with spack.lock files (default out/environments)",
+      placeholder: "DIR",
+    },
+    now: nowFlag,
+  },
+  details:
+    "Without spack.lock files (before concretization) Spack containers show 'not concretized yet'. Offline, nothing is checked and everything is 'build'.",
+  async run({ flags, env, cwd, out, json, maskVariables }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config, definitions } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const arches = [...new Set(definitions.map((definition) => definition.arch))];
+    const clients = onlineClients({ config, context, env });
+    try {
+      const { plans: baseImages } = await planBaseImages({
+        root,
+        config,
+        context,
+        arches,
+        registry: clients.registry,
+      });
+      const plans = [];
+      for (const arch of arches) {
+        const decided = await decideContainers({
+          root,
+          arch,
+          config,
+          definitions,
+          context,
+          environments: flags.environments ?? `out/${OUT_PATHS.environments}`,
+          out: `out/${OUT_PATHS.containers(arch)}`,
+          clients,
+          missingLocks: "report",
+        });
+        plans.push(...decided.plans.map(summarizePlan));
+      }
+      if (flags.json) {
+        json({
+          offline: context.offline,
+          baseImages: baseImages.map(({ name, tag, decision }) => ({ name, tag, decision })),
+          containers: plans,
+        });
+        return 0;
+      }
+      const mark = (decision?: { action: string }) => decision?.action ?? "-";
+      const rows = [["CONTAINER", "ARCH", "KIND", "TAG", "IMAGE", "SIF", "DOCKER HUB"]];
+      for (const base of baseImages)
+        rows.push([`(base) ${base.name}`, arches.join(","), "base", base.tag, mark(base.decision), "-", "-"]);
+      for (const plan of plans)
+        rows.push([
+          plan.name,
+          plan.arch,
+          plan.kind,
+          plan.tag ?? "?",
+          mark(plan.decisions.image),
+          mark(plan.decisions.sif),
+          mark(plan.decisions.dockerHub),
+        ]);
+      out(`${formatTable(rows).join("\n")}\n\nWhy:\n`);
+      for (const base of baseImages) out(`  (base) ${base.name}: ${base.decision.reason}\n`);
+      for (const plan of plans) {
+        for (const [what, decision] of Object.entries(plan.decisions))
+          out(`  ${plan.name} (${plan.arch}) ${what}: ${decision.reason}\n`);
+      }
+      return 0;
+    } finally {
+      await clients.close();
+    }
+  },
+});
+
 /** The `spacktainers` CLI. */
 export const cli: CliSpec = {
   name: "spacktainers",
@@ -491,6 +574,7 @@ export const cli: CliSpec = {
     gatherCommand,
     removeStaleSifsCommand,
     pruneCommand,
+    planCommand,
     validateCommand,
     graphCommand,
     parentPipelineCommand,

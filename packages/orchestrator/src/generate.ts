@@ -73,7 +73,8 @@ function expandImagePrefix(prefix: string, context: CiContext): string {
   return context.registryImage ? prefix.replace(/\$\{?CI_REGISTRY_IMAGE\}?/g, context.registryImage) : prefix;
 }
 
-async function planBaseImages({
+/** The base images of this pipeline: their tags, and whether to build them (all arches at once). */
+export async function planBaseImages({
   root,
   config,
   context,

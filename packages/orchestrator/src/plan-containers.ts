@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import {
   type CiContext,
@@ -32,6 +32,26 @@ import { type ContainerIdentity, describeContainer } from "@spacktainers/spack-e
 import { parse } from "yaml";
 import { JOB_NAMES } from "./job-names.js";
 
+/** A plan as plain data for JSON output and plan.json. */
+export function summarizePlan({ name, arch, kind, identity, decisions }: ContainerPlan) {
+  return {
+    name,
+    arch,
+    kind,
+    tag: identity?.tag ?? null,
+    image: identity?.image ?? null,
+    sif: identity?.sifObjectKey ?? null,
+    decisions,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Stages of the container pipeline, in order. */
 const STAGES: ContainerJobStages = { build: "build", sif: "sif", deploy: "deploy", dockerHub: "docker hub" };
 
@@ -50,8 +70,8 @@ export type ContainerPlan = {
   name: string;
   arch: string;
   kind: "spack" | "custom";
-  /** Tag, image and SIF of the container. */
-  identity: ContainerIdentity;
+  /** Tag, image and SIF of the container (absent before concretization). */
+  identity?: ContainerIdentity;
   /** Image build (Spack containers only), SIF upload, Docker Hub push. */
   decisions: { image?: Decision; sif: Decision; dockerHub?: Decision };
 };
@@ -81,6 +101,18 @@ export interface PlanContainersOptions {
 export async function planContainers(
   options: PlanContainersOptions,
 ): Promise<{ plans: ContainerPlan[]; pipeline: GitlabPipeline; files: string[] }> {
+  const { plans, pipeline, files } = await decideContainers(options);
+  return { plans, pipeline, files: await writeFilesAtomic(resolve(options.root, options.out), files) };
+}
+
+/**
+ * The decisions, files and pipeline of {@link planContainers}, without writing. With
+ * `missingLocks: "report"`, a Spack container that has no lock yet (on a developer's machine,
+ * before concretization) is planned as "build: not concretized yet" instead of failing.
+ */
+export async function decideContainers(
+  options: PlanContainersOptions & { missingLocks?: "error" | "report" },
+): Promise<{ plans: ContainerPlan[]; pipeline: GitlabPipeline; files: Record<string, string> }> {
   const { root, arch, config, context } = options;
   const clients = options.clients ?? {};
   const offline = context.offline;
@@ -109,6 +141,19 @@ export async function planContainers(
     if (definition.kind === "spack") {
       const environmentDir = join(resolve(root, options.environments), arch, definition.name);
       const lockFile = relative(root, join(environmentDir, "spack.lock"));
+      if (options.missingLocks === "report" && !(await exists(join(environmentDir, "spack.lock")))) {
+        const notConcretized = {
+          action: "build" as const,
+          reason: `not concretized yet: the version and tag come from ${lockFile}`,
+        };
+        plans.push({
+          name: definition.name,
+          arch,
+          kind: "spack",
+          decisions: { image: notConcretized, sif: notConcretized },
+        });
+        continue;
+      }
       const [lockText, spackYaml] = await Promise.all(
         ["spack.lock", "spack.yaml"].map((file) =>
           readFile(join(environmentDir, file), "utf8").catch((error: NodeJS.ErrnoException) => {
@@ -228,18 +273,6 @@ export async function planContainers(
   const used = new Set(Object.values(jobs).map((job) => job.stage));
   const pipeline: GitlabPipeline = { stages: Object.values(STAGES).filter((stage) => used.has(stage)), jobs };
   files["pipeline.yml"] = renderPipelineYaml(pipeline);
-  files["plan.json"] = `${JSON.stringify(
-    plans.map(({ name, kind, identity, decisions }) => ({
-      name,
-      arch,
-      kind,
-      tag: identity.tag,
-      image: identity.image,
-      sif: identity.sifObjectKey,
-      decisions,
-    })),
-    null,
-    2,
-  )}\n`;
-  return { plans, pipeline, files: await writeFilesAtomic(out, files) };
+  files["plan.json"] = `${JSON.stringify(plans.map(summarizePlan), null, 2)}\n`;
+  return { plans, pipeline, files };
 }
