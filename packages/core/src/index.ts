@@ -47,8 +47,8 @@ export type {
 } from "./model/container-definition.js";
 export type {
   ArchitectureConfig,
-  CiJobsConfig,
   BucketConfig,
+  CiJobsConfig,
   ContainersBucketConfig,
   CredentialsConfig,
   DockerHubConfig,

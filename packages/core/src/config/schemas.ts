@@ -153,7 +153,11 @@ export const siteConfigSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        tools_image: { ...nonEmptyString, default: "node:20-bookworm", hint: "an image with Node.js 20 and git, e.g. node:20-bookworm" },
+        tools_image: {
+          ...nonEmptyString,
+          default: "node:20-bookworm",
+          hint: "an image with Node.js 20 and git, e.g. node:20-bookworm",
+        },
         runner_tags: { type: "array", items: nonEmptyString, default: [] },
         api_token_var: { ...variableName, default: "GITLAB_API_TOKEN" },
       },
