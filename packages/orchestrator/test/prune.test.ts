@@ -1,0 +1,121 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { listFilesRecursive } from "@spacktainers/core/node";
+import { runBin, type S3Server, startS3Server, useTempDir } from "@spacktainers/test-utils";
+import { afterAll, beforeAll, expect, test } from "vitest";
+
+const FIXTURES = join(import.meta.dirname, "fixtures-prune");
+const BUCKET = "spack-cache";
+let s3: S3Server;
+
+beforeAll(async () => {
+  s3 = await startS3Server({ buckets: [BUCKET] });
+  const client = s3.client();
+  const root = join(FIXTURES, "cache/files");
+  for (const key of await listFilesRecursive(root)) {
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(join(root, key)) }),
+    );
+  }
+}, 60_000);
+afterAll(() => s3?.stop());
+
+async function cacheKeys(): Promise<string[]> {
+  const listed = await s3.client().send(new ListObjectsV2Command({ Bucket: BUCKET }));
+  return (listed.Contents ?? []).map((object) => object.Key!).sort();
+}
+
+/** A repository whose amd64 cache bucket is the s3rver bucket, credentials in config-named variables. */
+async function repository(locks: string) {
+  const config = `
+architectures:
+  amd64:
+    runner_tags: [docker]
+    spack_requirement: "%gcc@12"
+    cache_bucket:
+      name: ${BUCKET}
+      endpoint: ${s3.endpoint}
+      max_age_days: 30
+      credentials: { access_key_var: CACHE_KEY, secret_key_var: CACHE_SECRET }
+    containers_bucket:
+      name: sifs
+      credentials: { access_key_var: SIF_KEY, secret_key_var: SIF_SECRET }
+spack:
+  repository: https://github.com/spack/spack.git
+  branch: v0.19.0
+  template: { spack: { view: false } }
+`;
+  const root = await useTempDir({
+    "container_definitions/spacktainers.yaml": config,
+    "container_definitions/amd64/small.yaml": "spack:\n  specs: [zlib]\n",
+  });
+  const { cp } = await import("node:fs/promises");
+  await cp(join(FIXTURES, locks), join(root, "out/containers/amd64"), { recursive: true });
+  return root;
+}
+
+// Years after the fixture cache was written: every spec is past max_age_days.
+const LATER = "2031-01-01T00:00:00Z";
+const credentials = (root: string) => ({
+  CACHE_KEY: s3.accessKeyId,
+  CACHE_SECRET: s3.secretAccessKey,
+  CI_PROJECT_DIR: root,
+});
+
+test("the specs of this pipeline's locks (and their dependencies) are never pruned, even past max age", async () => {
+  const root = await repository("locks-protect");
+  const before = await cacheKeys();
+  const run = await runBin("orchestrator", ["prune", "--arch", "amd64", "--now", LATER, "--apply"], {
+    cleanEnv: true,
+    env: credentials(root),
+  });
+  expect(run.code).toBe(0);
+  expect(await cacheKeys()).toEqual(before);
+  const report = JSON.parse(await readFile(join(root, "out/prune-amd64.json"), "utf8"));
+  expect(report.keepLocks).toEqual([join(root, "out/containers/amd64/small/spack.lock")]);
+  expect(report.plan.deletions).toEqual([]);
+  expect(report.plan.protected.map((p: { hash: string }) => p.hash.slice(0, 7)).sort()).toEqual([
+    "kbvflog",
+    "s6ogqyl",
+  ]);
+  expect(run.stderr).not.toContain(s3.secretAccessKey);
+});
+
+test("without protection the plan lists the old specs with their reason, and apply refuses to empty the cache", async () => {
+  const root = await repository("locks-other");
+  const before = await cacheKeys();
+  const plan = await runBin("orchestrator", ["prune", "--arch", "amd64", "--now", LATER, "--json"], {
+    cleanEnv: true,
+    env: credentials(root),
+  });
+  expect(plan.code).toBe(0);
+  const { plan: dryRun } = JSON.parse(plan.stdout);
+  expect(dryRun.deletedSpecs.map((hash: string) => hash.slice(0, 7)).sort()).toEqual(["kbvflog", "s6ogqyl"]);
+  expect(new Set(dryRun.deletions.map((d: { reason: string }) => d.reason))).toEqual(new Set(["max-age"]));
+  const apply = await runBin("orchestrator", ["prune", "--arch", "amd64", "--now", LATER, "--apply"], {
+    cleanEnv: true,
+    env: credentials(root),
+  });
+  expect(apply.code).not.toBe(0);
+  expect(apply.stderr).toMatch(/max-delete-fraction|--force/);
+  expect(await cacheKeys()).toEqual(before);
+});
+
+test("missing credentials and missing locks are bad input (exit 2), named by variable, never by value", async () => {
+  const root = await repository("locks-protect");
+  const noCredentials = await runBin("orchestrator", ["prune", "--arch", "amd64"], {
+    cleanEnv: true,
+    env: { CI_PROJECT_DIR: root },
+  });
+  expect([noCredentials.code, noCredentials.stderr.trim()]).toEqual([
+    2,
+    "spacktainers: error: the CI variables CACHE_KEY and CACHE_SECRET (architectures.amd64.cache_bucket.credentials) must be set to prune the build cache",
+  ]);
+  const noLocks = await runBin("orchestrator", ["prune", "--arch", "amd64", "--locks", "out/none"], {
+    cleanEnv: true,
+    env: credentials(root),
+  });
+  expect(noLocks.code).toBe(2);
+  expect(noLocks.stderr).toContain("the prune job needs the locks the plan job wrote");
+});
