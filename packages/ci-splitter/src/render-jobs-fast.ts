@@ -96,50 +96,5 @@ export function renderJobYaml(name: string, job: Record<string, unknown>): strin
   return fast ?? renderYaml({ [name]: job });
 }
 
-/** Key order of a job in core's `renderPipelineYaml` (keys not listed follow in natural order). */
-const JOB_KEY_ORDER = [
-  "stage",
-  "extends",
-  "image",
-  "services",
-  "tags",
-  "needs",
-  "dependencies",
-  "variables",
-  "rules",
-  "when",
-  "allow_failure",
-  "interruptible",
-  "resource_group",
-  "environment",
-  "timeout",
-  "retry",
-  "trigger",
-  "before_script",
-  "script",
-  "after_script",
-  "artifacts",
-  "cache",
-  "coverage",
-];
-
-/**
- * A job with its keys in the order core's `renderPipelineYaml` writes them and its variables
- * sorted, so that `renderJobYaml` of it is the job's text in that file (tests compare both).
- */
-export function orderJobKeys(job: Record<string, unknown>): Record<string, unknown> {
-  const rank = (key: string) => {
-    const index = JOB_KEY_ORDER.indexOf(key);
-    return index === -1 ? JOB_KEY_ORDER.length : index;
-  };
-  const entries = Object.entries(job).filter(([, value]) => value !== undefined);
-  entries.sort(([a], [b]) => rank(a) - rank(b) || naturalCompare(a, b));
-  const ordered: Record<string, unknown> = {};
-  for (const [key, value] of entries) {
-    ordered[key] =
-      key === "variables" && value && typeof value === "object"
-        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => naturalCompare(a, b)))
-        : value;
-  }
-  return ordered;
-}
+/** A job with its keys in the order core's `renderPipelineYaml` writes them (core's own function). */
+export { orderJobKeys } from "@spacktainers/core";

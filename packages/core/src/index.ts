@@ -89,7 +89,12 @@ export type {
   GitlabTriggerJob,
 } from "./pipeline/pipeline-model.js";
 export { isTriggerJob } from "./pipeline/pipeline-model.js";
-export { checkPipeline, renderPipelineYaml, renderYaml } from "./pipeline/render-pipeline-yaml.js";
+export {
+  checkPipeline,
+  orderJobKeys,
+  renderPipelineYaml,
+  renderYaml,
+} from "./pipeline/render-pipeline-yaml.js";
 export type {
   ParseSpackLockOptions,
   SpackLock,

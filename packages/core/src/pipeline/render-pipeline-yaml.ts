@@ -46,7 +46,11 @@ const JOB_KEY_ORDER = [
   "coverage",
 ];
 
-function orderJob(job: GitlabJob): Record<string, unknown> {
+/**
+ * A job with its keys in the order {@link renderPipelineYaml} writes them and its variables in
+ * natural order. Exported so a faster writer of job text (the ci-splitter's) stays identical.
+ */
+export function orderJobKeys(job: GitlabJob | Record<string, unknown>): Record<string, unknown> {
   const entries = Object.entries(job).filter(([, value]) => value !== undefined);
   const rank = (key: string) => {
     const index = JOB_KEY_ORDER.indexOf(key);
@@ -129,7 +133,7 @@ export function renderPipelineYaml(pipeline: GitlabPipeline): string {
       stageIndex.get(pipeline.jobs[a]!.stage)! - stageIndex.get(pipeline.jobs[b]!.stage)! ||
       naturalCompare(a, b),
   );
-  for (const name of names) top[name] = orderJob(pipeline.jobs[name]!);
+  for (const name of names) top[name] = orderJobKeys(pipeline.jobs[name]!);
   return renderYaml(top);
 }
 
