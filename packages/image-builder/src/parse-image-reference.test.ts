@@ -52,9 +52,9 @@ describe("parseImageReference", () => {
 
   test("invalid references name the part that is wrong", () => {
     expect(() => parseImageReference("Upper/Case:1")).toThrow(
-      'invalid image reference "Upper/Case:1": repository "Upper/Case" is invalid',
+      'invalid image reference "Upper/Case:1": "Upper" is not a valid repository name component',
     );
-    expect(() => parseImageReference("img@sha256:123")).toThrow('digest "sha256:123" is not sha256:<64 hex>');
+    expect(() => parseImageReference("img@sha256:123")).toThrow('"sha256:123" is not a digest; expected sha256: followed by 64 hex characters');
   });
 
   test("formatImageReference prefers the digest", () => {
