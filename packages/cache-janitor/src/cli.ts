@@ -9,9 +9,8 @@ import {
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ApplyPruneOptions, applyPrune } from "./apply-prune.js";
-import { formatPlan, formatResult, formatSifPlan } from "./format-plan.js";
+import { formatPlan, formatResult } from "./format-plan.js";
 import { type PlanPruneOptions, planPrune } from "./plan-prune.js";
-import { applySifPrune, planSifPrune } from "./plan-sif-prune.js";
 import type { StorageProgress } from "./storage/cache-storage.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -326,86 +325,11 @@ const orphansCommand = defineCommand({
   },
 });
 
-const sifsCommand = defineCommand({
-  name: "sifs",
-  summary:
-    "delete SIFs <name>__<tag>__<branch>.sif of branches that are gone (prod and custom SIFs are never touched)",
-  usage: "sifs --bucket NAME|URL [--prefix containers/] --live-branch SLUG [--live-branch SLUG…] [--apply]",
-  flags: {
-    bucket: {
-      type: "string",
-      placeholder: "BUCKET",
-      description: "bucket name, s3://bucket, file:///path or a folder",
-    },
-    prefix: {
-      type: "string",
-      placeholder: "PREFIX",
-      default: "containers/",
-      description: "prefix of the SIF files",
-    },
-    "live-branch": {
-      type: "string",
-      multiple: true,
-      placeholder: "SLUG",
-      description: "slug of a branch that still exists (CI_COMMIT_REF_SLUG form)",
-    },
-    arch: {
-      type: "string",
-      multiple: true,
-      placeholder: "ARCH",
-      description: "extra architecture name a tag may end with",
-    },
-    "max-delete-fraction": {
-      type: "string",
-      placeholder: "F",
-      default: "0.5",
-      description: "refuse to delete more than this fraction of the SIFs without --force",
-    },
-    ...connectionFlags,
-    apply: applyFlags.apply,
-    force: applyFlags.force,
-  },
-  async run(context) {
-    const { flags } = context;
-    if (!flags.bucket) throw new UsageError("--bucket is required.");
-    const onProgress = progressReporter(context as unknown as CommandContext<FlagTable>);
-    const options = {
-      bucket: flags.bucket,
-      prefix: flags.prefix,
-      liveBranches: flags["live-branch"],
-      ...(flags.arch.length
-        ? { architectures: [...(await import("./plan-sif-prune.js")).DEFAULT_ARCHITECTURES, ...flags.arch] }
-        : {}),
-      endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
-      cwd: context.cwd,
-      env: context.env,
-      maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
-      ...(onProgress ? { onProgress } : {}),
-    };
-    if (!flags.apply) {
-      const plan = await planSifPrune(options);
-      for (const line of formatSifPlan(plan)) context.log(line);
-      if (plan.deletions.length > 0) context.log("Dry run: nothing deleted. Add --apply to delete.");
-      await writeReport(context as unknown as CommandContext<FlagTable>, flags.report, plan);
-      if (flags.json) context.json(plan);
-      return 0;
-    }
-    const result = await applySifPrune({ ...options, force: flags.force });
-    for (const line of formatSifPlan(result.plan)) context.log(line);
-    context.log(`Deleted ${result.deleted.length} SIF(s).`);
-    for (const failure of result.failed)
-      context.log(`  ${failure.key}: ${failure.code} ${failure.message}`.trimEnd());
-    await writeReport(context as unknown as CommandContext<FlagTable>, flags.report, result);
-    if (flags.json) context.json(result);
-    return result.failed.length > 0 ? 3 : 0;
-  },
-});
-
 /** The `spacktainers-janitor` CLI. */
 export const cli: CliSpec = {
   name: "spacktainers-janitor",
   version,
   description:
     "Prunes a Spack build cache (layouts v2 and v3, on S3 or in a folder) safely. Every command is a dry run unless --apply.",
-  commands: [planCommand, pruneCommand, purgeCommand, purgeDependentsCommand, orphansCommand, sifsCommand],
+  commands: [planCommand, pruneCommand, purgeCommand, purgeDependentsCommand, orphansCommand],
 };

@@ -1,7 +1,6 @@
 import { formatProblem } from "@spacktainers/core";
 import type { PruneResult } from "./apply-prune.js";
 import type { PrunePlan } from "./plan-prune.js";
-import type { SifPlan } from "./plan-sif-prune.js";
 
 /** Bytes in binary units, one decimal (`1.5 MiB`). */
 export function formatBytes(bytes: number): string {
@@ -70,17 +69,5 @@ export function formatResult(result: PruneResult): string[] {
       lines.push(`  ${failure.key}: ${failure.code} ${failure.message}`.trimEnd());
     if (result.failed.length > 20) lines.push(`  … and ${result.failed.length - 20} more (see --report)`);
   }
-  return lines;
-}
-
-/** The human summary of a SIF plan. */
-export function formatSifPlan(plan: SifPlan): string[] {
-  const lines = [
-    `SIFs at ${plan.location}: ${plan.deletions.length} of gone branches; kept ${plan.kept.prod} prod, ${plan.kept.custom} custom, ${plan.kept.liveBranch} of live branches, ${plan.kept.unknown} unrecognised.`,
-  ];
-  for (const deletion of plan.deletions.slice(0, 20))
-    lines.push(`  ${deletion.key}  (branch ${deletion.branch})`);
-  if (plan.deletions.length > 20) lines.push(`  … and ${plan.deletions.length - 20} more`);
-  for (const warning of plan.warnings) lines.push(`warning: ${formatProblem(warning)}`);
   return lines;
 }

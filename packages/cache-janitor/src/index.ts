@@ -6,7 +6,7 @@
 
 export type { ApplyPruneOptions, DeleteKeysOptions, IndexOutcome, PruneResult } from "./apply-prune.js";
 export { applyPrune, deleteKeys } from "./apply-prune.js";
-export { formatBytes, formatPlan, formatResult, formatSifPlan } from "./format-plan.js";
+export { formatBytes, formatPlan, formatResult } from "./format-plan.js";
 export type { PythonJsonStyle } from "./format-python-json.js";
 export {
   detectPythonJsonStyle,
@@ -25,8 +25,6 @@ export type {
   ReasonSummary,
 } from "./plan-prune.js";
 export { isAlwaysKept, PRUNE_REASONS, planPrune } from "./plan-prune.js";
-export type { PlanSifPruneOptions, SifDeletion, SifKind, SifPlan } from "./plan-sif-prune.js";
-export { applySifPrune, classifySifName, DEFAULT_ARCHITECTURES, planSifPrune } from "./plan-sif-prune.js";
 export type {
   BuildCache,
   CacheIndex,

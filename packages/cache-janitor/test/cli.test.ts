@@ -165,59 +165,6 @@ Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same
       ],
     ]);
   });
-
-  it("sifs: removes SIFs of gone branches only; prod and custom SIFs are never touched", async () => {
-    const sifs = [
-      "brayns__3.2.0.sif",
-      "brayns__3.2.0__feature-x.sif",
-      "neurodamus__1.0__develop.sif",
-      "neurodamus__1.0__develop-arm64.sif",
-      "neurodamus__1.0__old-fix-arm64.sif",
-      "ubuntu__22.04__amd64.sif",
-      "ubuntu__22.04__gone-branch__arm64.sif",
-      "odd__a__b__c__d.sif",
-    ];
-    const dir = await useTempDir(
-      Object.fromEntries([
-        ...sifs.map((name) => [`bucket/containers/${name}`, "sif"]),
-        ["bucket/containers/archive/x__1__gone.sif", "sif"],
-      ]),
-    );
-    const args = [
-      "sifs",
-      "--bucket",
-      join(dir, "bucket"),
-      "--live-branch",
-      "develop",
-      "--live-branch",
-      "main",
-    ];
-    const dry = await janitor([...args, "--json"]);
-    expect([
-      dry.code,
-      JSON.parse(dry.stdout).deletions.map((deletion: { key: string; branch: string }) => [
-        deletion.key,
-        deletion.branch,
-      ]),
-    ]).toEqual([
-      0,
-      [
-        ["brayns__3.2.0__feature-x.sif", "feature-x"],
-        ["neurodamus__1.0__old-fix-arm64.sif", "old-fix"],
-      ],
-    ]);
-    const applied = await janitor([...args, "--apply"]);
-    expect(applied.code).toBe(0);
-    expect(await listTree(join(dir, "bucket"))).toEqual(
-      [
-        "containers/archive/x__1__gone.sif",
-        ...sifs.filter((name) => !/feature-x|old-fix/.test(name)).map((name) => `containers/${name}`),
-      ].sort(),
-    );
-    expect((await janitor(["sifs", "--bucket", join(dir, "bucket")])).stderr).toBe(
-      "spacktainers-janitor: error: give at least one --live-branch (the default branch at least); with none, every branch SIF would go.\n",
-    );
-  });
 });
 
 describe("progress", () => {
