@@ -11,6 +11,13 @@ export function defineSpacktainersProject(name: string, test: UserWorkspaceConfi
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: conditions } },
-    test: { name, include: ["src/**/*.test.ts", "test/**/*.test.ts"], testTimeout: 30_000, ...test },
+    test: {
+      name,
+      include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+      testTimeout: 30_000,
+      // The AWS SDK warns under Node 20 on every client; the bins silence it the same way.
+      env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+      ...test,
+    },
   });
 }
