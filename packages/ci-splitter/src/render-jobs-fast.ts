@@ -1,4 +1,4 @@
-import { naturalCompare, renderYaml } from "@spacktainers/core";
+import { renderYaml } from "@spacktainers/core";
 
 /**
  * A fast path for core's `renderYaml` on the plain data of GitLab jobs: the `yaml` package

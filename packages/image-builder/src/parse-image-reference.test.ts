@@ -54,7 +54,9 @@ describe("parseImageReference", () => {
     expect(() => parseImageReference("Upper/Case:1")).toThrow(
       'invalid image reference "Upper/Case:1": "Upper" is not a valid repository name component',
     );
-    expect(() => parseImageReference("img@sha256:123")).toThrow('"sha256:123" is not a digest; expected sha256: followed by 64 hex characters');
+    expect(() => parseImageReference("img@sha256:123")).toThrow(
+      '"sha256:123" is not a digest; expected sha256: followed by 64 hex characters',
+    );
   });
 
   test("formatImageReference prefers the digest", () => {
