@@ -11,7 +11,7 @@ import {
   UsageError,
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
-import { loadDefinitions } from "@spacktainers/definitions-parser";
+import { loadDefinitions, loadSiteConfig } from "@spacktainers/definitions-parser";
 import { buildParentPipeline } from "./build-parent-pipeline.js";
 import { checkParentPipeline, PARENT_PIPELINE_PATH } from "./check-parent-pipeline.js";
 import { contextFromEnv } from "./ci-context-from-env.js";
@@ -66,8 +66,21 @@ const generateCommand = defineCommand({
   async run({ flags, env, cwd, log, json, maskVariables }) {
     const root = resolve(cwd, flags.root ?? ".");
     const context = await contextFromEnv({ env, root, now: flags.now });
-    const result = await generate({ root, out: flags.out ?? "out", context });
-    maskVariables(credentialVariableNames((await loadValidConfig(root)).config));
+    // The config alone (generate reports every problem of config and definitions itself).
+    const site = await loadSiteConfig({ root });
+    if (site.value) maskVariables(credentialVariableNames(site.value));
+    const clients = site.value ? onlineClients({ config: site.value, context, env }) : undefined;
+    let result: Awaited<ReturnType<typeof generate>>;
+    try {
+      result = await generate({
+        root,
+        out: flags.out ?? "out",
+        context,
+        ...(clients?.registry ? { registry: clients.registry } : {}),
+      });
+    } finally {
+      await clients?.close();
+    }
     for (const warning of result.warnings) log(`warning: ${formatProblem(warning)}`);
     if (flags.json) {
       json({
@@ -196,7 +209,8 @@ function requireEnv(env: Record<string, string | undefined>, names: string[]): R
 
 function gitlabFromEnv(env: Record<string, string | undefined>, tokenVariable: string) {
   const ci = requireEnv(env, ["CI_API_V4_URL", "CI_PROJECT_ID"]);
-  const token = env[tokenVariable];
+  // A variable created from a file often ends with a newline, which GitLab refuses in a header.
+  const token = env[tokenVariable]?.trim();
   if (!token)
     throw new UsageError(
       `the CI variable ${tokenVariable} is empty: define it as a masked variable holding a project or personal access token with read_api (CI_JOB_TOKEN cannot list bridges, jobs or branches)`,

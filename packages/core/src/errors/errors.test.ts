@@ -43,6 +43,12 @@ test("input errors list every located problem and exit 2", () => {
   expect(formatProblem({ code: "X", message: "m", file: "f", line: 4 })).toBe("f:4:1: m");
 });
 
+test("a secret is masked in JSON output too, where its quotes and backslashes are escaped", () => {
+  const secret = 'pa"ss\\word';
+  const mask = createSecretMasker([secret]);
+  expect(mask(JSON.stringify({ password: secret }))).toBe('{"password":"[MASKED]"}');
+});
+
 test("secrets are masked: named variables, secret-looking names, URL passwords; short values are not", () => {
   const env = {
     MY_KEY_VAR: "AKIA-sentinel-123",

@@ -41,10 +41,12 @@ export type SecretMasker = (text: string) => string;
  * its text through one of these.
  */
 export function createSecretMasker(secrets: Iterable<string>): SecretMasker {
+  const raw = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  // Also the JSON-escaped form: text is often masked after JSON.stringify (--json, reports), where
+  // a secret holding `"` or `\` no longer appears verbatim.
+  const escaped = raw.map((secret) => JSON.stringify(secret).slice(1, -1));
   // Longest first, so a secret that contains another is masked whole.
-  const values = [...new Set([...secrets].filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
-    (a, b) => b.length - a.length,
-  );
+  const values = [...new Set([...raw, ...escaped])].sort((a, b) => b.length - a.length);
   return (text: string) => {
     let out = text;
     for (const value of values) out = out.split(value).join(MASK);
