@@ -49,6 +49,20 @@ const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes
 const later = (days: number) => new Date(Date.now() + days * 86_400_000);
 
 describe("S3 backend (s3rver)", () => {
+  it("refused credentials are a clear S3_ACCESS_DENIED error that names no secret", async () => {
+    const client = createS3Client({ endpoint: server.endpoint, region: server.region, maxAttempts: 1 });
+    Object.assign(client.config, {
+      credentials: async () => ({ accessKeyId: "AKIA-WRONG-ID", secretAccessKey: "wrong-secret-value-123" }),
+    });
+    const storage = createS3Storage({ bucket: BUCKET, prefix: "mirrors/denied", client });
+    const error = await planPrune({ cache: storage, now: later(1) }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: "S3_ACCESS_DENIED" });
+    expect((error as Error).message).toMatch(
+      /^S3 refused to list s3:\/\/spack-cache\/mirrors\/denied\/: \w+ \(HTTP 403\)\. Check the credentials/,
+    );
+    expect((error as Error).message).not.toContain("wrong-secret-value-123");
+  });
+
   it("plans and applies on the real v2 layout, rewriting index.json and its hash; nothing per object", async () => {
     const storage = await uploadFixture("v2-0.19-signed", "mirrors/v019");
     const options = { cache: storage, now: later(1), packagesFrom: [fixturePath("repos/api-v1")] };

@@ -6,7 +6,14 @@ import {
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { type CacheObject, type CacheStorage, compareKeys, type DeleteFailure } from "./cache-storage.js";
+import { SpacktainersError } from "@spacktainers/core";
+import {
+  type CacheObject,
+  type CacheStorage,
+  compareKeys,
+  type DeleteFailure,
+  type StorageProgress,
+} from "./cache-storage.js";
 
 export interface S3StorageOptions {
   /** Bucket name. */
@@ -87,72 +94,135 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     operations,
     requests,
     async list(onProgress) {
-      const listed = new Map<string, CacheObject>();
-      let token: string | undefined;
-      do {
-        const page = await client.send(
-          new ListObjectsV2Command({ Bucket, Prefix: keyPrefix, ContinuationToken: token, MaxKeys: 1000 }),
-        );
-        for (const object of page.Contents ?? []) {
-          if (!object.Key || object.Key.endsWith("/")) continue;
-          // Keyed by name: a store that repeats a key across pages (s3rver does) counts it once.
-          listed.set(object.Key, {
-            key: object.Key.slice(keyPrefix.length),
-            size: object.Size ?? 0,
-            lastModified: object.LastModified?.getTime() ?? 0,
-          });
-        }
-        onProgress?.({ phase: "list", done: listed.size });
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return [...listed.values()].sort((a, b) => compareKeys(a.key, b.key));
+      return withS3Errors("list", `s3://${Bucket}/${keyPrefix}`, () => listAll(onProgress));
     },
     async get(key) {
-      try {
-        const response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
-        return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
-      } catch (error) {
-        const name = (error as { name?: string }).name;
-        if (name === "NoSuchKey" || name === "NotFound") return undefined;
-        throw error;
-      }
+      return withS3Errors("read", `s3://${Bucket}/${keyPrefix}${key}`, () => getOne(key));
     },
     async put(key, body, contentType) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket,
-          Key: keyPrefix + key,
-          Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-          ContentType: contentType,
-        }),
-      );
+      return withS3Errors("write", `s3://${Bucket}/${keyPrefix}${key}`, () => putOne(key, body, contentType));
     },
     async deleteBatch(keys) {
-      if (keys.length === 0) return [];
-      try {
-        const response = await client.send(
-          new DeleteObjectsCommand({
-            Bucket,
-            Delete: { Objects: keys.map((key) => ({ Key: keyPrefix + key })), Quiet: true },
-          }),
-        );
-        // DeleteObjects answers 200 even when some keys failed: the failures are in Errors.
-        return (response.Errors ?? []).map(
-          (error): DeleteFailure => ({
-            key: (error.Key ?? "").slice(keyPrefix.length),
-            code: error.Code ?? "Unknown",
-            message: error.Message ?? "",
-          }),
-        );
-      } catch (error) {
-        // The whole request failed after the SDK's retries: every key of the batch failed.
-        const code = (error as { name?: string }).name ?? "Error";
-        const message = (error as Error).message ?? String(error);
-        return keys.map((key) => ({ key, code, message }));
-      }
+      return deleteKeys(keys);
     },
     close() {
       if (!options.client) client.destroy();
     },
   };
+
+  async function listAll(onProgress?: (progress: StorageProgress) => void): Promise<CacheObject[]> {
+    const listed = new Map<string, CacheObject>();
+    let token: string | undefined;
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket, Prefix: keyPrefix, ContinuationToken: token, MaxKeys: 1000 }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || object.Key.endsWith("/")) continue;
+        // Keyed by name: a store that repeats a key across pages (s3rver does) counts it once.
+        listed.set(object.Key, {
+          key: object.Key.slice(keyPrefix.length),
+          size: object.Size ?? 0,
+          lastModified: object.LastModified?.getTime() ?? 0,
+        });
+      }
+      onProgress?.({ phase: "list", done: listed.size });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return [...listed.values()].sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  async function getOne(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
+      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === "NoSuchKey" || name === "NotFound") return undefined;
+      throw error;
+    }
+  }
+
+  async function putOne(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
+    await client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key: keyPrefix + key,
+        Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        ContentType: contentType,
+      }),
+    );
+  }
+
+  async function deleteKeys(keys: readonly string[]): Promise<DeleteFailure[]> {
+    if (keys.length === 0) return [];
+    try {
+      const response = await client.send(
+        new DeleteObjectsCommand({
+          Bucket,
+          Delete: { Objects: keys.map((key) => ({ Key: keyPrefix + key })), Quiet: true },
+        }),
+      );
+      // DeleteObjects answers 200 even when some keys failed: the failures are in Errors.
+      return (response.Errors ?? []).map(
+        (error): DeleteFailure => ({
+          key: (error.Key ?? "").slice(keyPrefix.length),
+          code: error.Code ?? "Unknown",
+          message: error.Message ?? "",
+        }),
+      );
+    } catch (error) {
+      // The whole request failed after the SDK's retries: every key of the batch failed.
+      const code = (error as { name?: string }).name ?? "Error";
+      const message = (error as Error).message ?? String(error);
+      return keys.map((key) => ({ key, code, message }));
+    }
+  }
+}
+
+/** S3 error names that mean the credentials or the bucket are wrong, not the request. */
+const ACCESS_ERRORS = new Set([
+  "AccessDenied",
+  "Forbidden",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "ExpiredToken",
+  "InvalidToken",
+  "CredentialsProviderError",
+]);
+
+/**
+ * Runs an S3 call and turns the failures a user can fix (credentials, bucket, endpoint) into a
+ * `SpacktainersError` that says what to check, instead of an SDK stack. The message never holds
+ * a credential: only the error name, status and location.
+ */
+async function withS3Errors<T>(operation: string, location: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (SpacktainersError.isInstance(error)) throw error;
+    const name = (error as { name?: string }).name ?? "Error";
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const what = `${name}${status ? ` (HTTP ${status})` : ""}`;
+    if (ACCESS_ERRORS.has(name) || status === 401 || status === 403) {
+      throw new SpacktainersError({
+        code: "S3_ACCESS_DENIED",
+        cause: error,
+        message: `S3 refused to ${operation} ${location}: ${what}. Check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or the variables the site config names) and that they may access this bucket.`,
+      });
+    }
+    if (name === "NoSuchBucket") {
+      throw new SpacktainersError({
+        code: "S3_BUCKET_MISSING",
+        exitCode: 2,
+        cause: error,
+        message: `the bucket of ${location} does not exist (${what}); check the bucket name and the endpoint.`,
+      });
+    }
+    throw new SpacktainersError({
+      code: "S3_ERROR",
+      cause: error,
+      message: `S3 failed to ${operation} ${location}: ${what}: ${(error as Error).message}`,
+    });
+  }
 }
