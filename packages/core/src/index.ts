@@ -95,6 +95,7 @@ export {
   renderPipelineYaml,
   renderYaml,
 } from "./pipeline/render-pipeline-yaml.js";
+export { TOOLS_SETUP } from "./pipeline/tools-setup.js";
 export type {
   ParseSpackLockOptions,
   SpackLock,

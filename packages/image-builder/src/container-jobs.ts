@@ -78,7 +78,6 @@ export function baseImageJobs(options: BaseImageJobsOptions): Record<string, Git
     const tools: Array<[string, string | undefined]> = [
       ["APPTAINER_VERSION", versions.apptainer ?? versions.singularity],
       ["NODE_VERSION", versions.node],
-      ["SPACKTAINERS_VERSION", versions.spacktainers],
     ];
     for (const [arg, value] of tools) if (value) buildArgs[arg] = value;
   }

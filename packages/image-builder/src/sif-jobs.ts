@@ -3,6 +3,7 @@ import {
   type GitlabScriptJob,
   infrastructureRetry,
   type SifDeployConfig,
+  TOOLS_SETUP,
 } from "@spacktainers/core";
 import {
   assertVariableName,
@@ -69,7 +70,7 @@ function uploadLine(file: string, container: SifTarget, s3: S3Access): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => `--metadata ${shellQuote(`${key}=${value}`)}`);
   return [
-    "spacktainers-image upload-sif",
+    "pnpm spacktainers-image upload-sif",
     `--file ${shellQuote(file)}`,
     `--bucket ${shellQuote(container.sifBucket)}`,
     `--key ${shellQuote(container.sifObjectKey)}`,
@@ -109,6 +110,8 @@ export function sifJob(options: SifJobOptions): Record<string, GitlabScriptJob> 
       interruptible: true,
       timeout: options.timeout ?? "2h",
       retry: infrastructureRetry(),
+      // upload-sif runs from the repository checkout (the image has Node.js; nothing published).
+      before_script: [...TOOLS_SETUP],
       script: [
         `apptainer build ${tlsVerify ? "" : "--nohttps "}--force ${shellQuote(file)} ${source}`,
         uploadLine(file, container, options.s3),
@@ -153,9 +156,10 @@ export function deploySifJob(options: DeploySifJobOptions): Record<string, Gitla
       interruptible: false,
       timeout: "1h",
       retry: infrastructureRetry(),
+      before_script: [...TOOLS_SETUP],
       script: [
         [
-          "spacktainers-image download-sif",
+          "pnpm spacktainers-image download-sif",
           `--bucket ${shellQuote(container.sifBucket)}`,
           `--key ${shellQuote(container.sifObjectKey)}`,
           `--file ${shellQuote(target)}`,

@@ -239,7 +239,7 @@ describe("pipeline jobs from the site config and describeContainer", () => {
     );
     expect(jobs["convert nexus-storage to sif for amd64"]!.script).toEqual([
       "apptainer build --force nexus-storage__latest__amd64.sif build/amd64/nexus-storage.def",
-      `spacktainers-image upload-sif --file nexus-storage__latest__amd64.sif --bucket sifs-prod --key containers/nexus-storage__latest__amd64.sif --metadata container-checksum=${"a".repeat(64)} --metadata digest=sha256:${"9".repeat(64)} --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
+      `pnpm spacktainers-image upload-sif --file nexus-storage__latest__amd64.sif --bucket sifs-prod --key containers/nexus-storage__latest__amd64.sif --metadata container-checksum=${"a".repeat(64)} --metadata digest=sha256:${"9".repeat(64)} --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
     ]);
   });
 

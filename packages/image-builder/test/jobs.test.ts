@@ -125,8 +125,8 @@ describe("job generators", () => {
       `- buildah build --platform linux/amd64 --file build/amd64/brayns/Dockerfile --build-arg "BUILDER_IMAGE=$CI_REGISTRY_IMAGE/builder:0123456789ab" --secret id=aws_access_key_id,env=AWS_CACHE_ACCESS_KEY_ID --secret id=aws_secret_access_key,env=AWS_CACHE_SECRET_ACCESS_KEY --tag localhost/brayns:amd64 .`,
       `- printf '%s' "$CI_REGISTRY_PASSWORD" | buildah login --tls-verify=false --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`,
       `APPTAINER_DOCKER_PASSWORD: $CI_REGISTRY_PASSWORD`,
-      `- spacktainers-image upload-sif --file brayns__3.2.0.sif --bucket sifs --key containers/brayns__3.2.0.sif --metadata container-checksum=${"c".repeat(64)} --metadata spack-lock-sha256=${"d".repeat(64)} --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
-      `- spacktainers-image download-sif --bucket sifs --key containers/brayns__3.2.0.sif --file /gpfs/containers/brayns__3.2.0.sif --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
+      `- pnpm spacktainers-image upload-sif --file brayns__3.2.0.sif --bucket sifs --key containers/brayns__3.2.0.sif --metadata container-checksum=${"c".repeat(64)} --metadata spack-lock-sha256=${"d".repeat(64)} --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
+      `- pnpm spacktainers-image download-sif --bucket sifs --key containers/brayns__3.2.0.sif --file /gpfs/containers/brayns__3.2.0.sif --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
       `- printf '%s' "$CI_REGISTRY_PASSWORD" | skopeo login --tls-verify=true --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`,
       `- printf '%s' "$DOCKERHUB_PASSWORD" | skopeo login --tls-verify=true --username "$DOCKERHUB_USER" --password-stdin "docker.io"`,
     ]);

@@ -1,12 +1,5 @@
 import type { GitlabScriptJob, SiteConfig } from "@spacktainers/core";
-import { infrastructureRetry } from "@spacktainers/core";
-
-/**
- * Lines that make our bins available in a job of the tools image: GitLab checks the repository
- * out, corepack provides the pnpm pinned in package.json, and the bins run from source through
- * the root scripts (`pnpm spacktainers …`).
- */
-export const TOOLS_SETUP = ["corepack enable", "pnpm install --frozen-lockfile --prefer-offline"];
+import { infrastructureRetry, TOOLS_SETUP } from "@spacktainers/core";
 
 /** A job that runs spacktainers' own bins in the tools image (runner tags: the arch's, or `ci.runner_tags`). */
 export function toolsJob(
