@@ -1,7 +1,18 @@
 import { join } from "node:path";
-import { baseImageTag, treeChecksum } from "@spacktainers/core";
+import { baseImageTag, bucketName, type SiteConfig, treeChecksum } from "@spacktainers/core";
 import { readChecksumEntries } from "@spacktainers/core/node";
 import type { BaseImageName } from "./labels.js";
+
+/** Name of the virtual checksum entry holding the config-derived build args (no file has it). */
+const BUILD_ARGS_ENTRY = "\0build-args";
+
+function buildArgsText(config: SiteConfig, name: BaseImageName, isProd: boolean): string {
+  const { buildArgs, buildArgsFor } = baseImageBuildArgs({ config, name, isProd });
+  const perArch = Object.keys(config.architectures)
+    .sort()
+    .map((arch) => [arch, buildArgsFor(arch)]);
+  return JSON.stringify({ buildArgs: Object.entries(buildArgs).sort(), perArch });
+}
 
 /** A base image's content address. */
 export type BaseImageIdentity = {
@@ -20,6 +31,54 @@ export interface DescribeBaseImageOptions {
   root: string;
   /** Which base image. */
   name: BaseImageName;
+  /**
+   * The site config and branch kind: the build args they give the image (Spack repository and
+   * branch, tool versions, cache buckets) are part of the checksum, so changing `spack.branch`
+   * or `versions` gives a new tag instead of rebuilding an existing one.
+   */
+  config?: SiteConfig;
+  /** Prod or branch (the builder's cache bucket differs when `prod_name` is set). */
+  isProd?: boolean;
+}
+
+/** The build args a base image gets from the site config, for every arch; the jobs pass the same. */
+export function baseImageBuildArgs({
+  config,
+  name,
+  isProd,
+  spackCommit,
+}: {
+  config: SiteConfig;
+  name: BaseImageName;
+  isProd: boolean;
+  spackCommit?: string;
+}): {
+  buildArgs: Record<string, string>;
+  buildArgsFor: (arch: string) => Record<string, string>;
+} {
+  const versions = config.versions;
+  const buildArgs: Record<string, string> = {};
+  if (name === "builder") {
+    buildArgs.SPACK_REPOSITORY = config.spack.repository;
+    buildArgs.SPACK_BRANCH = config.spack.branch;
+    if (spackCommit) buildArgs.SPACK_COMMIT = spackCommit;
+  }
+  if (name === "singularitah") {
+    const tools: Array<[string, string | undefined]> = [
+      ["APPTAINER_VERSION", versions.apptainer ?? versions.singularity],
+      ["NODE_VERSION", versions.node],
+    ];
+    for (const [arg, value] of tools) if (value) buildArgs[arg] = value;
+  }
+  const buildArgsFor = (arch: string): Record<string, string> => {
+    if (name !== "builder") return {};
+    const bucket = config.architectures[arch]!.cache_bucket;
+    return {
+      CACHE_BUCKET: bucketName(bucket, isProd),
+      ...(bucket.endpoint ? { CACHE_ENDPOINT: bucket.endpoint } : {}),
+    };
+  };
+  return { buildArgs, buildArgsFor };
 }
 
 /**
@@ -29,9 +88,14 @@ export interface DescribeBaseImageOptions {
 export async function describeBaseImage({
   root,
   name,
+  config,
+  isProd = false,
 }: DescribeBaseImageOptions): Promise<BaseImageIdentity> {
   const entries = await readChecksumEntries(join(root, "images", name));
   if (entries.length === 0) throw new Error(`images/${name}/ holds no file`);
-  const checksum = treeChecksum(entries);
+  const inputs = config
+    ? [{ path: BUILD_ARGS_ENTRY, bytes: new TextEncoder().encode(buildArgsText(config, name, isProd)) }]
+    : [];
+  const checksum = treeChecksum([...entries, ...inputs]);
   return { name, checksum, tag: baseImageTag(checksum), files: entries.map((entry) => entry.path) };
 }

@@ -1,5 +1,4 @@
 import {
-  bucketName,
   type CiContext,
   type GitlabNeed,
   type GitlabScriptJob,
@@ -7,7 +6,7 @@ import {
   SpacktainersError,
 } from "@spacktainers/core";
 import type { ContainerIdentity } from "@spacktainers/spack-env-builder";
-import type { BaseImageIdentity } from "./base-image.js";
+import { type BaseImageIdentity, baseImageBuildArgs } from "./base-image.js";
 import { type BuildSecret, buildImageJobs, manifestJobName } from "./build-image-jobs.js";
 import type { Decision } from "./decide-image.js";
 import { type JobArch, jobArch, type RegistryLogin, type S3Access } from "./job-options.js";
@@ -65,22 +64,16 @@ export interface BaseImageJobsOptions {
 export function baseImageJobs(options: BaseImageJobsOptions): Record<string, GitlabScriptJob> {
   const { config, base } = options;
   const versions = config.versions;
-  const buildArgs: Record<string, string> = {};
-  const secrets: BuildSecret[] = [];
-  if (base.name === "builder") {
-    buildArgs.SPACK_REPOSITORY = config.spack.repository;
-    buildArgs.SPACK_BRANCH = config.spack.branch;
-    if (options.spackCommit) buildArgs.SPACK_COMMIT = options.spackCommit;
-    if (config.spack.public_key_var)
-      secrets.push({ id: "spack_public_key", fileVar: config.spack.public_key_var });
-  }
-  if (base.name === "singularitah") {
-    const tools: Array<[string, string | undefined]> = [
-      ["APPTAINER_VERSION", versions.apptainer ?? versions.singularity],
-      ["NODE_VERSION", versions.node],
-    ];
-    for (const [arg, value] of tools) if (value) buildArgs[arg] = value;
-  }
+  const { buildArgs, buildArgsFor } = baseImageBuildArgs({
+    config,
+    name: base.name,
+    isProd: options.context.isProd,
+    ...(options.spackCommit ? { spackCommit: options.spackCommit } : {}),
+  });
+  const secrets: BuildSecret[] =
+    base.name === "builder" && config.spack.public_key_var
+      ? [{ id: "spack_public_key", fileVar: config.spack.public_key_var }]
+      : [];
   return buildImageJobs({
     name: base.name,
     repository: baseImageRepository(config, base.name),
@@ -90,17 +83,7 @@ export function baseImageJobs(options: BaseImageJobsOptions): Record<string, Git
     context: `images/${base.name}`,
     dockerfile: `images/${base.name}/Dockerfile`,
     buildArgs,
-    ...(base.name === "builder"
-      ? {
-          buildArgsFor: (arch: string) => {
-            const bucket = config.architectures[arch]!.cache_bucket;
-            return {
-              CACHE_BUCKET: bucketName(bucket, options.context.isProd),
-              ...(bucket.endpoint ? { CACHE_ENDPOINT: bucket.endpoint } : {}),
-            };
-          },
-        }
-      : {}),
+    ...(base.name === "builder" ? { buildArgsFor } : {}),
     secrets,
     labels: {
       ...baseImageLabels({

@@ -5,7 +5,7 @@
  * Functions return data; they never print.
  */
 export type { BaseImageIdentity, DescribeBaseImageOptions } from "./base-image.js";
-export { describeBaseImage } from "./base-image.js";
+export { baseImageBuildArgs, describeBaseImage } from "./base-image.js";
 export type { BuildImageJobsOptions, BuildSecret } from "./build-image-jobs.js";
 export { buildImageJobs, buildJobName, digestVariable, manifestJobName } from "./build-image-jobs.js";
 export type {

@@ -456,9 +456,16 @@ const pruneCommand = defineCommand({
   },
   async run({ flags, env, cwd, log, json, maskVariables, mask }) {
     const root = resolve(cwd, flags.root ?? ".");
-    const { config } = await loadValidConfig(root);
+    const { config, definitions } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
     const arch = archOf(config, flags.arch);
+    if (!definitions.some((definition) => definition.arch === arch && definition.kind === "spack")) {
+      // No Spack container: no lock protects anything this pipeline uses, so pruning would judge
+      // the cache blind. The cache of such an arch is left alone (prune it with the janitor).
+      log(`spacktainers: ${arch} has no Spack container; its build cache is not pruned`);
+      if (flags.json) json({ skipped: true, arch });
+      return 0;
+    }
     const context = await contextFromEnv({ env, root, now: flags.now });
     const { plan, result, keepLocks } = await pruneArchCache({
       root,

@@ -25,6 +25,7 @@ import {
 } from "@spacktainers/image-builder";
 import { buildSpackEnvironments } from "@spacktainers/spack-env-builder";
 import { type BaseImageJobs, buildGenerationPipeline, gatherManifest } from "./build-generation-pipeline.js";
+import { decideOrBuild } from "./decide-or-build.js";
 import { OUT_PATHS } from "./job-names.js";
 
 /** Stage of base-image jobs in pipeline A. */
@@ -91,20 +92,22 @@ export async function planBaseImages({
   const plans: BaseImagePlan[] = [];
   const jobs: Record<string, GitlabJob> = {};
   for (const name of BASE_IMAGE_NAMES) {
-    const base = await describeBaseImage({ root, name });
+    const base = await describeBaseImage({ root, name, config, isProd: context.isProd });
     const image = `${prefix}/${name}:${base.tag}`;
-    const decision = await decideImage({
-      ...(registry ? { client: registry } : {}),
-      offline: context.offline || !registry,
-      image: `${expandImagePrefix(prefix, context)}/${name}:${base.tag}`,
-      arches,
-      labels: baseImageLabels({
-        name,
-        labelPrefix: config.registry.label_prefix,
-        checksum: base.checksum,
-        versions: config.versions,
+    const decision = await decideOrBuild(() =>
+      decideImage({
+        ...(registry ? { client: registry } : {}),
+        offline: context.offline || !registry,
+        image: `${expandImagePrefix(prefix, context)}/${name}:${base.tag}`,
+        arches,
+        labels: baseImageLabels({
+          name,
+          labelPrefix: config.registry.label_prefix,
+          checksum: base.checksum,
+          versions: config.versions,
+        }),
       }),
-    });
+    );
     plans.push({ ...base, image, decision });
     if (decision.action === "build")
       Object.assign(jobs, baseImageJobs({ config, context, base, arches, stage: BASE_IMAGES_STAGE }));

@@ -14,6 +14,7 @@ import {
 import { writeFilesAtomic } from "@spacktainers/core/node";
 import {
   type ContainerJobStages,
+  type CustomContainerDecision,
   type createS3Client,
   customContainerJobs,
   type Decision,
@@ -30,6 +31,7 @@ import {
 } from "@spacktainers/image-builder";
 import { type ContainerIdentity, describeContainer } from "@spacktainers/spack-env-builder";
 import { parse } from "yaml";
+import { decideOrBuild } from "./decide-or-build.js";
 import { JOB_NAMES } from "./job-names.js";
 
 /** A plan as plain data for JSON output and plan.json. */
@@ -43,6 +45,30 @@ export function summarizePlan({ name, arch, kind, identity, decisions }: Contain
     sif: identity?.sifObjectKey ?? null,
     decisions,
   };
+}
+
+/** Digests of the arch's builder and runtime images; absent offline or when they cannot be read. */
+async function baseImageDigests({
+  registry,
+  bases,
+  arch,
+  context,
+}: {
+  registry?: RegistryClient | undefined;
+  bases: { builder: string; runtime: string };
+  arch: string;
+  context: CiContext;
+}): Promise<{ builder?: string; runtime?: string }> {
+  if (!registry || context.offline) return {};
+  const digests: { builder?: string; runtime?: string } = {};
+  for (const name of ["builder", "runtime"] as const) {
+    const reference = context.registryImage
+      ? bases[name].replace(/\$\{?CI_REGISTRY_IMAGE\}?/g, context.registryImage)
+      : bases[name];
+    const found = await registry.inspectImage({ reference, arch }).catch(() => undefined);
+    if (found?.exists && found.digest) digests[name] = found.digest;
+  }
+  return digests;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -123,10 +149,13 @@ export async function decideContainers(
     await Promise.all(
       (["builder", "runtime", "singularitah"] as const).map(async (name) => [
         name,
-        `${prefix}/${name}:${(await describeBaseImage({ root, name })).tag}`,
+        `${prefix}/${name}:${(await describeBaseImage({ root, name, config, isProd: context.isProd })).tag}`,
       ]),
     ),
   ) as { builder: string; runtime: string; singularitah: string };
+  // The digests of this arch's builder and runtime images (built earlier in pipeline A when
+  // needed): recorded as labels and compared, so a base-image change rebuilds the containers.
+  const baseDigests = await baseImageDigests({ registry: clients.registry, bases, arch, context });
   const architecture = config.architectures[arch]!;
   const files: Record<string, string> = {};
   const jobs: Record<string, GitlabJob> = {};
@@ -167,37 +196,50 @@ export async function decideContainers(
         ),
       );
       const lock = parseSpackLock({ text: lockText!, file: lockFile });
-      const identity = await describeContainer({ definition, lock, context, config, arch });
-      const image = await decideSpackContainer({
-        ...(clients.registry ? { client: clients.registry } : {}),
-        offline,
-        container: identity,
+      const identity = await describeContainer({
+        definition,
+        lock,
+        context,
+        config,
         arch,
-        labelPrefix: config.registry.label_prefix,
-        baseImages: {},
+        baseImages: baseDigests,
       });
+      const image = await decideOrBuild(() =>
+        decideSpackContainer({
+          ...(clients.registry ? { client: clients.registry } : {}),
+          offline,
+          container: identity,
+          arch,
+          labelPrefix: config.registry.label_prefix,
+          baseImages: baseDigests,
+        }),
+      );
       const sif =
         image.action === "build"
           ? { action: "build" as const, reason: `the image is built in this pipeline (${image.reason})` }
-          : await decideSifUpload({
-              ...(s3 ? { s3 } : {}),
-              offline,
-              bucket: identity.sifBucket,
-              key: identity.sifObjectKey,
-              metadata: identity.sifMetadata,
-            });
+          : await decideOrBuild(() =>
+              decideSifUpload({
+                ...(s3 ? { s3 } : {}),
+                offline,
+                bucket: identity.sifBucket,
+                key: identity.sifObjectKey,
+                metadata: identity.sifMetadata,
+              }),
+            );
       const dockerHub =
         config.docker_hub.enabled && config.docker_hub.namespace
-          ? await decideDockerHubPush({
-              enabled: true,
-              isProd: context.isProd,
-              offline,
-              namespace: config.docker_hub.namespace,
-              repository: `${config.docker_hub.repository_prefix}${definition.name}`,
-              tag: identity.tag,
-              arches: [arch],
-              labels: identity.labels,
-            })
+          ? await decideOrBuild(() =>
+              decideDockerHubPush({
+                enabled: true,
+                isProd: context.isProd,
+                offline,
+                namespace: config.docker_hub.namespace!,
+                repository: `${config.docker_hub.repository_prefix}${definition.name}`,
+                tag: identity.tag,
+                arches: [arch],
+                labels: identity.labels,
+              }),
+            )
           : undefined;
       files[`${definition.name}/spack.yaml`] = spackYaml!;
       files[`${definition.name}/spack.lock`] = lockText!;
@@ -227,16 +269,18 @@ export async function decideContainers(
       );
     } else {
       const identity = await describeContainer({ definition, context, config, arch });
-      const decision = await decideCustomContainer({
-        ...(clients.registry ? { client: clients.registry } : {}),
-        ...(s3 ? { s3 } : {}),
-        offline,
-        source: definition.source.original,
-        arch,
-        checksum: definition.checksum,
-        bucket: identity.sifBucket,
-        key: identity.sifObjectKey,
-      });
+      const decision: CustomContainerDecision = await decideOrBuild(() =>
+        decideCustomContainer({
+          ...(clients.registry ? { client: clients.registry } : {}),
+          ...(s3 ? { s3 } : {}),
+          offline,
+          source: definition.source.original,
+          arch,
+          checksum: definition.checksum,
+          bucket: identity.sifBucket,
+          key: identity.sifObjectKey,
+        }),
+      );
       const pinned = decision.sourceDigest
         ? pinDefinitionSource(
             definition.text,

@@ -102,6 +102,26 @@ test("without protection the plan lists the old specs with their reason, and app
   expect(await cacheKeys()).toEqual(before);
 });
 
+test("an arch with only .def containers is skipped, not pruned blind", async () => {
+  const root = await repository("locks-protect");
+  const { rm, writeFile } = await import("node:fs/promises");
+  await rm(join(root, "container_definitions/amd64/small.yaml"));
+  await writeFile(
+    join(root, "container_definitions/amd64/tool.def"),
+    "Bootstrap: docker\nFrom: alpine:3.20\n",
+  );
+  const before = await cacheKeys();
+  const run = await runBin("orchestrator", ["prune", "--arch", "amd64", "--now", LATER, "--apply"], {
+    cleanEnv: true,
+    env: credentials(root),
+  });
+  expect([run.code, run.stderr.trim()]).toEqual([
+    0,
+    "spacktainers: amd64 has no Spack container; its build cache is not pruned",
+  ]);
+  expect(await cacheKeys()).toEqual(before);
+});
+
 test("missing credentials and missing locks are bad input (exit 2), named by variable, never by value", async () => {
   const root = await repository("locks-protect");
   const noCredentials = await runBin("orchestrator", ["prune", "--arch", "amd64"], {
