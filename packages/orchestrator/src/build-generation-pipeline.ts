@@ -84,20 +84,22 @@ export function buildGenerationPipeline({
         artifacts: { paths: [`${environment}/`, `${scratch}/`], expire_in: "1 week", when: "on_success" },
       };
     }
-    // GitLab refuses more than 50 needs: past that, the stage order does the waiting.
+    // GitLab refuses more than 50 needs (generate's output is one of them): past that, the stage
+    // order does the waiting. An arch without Spack containers only needs generate's output.
     const waitFor =
-      concretizeNames.length > 0 && concretizeNames.length <= GITLAB_LIMITS.maxNeedsPerJob
+      concretizeNames.length > 0 && concretizeNames.length < GITLAB_LIMITS.maxNeedsPerJob
         ? concretizeNames
         : undefined;
+    const planNeeds = waitFor
+      ? { needs: [fromGenerate, ...waitFor] }
+      : spackDefinitions.length === 0
+        ? { needs: [fromGenerate] }
+        : {};
     jobs[JOB_NAMES.split(arch)] = toolsJob(
       config,
       {
         stage: "plan",
-        ...(waitFor
-          ? { needs: [fromGenerate, ...waitFor] }
-          : spackDefinitions.length === 0
-            ? { needs: [fromGenerate] }
-            : {}),
+        ...planNeeds,
         script: [
           `pnpm spacktainers split --arch ${arch} --input ${out}/${OUT_PATHS.scratch(arch)} --out ${out}/${OUT_PATHS.split(arch)}`,
         ],
@@ -109,11 +111,7 @@ export function buildGenerationPipeline({
       config,
       {
         stage: "plan",
-        ...(waitFor
-          ? { needs: [fromGenerate, ...waitFor] }
-          : spackDefinitions.length === 0
-            ? { needs: [fromGenerate] }
-            : {}),
+        ...planNeeds,
         script: [
           `pnpm spacktainers containers --arch ${arch} --environments ${out}/${OUT_PATHS.environments} --out ${out}/${OUT_PATHS.containers(arch)}`,
         ],
