@@ -237,7 +237,9 @@ describe("spacktainers (orchestrator)", () => {
     // The site config has no plain-HTTP registry setting: the loopback registry fails over TLS.
     // A failed check means "build, to be safe" with the error as the reason (no secret in it).
     const registryDown = await run("orchestrator", ["containers", "--arch", "amd64", "--now", NOW], ciEnv());
-    expect(outcome(registryDown, /sif: build — could not check \(cannot reach https:\/\/127\.0\.0\.1/)).toEqual({
+    expect(
+      outcome(registryDown, /sif: build — could not check \(cannot reach https:\/\/127\.0\.0\.1/),
+    ).toEqual({
       code: 0,
       leaks: [],
       evidence: "found",
