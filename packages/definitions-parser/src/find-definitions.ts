@@ -158,8 +158,8 @@ async function findCandidates(
     if (!CONTAINER_NAME_PATTERN.test(candidate.name)) {
       problems.push({
         code: "NAME_INVALID",
-        message: `container name "${candidate.name}" is not allowed: it must match ${CONTAINER_NAME_PATTERN.source}`,
-        hint: `rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "${suggestName(candidate.name)}")`,
+        message: `container name "${candidate.name}" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$ and hold no "__"`,
+        hint: `rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit; "__" separates the parts of tags and SIF names (e.g. "${suggestName(candidate.name)}")`,
         file: entry.isDirectory() ? path : candidate.path,
       });
       continue;
@@ -193,7 +193,8 @@ function suggestName(name: string): string {
   const suggestion = name
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "");
+    .replace(/^[^a-z0-9]+/, "")
+    .replace(/__+/g, "_");
   return suggestion === "" ? "my-container" : suggestion;
 }
 

@@ -184,8 +184,8 @@ describe("spacktainers-definitions (real bin)", () => {
     expect(result.code).toBe(2);
     expect(normalise(result.stderr, root)).toMatchInlineSnapshot(`
       "spacktainers-definitions: error: 5 problems found:
-      container_definitions/amd64/Bad.yaml: container name "Bad" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$
-        hint: rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "bad")
+      container_definitions/amd64/Bad.yaml: container name "Bad" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$ and hold no "__"
+        hint: rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit; "__" separates the parts of tags and SIF names (e.g. "bad")
       container_definitions/amd64/a.yaml:3:7: spec "@1.2": the spec starts with "@1.2" instead of a package name; write the package first, e.g. "<package>@1.2"
         hint: the first spec names the container's main package (its version becomes the image version); write it as <package>[@version][+variant…], e.g. py-numpy@1.26+blas
       container_definitions/amd64/a.yaml:6:7: files entry "files/../secret.txt:/opt/s": source "files/../secret.txt" contains ".."; sources must stay under files/

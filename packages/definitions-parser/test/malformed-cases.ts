@@ -61,6 +61,7 @@ export const MALFORMED_CASES: MalformedCase[] = [
     tree: { [`${D}/x.yaml`]: "spack:\n  specs:\n    - gmsh@4: +mpi\n" },
   },
   { name: "bad container name", tree: { [`${D}/My_Container.yaml`]: "spack:\n  specs: [zlib]\n" } },
+  { name: "container name with __", tree: { [`${D}/my__tool.yaml`]: "spack:\n  specs: [zlib]\n" } },
   {
     name: "same name as file and folder",
     tree: {

@@ -74,8 +74,12 @@ container_definitions/amd64/x.yaml:3:7: spack.specs.0 must be string, found a ma
   hint: each spec is a string such as 'py-numpy@1.26 +blas'
 `,
   "bad container name": `spacktainers-definitions: error: 1 problem found:
-container_definitions/amd64/My_Container.yaml: container name "My_Container" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$
-  hint: rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "my_container")
+container_definitions/amd64/My_Container.yaml: container name "My_Container" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$ and hold no "__"
+  hint: rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit; "__" separates the parts of tags and SIF names (e.g. "my_container")
+`,
+  "container name with __": `spacktainers-definitions: error: 1 problem found:
+container_definitions/amd64/my__tool.yaml: container name "my__tool" is not allowed: it must match ^[a-z0-9][a-z0-9._-]*$ and hold no "__"
+  hint: rename it using lowercase letters, digits, ".", "_" and "-", starting with a letter or digit; "__" separates the parts of tags and SIF names (e.g. "my_tool")
 `,
   "same name as file and folder": `spacktainers-definitions: error: 2 problems found:
 container_definitions/amd64/x: container "x" is defined more than once for amd64: container_definitions/amd64/x/ and container_definitions/amd64/x.yaml

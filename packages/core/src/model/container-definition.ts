@@ -28,7 +28,7 @@ export type ImageReference = {
 
 /** What every container definition has. */
 type DefinitionBase = {
-  /** Container name: file stem or folder name, matching `^[a-z0-9][a-z0-9._-]*$`. */
+  /** Container name: file stem or folder name, matching `^[a-z0-9][a-z0-9._-]*$` without `__`. */
   name: string;
   /** Architecture folder it was found in. */
   arch: string;

@@ -1,7 +1,10 @@
 import type { CiContext } from "../model/ci-context.js";
 
-/** Container names end up in shell lines, image names and S3 keys (DESIGN §4). */
-export const CONTAINER_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+/**
+ * Container names end up in shell lines, image names and S3 keys (DESIGN §4). `__` is refused:
+ * it separates the parts of tags and SIF names (`<name>__<tag>.sif`), which must stay readable.
+ */
+export const CONTAINER_NAME_PATTERN = /^(?!.*__)[a-z0-9][a-z0-9._-]*$/;
 
 /** The architecture that gets no suffix on Spack container tags (reference rule). */
 const UNSUFFIXED_ARCH = "amd64";
