@@ -58,7 +58,9 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
         stage: "gather",
         dependencies: [JOB_NAMES.generate],
         script: [`pnpm spacktainers gather --out ${out}`],
-        artifacts: { paths: [`${out}/split/`, `${out}/containers/`], expire_in: "1 week" },
+        // YAML only: an archive that carries a child pipeline must stay under 5 MB (GitLab); the
+        // build contexts are fetched from pipeline A's plan jobs by the container jobs.
+        artifacts: { paths: [`${out}/split/`, `${out}/containers/*/pipeline.yml`], expire_in: "1 week" },
       }),
     },
   };
@@ -90,11 +92,13 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
         stage: "prune",
         // After population and the image builds, never before: a spec pushed by this pipeline is
         // protected by its lock, and the janitor never treats objects newer than its start as orphans.
-        needs: [JOB_NAMES.gather, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
+        // It fetches the locks itself (`gather` again): the gather artifact is YAML-only.
+        needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
         rules: [{ if: ON_DEFAULT_BRANCH, exists: [`container_definitions/${arch}/**/*`] }],
         resource_group: `prune-build-cache-${arch}`,
         interruptible: false,
         script: [
+          `pnpm spacktainers gather --out ${out}`,
           `pnpm spacktainers prune --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
         ],
         artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },

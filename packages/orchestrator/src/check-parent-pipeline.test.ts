@@ -34,7 +34,7 @@ test("the generated parent pipeline triggers every configured arch, each guarded
   ]);
   // Prune comes after the population and the image builds of its arch, never before.
   expect(pipeline.jobs["prune build cache for arm64"]!.needs).toEqual([
-    "gather",
+    "generate",
     "populate build cache for arm64",
     "build containers for arm64",
   ]);

@@ -383,7 +383,8 @@ const removeStaleSifsCommand = defineCommand({
 const containersCommand = defineCommand({
   name: "containers",
   summary: "Write the container pipeline of one arch from the concretized locks (pipeline A's plan job).",
-  usage: "containers --arch A [--environments DIR] [--out DIR] [--root DIR] [--now ISO] [--json]",
+  usage:
+    "containers --arch A [--pipeline-id ID] [--environments DIR] [--out DIR] [--root DIR] [--now ISO] [--json]",
   flags: {
     root: rootFlag,
     arch: { type: "string", description: "architecture", placeholder: "A" },
@@ -393,6 +394,12 @@ const containersCommand = defineCommand({
       placeholder: "DIR",
     },
     out: { type: "string", description: "output folder (default out/containers/<A>)", placeholder: "DIR" },
+    "pipeline-id": {
+      type: "string",
+      description: "id of pipeline A, whose plan job the build jobs fetch their context from",
+      placeholder: "ID",
+      env: "CI_PIPELINE_ID",
+    },
     now: nowFlag,
   },
   async run({ flags, env, cwd, log, json, maskVariables }) {
@@ -400,6 +407,11 @@ const containersCommand = defineCommand({
     const { config, definitions } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
     const arch = archOf(config, flags.arch);
+    const pipelineId = flags["pipeline-id"];
+    if (!pipelineId)
+      throw new UsageError(
+        "--pipeline-id (or CI_PIPELINE_ID) is required: container jobs fetch their build context from pipeline A by its id",
+      );
     const context = await contextFromEnv({ env, root, now: flags.now });
     const clients = onlineClients({ config, context, env });
     try {
@@ -411,6 +423,7 @@ const containersCommand = defineCommand({
         context,
         environments: flags.environments ?? `out/${OUT_PATHS.environments}`,
         out: flags.out ?? `out/${OUT_PATHS.containers(arch)}`,
+        pipelineId,
         clients,
       });
       if (flags.json) json(result.plans.map(summarizePlan));
@@ -542,6 +555,8 @@ const planCommand = defineCommand({
           context,
           environments: flags.environments ?? `out/${OUT_PATHS.environments}`,
           out: `out/${OUT_PATHS.containers(arch)}`,
+          // Nothing is written: the plan only needs the decisions.
+          pipelineId: "plan",
           clients,
           missingLocks: "report",
         });

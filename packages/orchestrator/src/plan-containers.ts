@@ -114,6 +114,8 @@ export interface PlanContainersOptions {
   environments: string;
   /** Output folder of this arch's container pipeline (`out/containers/<arch>`). */
   out: string;
+  /** `CI_PIPELINE_ID` of pipeline A, whose plan job holds the build contexts. */
+  pipelineId: string;
   clients?: PlanClients;
 }
 
@@ -160,7 +162,10 @@ export async function decideContainers(
   const files: Record<string, string> = {};
   const jobs: Record<string, GitlabJob> = {};
   const plans: ContainerPlan[] = [];
-  const fromGather = [{ pipeline: "$PARENT_PIPELINE_ID", job: JOB_NAMES.gather }];
+  // Build jobs fetch their context (Dockerfile, spack.yaml, spack.lock, pinned .def) from this
+  // plan job in pipeline A, by id: the parent's gather artifact then stays YAML-only, as GitLab
+  // wants of an archive that carries a child pipeline (5 MB).
+  const fromPlan = [{ pipeline: options.pipelineId, job: JOB_NAMES.planContainers(arch) }];
   const definitions = options.definitions
     .filter((d) => d.arch === arch)
     .sort((a, b) => naturalCompare(a.name, b.name));
@@ -263,7 +268,7 @@ export async function decideContainers(
           baseImages: bases,
           dockerfile: `${folder}/Dockerfile`,
           stages: STAGES,
-          needs: fromGather,
+          needs: fromPlan,
           decisions,
         }),
       );
@@ -299,7 +304,7 @@ export async function decideContainers(
             ...(decision.sourceDigest ? { sourceDigest: decision.sourceDigest } : {}),
             singularitah: bases.singularitah,
             stages: STAGES,
-            needs: fromGather,
+            needs: fromPlan,
           }),
         );
       }

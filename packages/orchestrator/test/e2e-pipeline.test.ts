@@ -76,9 +76,17 @@ function needNames(job: Job): string[] {
 
 /** True when `path` is under one of the artifact `paths` of a job (GitLab: folder paths end in /). */
 function covered(paths: string[] | undefined, path: string): boolean {
-  return (paths ?? []).some((p) =>
-    p.endsWith("/") ? path.startsWith(p) : path === p || path.startsWith(`${p}/`),
-  );
+  return (paths ?? []).some((p) => {
+    // GitLab artifact paths: a folder (trailing /), a file, or a glob where * stays in one folder.
+    if (p.includes("*"))
+      return new RegExp(
+        `^${p
+          .split("*")
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+          .join("[^/]*")}$`,
+      ).test(path);
+    return p.endsWith("/") ? path.startsWith(p) : path === p || path.startsWith(`${p}/`);
+  });
 }
 
 beforeAll(async () => {
@@ -90,7 +98,9 @@ beforeAll(async () => {
   await simulateConcretize(root);
   for (const arch of ["amd64", "arm64"]) {
     await spacktainers(`split ${arch}`, ["split", "--arch", arch], { CI_PIPELINE_ID: PIPELINE_A_ID });
-    await spacktainers(`containers ${arch}`, ["containers", "--arch", arch, "--now", NOW]);
+    await spacktainers(`containers ${arch}`, ["containers", "--arch", arch, "--now", NOW], {
+      CI_PIPELINE_ID: PIPELINE_A_ID,
+    });
   }
   parentText = (await spacktainers("parent-pipeline", ["parent-pipeline"])).stdout;
   tree = await readTree(root, ["images"]);
@@ -191,6 +201,12 @@ describe("generate → split → containers on real Spack outputs", () => {
         expect(manifest.jobs.some((entry) => covered(entry.paths, file))).toBe(true);
       }
     }
+    // The archive a trigger includes from must stay small (GitLab: 5 MB): YAML files only.
+    const gathered = Object.keys(tree).filter(
+      (path) => /^out\/(split|containers)\//.test(path) && covered(parent.gather?.artifacts?.paths, path),
+    );
+    expect(gathered.length).toBeGreaterThan(2);
+    expect(gathered.filter((path) => !path.endsWith(".yml"))).toEqual([]);
   });
 
   it("split keeps every Spack build job once, needs the right concretize job of pipeline A", () => {
@@ -267,8 +283,8 @@ describe("generate → split → containers on real Spack outputs", () => {
           expect({ name, need }).toEqual({
             name,
             need: {
-              pipeline: "$PARENT_PIPELINE_ID",
-              job: "gather",
+              pipeline: PIPELINE_A_ID,
+              job: `plan containers for ${arch}`,
               ...(need.artifacts === undefined ? {} : { artifacts: need.artifacts }),
             },
           });

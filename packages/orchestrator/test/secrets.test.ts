@@ -228,7 +228,11 @@ describe("spacktainers (orchestrator)", () => {
   it("containers offline, and in CI against the registry and S3 with rejected and accepted credentials", async () => {
     await generate();
     await copyFixture("locks/amd64-app.spack.lock", "out/environments/amd64/app/spack.lock");
-    const offline = await run("orchestrator", ["containers", "--arch", "amd64", "--now", NOW], baseEnv());
+    const offline = await run(
+      "orchestrator",
+      ["containers", "--arch", "amd64", "--pipeline-id", "1000", "--now", NOW],
+      baseEnv(),
+    );
     expect(outcome(offline, /app:[^ ]+ .*not checked \(offline\)/)).toEqual({
       code: 0,
       leaks: [],
@@ -236,7 +240,11 @@ describe("spacktainers (orchestrator)", () => {
     });
     // The site config has no plain-HTTP registry setting: the loopback registry fails over TLS.
     // A failed check means "build, to be safe" with the error as the reason (no secret in it).
-    const registryDown = await run("orchestrator", ["containers", "--arch", "amd64", "--now", NOW], ciEnv());
+    const registryDown = await run(
+      "orchestrator",
+      ["containers", "--arch", "amd64", "--pipeline-id", "1000", "--now", NOW],
+      ciEnv(),
+    );
     expect(
       outcome(registryDown, /sif: build — could not check \(cannot reach https:\/\/127\.0\.0\.1/),
     ).toEqual({
@@ -246,11 +254,15 @@ describe("spacktainers (orchestrator)", () => {
     });
     // Without a registry user nothing is asked (the custom container's source digest is unknown,
     // so its SIF is not looked up either): every decision is "not checked".
-    const noRegistry = await run("orchestrator", ["containers", "--arch", "amd64", "--now", NOW, "--json"], {
-      ...ciEnv(),
-      CI_REGISTRY_USER: "",
-      ...s3rverCredentials("SIF_AWS_ACCESS_KEY_ID", "SIF_AWS_SECRET_ACCESS_KEY"),
-    });
+    const noRegistry = await run(
+      "orchestrator",
+      ["containers", "--arch", "amd64", "--pipeline-id", "1000", "--now", NOW, "--json"],
+      {
+        ...ciEnv(),
+        CI_REGISTRY_USER: "",
+        ...s3rverCredentials("SIF_AWS_ACCESS_KEY_ID", "SIF_AWS_SECRET_ACCESS_KEY"),
+      },
+    );
     expect(outcome(noRegistry, /"tag": "2\.0__feature-secrets"/)).toEqual({
       code: 0,
       leaks: [],
@@ -260,7 +272,11 @@ describe("spacktainers (orchestrator)", () => {
 
   it("containers without the concretized lock prints no credential", async () => {
     await generate();
-    const result = await run("orchestrator", ["containers", "--arch", "amd64", "--now", NOW], ciEnv());
+    const result = await run(
+      "orchestrator",
+      ["containers", "--arch", "amd64", "--pipeline-id", "1000", "--now", NOW],
+      ciEnv(),
+    );
     expect(outcome(result, /cannot read out\/environments\/amd64\/app\/spack\.lock/)).toEqual({
       code: 2,
       leaks: [],
@@ -501,7 +517,11 @@ describe("emitted pipelines", () => {
     }
     for (const arch of ["amd64", "arm64"]) {
       await copyFixture(`locks/${arch}-app.spack.lock`, `out/environments/${arch}/app/spack.lock`);
-      const containers = await run("orchestrator", ["containers", "--arch", arch, "--now", NOW], env);
+      const containers = await run(
+        "orchestrator",
+        ["containers", "--arch", arch, "--pipeline-id", "1000", "--now", NOW],
+        env,
+      );
       expect({ code: containers.code, leaks: containers.leaks }).toEqual({ code: 0, leaks: [] });
     }
     await copyFixture("spack/amd64-app.pipeline.yml", "out/jobs_scratch_dir.amd64/app/pipeline.yml");
