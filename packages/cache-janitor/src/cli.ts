@@ -11,7 +11,9 @@ import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ApplyPruneOptions, applyPrune } from "./apply-prune.js";
 import { formatPlan, formatResult } from "./format-plan.js";
 import { type PlanPruneOptions, planPrune } from "./plan-prune.js";
+import { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs } from "./prune-sifs.js";
 import type { StorageProgress } from "./storage/cache-storage.js";
+import { openStorage } from "./storage/open-storage.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -325,11 +327,124 @@ const orphansCommand = defineCommand({
   },
 });
 
+/** A bucket argument as a storage URL: a bare name is an S3 bucket. */
+function bucketUrl(bucket: string): string {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(bucket) || /^[./~]/.test(bucket) ? bucket : `s3://${bucket}`;
+  return url.replace(/\/+$/, "");
+}
+
+const sifsCommand = defineCommand({
+  name: "sifs",
+  summary:
+    "delete the SIFs <name>__<tag>__<branch>.sif of branches that are gone (never prod SIFs; custom …__<arch>.sif only with --include-custom)",
+  usage:
+    "sifs --bucket NAME|URL [--prefix containers/] --live-branch SLUG [--live-branch SLUG…] [--apply [--force]]",
+  details: `Branch slugs are in CI_COMMIT_REF_SLUG form (feature/X → feature-x); name the default branch too.
+SIFs modified in the last --min-age-hours are kept (their branch may be newer than your list).
+
+Example:
+  spacktainers-janitor sifs --bucket sif-containers --live-branch main --live-branch feature-x`,
+  flags: {
+    bucket: {
+      type: "string",
+      placeholder: "BUCKET",
+      description: "bucket name, s3://bucket[/path], file:///path or a folder",
+    },
+    prefix: {
+      type: "string",
+      placeholder: "PREFIX",
+      default: "containers/",
+      description: "prefix of the SIF files in the bucket",
+    },
+    "live-branch": {
+      type: "string",
+      multiple: true,
+      placeholder: "SLUG",
+      description: "slug of a branch or tag that still exists (at least one)",
+    },
+    arch: {
+      type: "string",
+      multiple: true,
+      placeholder: "ARCH",
+      description: `another architecture name a tag may end with (known: ${KNOWN_ARCHITECTURES.join(", ")})`,
+    },
+    "include-custom": {
+      type: "boolean",
+      description: "also delete custom SIFs <name>__<tag>__<branch>__<arch>.sif of gone branches",
+    },
+    "assume-tags-without-separator": {
+      type: "boolean",
+      description:
+        "with --include-custom: source image tags never hold __, so <name>__<a>__<b>__<arch>.sif is branch b's, not tag a__b's",
+    },
+    "min-age-hours": {
+      type: "string",
+      placeholder: "H",
+      default: "1",
+      description: "keep SIFs modified less than this many hours ago",
+    },
+    "max-delete-fraction": {
+      type: "string",
+      placeholder: "F",
+      default: "0.5",
+      description: "refuse to delete more than this fraction of the SIFs without --force",
+    },
+    ...connectionFlags,
+    apply: applyFlags.apply,
+    force: applyFlags.force,
+  },
+  async run(context) {
+    const { flags } = context;
+    if (!flags.bucket) throw new UsageError("--bucket is required (a bucket name, s3://bucket or a folder).");
+    if (flags["live-branch"].length === 0)
+      throw new UsageError(
+        "give at least one --live-branch (the default branch at least); with none, every branch SIF would go.",
+      );
+    const prefix = (flags.prefix ?? "").replace(/^\/+|\/+$/g, "");
+    const url = bucketUrl(flags.bucket);
+    const root = prefix ? `${url}/${prefix}` : url;
+    const storage = openStorage({
+      url: root,
+      endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
+      cwd: context.cwd,
+      env: context.env,
+    });
+    // Results name S3 objects by bucket and full key; a folder by itself and the prefix.
+    const s3Path = root.startsWith("s3://") ? root.slice("s3://".length).split("/") : undefined;
+    const keyPrefix = (s3Path ? s3Path.slice(1).join("/") : prefix).replace(/\/*$/, "/").replace(/^\/$/, "");
+    const onProgress = progressReporter(context as unknown as CommandContext<FlagTable>);
+    const result = await pruneSifs({
+      targets: [
+        {
+          bucket: s3Path ? s3Path[0]! : url,
+          prefix: keyPrefix,
+          location: `${storage.location}/`,
+          open: () => storage,
+        },
+      ],
+      liveSlugs: flags["live-branch"],
+      architectures: [...KNOWN_ARCHITECTURES, ...flags.arch],
+      keepCustom: !flags["include-custom"],
+      assumeTagsWithoutSeparator: flags["assume-tags-without-separator"],
+      minAgeHours: parseNumber(flags["min-age-hours"], "min-age-hours"),
+      maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
+      now: parseNow(flags.now),
+      apply: flags.apply,
+      force: flags.force,
+      ...(onProgress ? { onProgress } : {}),
+    });
+    for (const line of formatSifPrune(result)) context.log(line);
+    await writeReport(context as unknown as CommandContext<FlagTable>, flags.report, result);
+    if (flags.json) context.json(result);
+    return result.errors.length > 0 ? 3 : 0;
+  },
+});
+
 /** The `spacktainers-janitor` CLI. */
 export const cli: CliSpec = {
   name: "spacktainers-janitor",
   version,
   description:
     "Prunes a Spack build cache (layouts v2 and v3, on S3 or in a folder) safely. Every command is a dry run unless --apply.",
-  commands: [planCommand, pruneCommand, purgeCommand, purgeDependentsCommand, orphansCommand],
+  commands: [planCommand, pruneCommand, purgeCommand, purgeDependentsCommand, orphansCommand, sifsCommand],
 };

@@ -26,6 +26,19 @@ export type {
 } from "./plan-prune.js";
 export { isAlwaysKept, PRUNE_REASONS, planPrune } from "./plan-prune.js";
 export type {
+  KeptSif,
+  KeptSifReason,
+  PruneSifsOptions,
+  ReadSifNameOptions,
+  ScannedSifBucket,
+  SifDeleteError,
+  SifNameReading,
+  SifPruneResult,
+  SifTarget,
+  StaleSif,
+} from "./prune-sifs.js";
+export { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs, readSifName, sifLocation } from "./prune-sifs.js";
+export type {
   BuildCache,
   CacheIndex,
   CacheLayout,

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { runBin, useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -187,5 +187,113 @@ describe("progress", () => {
       code: 0,
       progress: ["listing [##############################] 12/12"],
     });
+  });
+});
+
+describe("sifs", () => {
+  const SIFS = [
+    "app__1.0.sif",
+    "app__1.0-arm64.sif",
+    "app__1.0__feature-x.sif",
+    "app__1.0__gone.sif",
+    "app__1.0__gone-arm64.sif",
+    "tools__22.04__amd64.sif",
+    "tools__22.04__gone__amd64.sif",
+  ];
+
+  async function sifBucket() {
+    const dir = await useTempDir(
+      Object.fromEntries(SIFS.map((name) => [`bucket/containers/${name}`, `sif ${name}`])),
+    );
+    for (const name of SIFS) await utimes(join(dir, "bucket/containers", name), OLD, OLD);
+    return dir;
+  }
+
+  it("plans by default, deletes with --apply only the Spack SIFs of gone branches", async () => {
+    const dir = await sifBucket();
+    const args = [
+      "sifs",
+      "--bucket",
+      join(dir, "bucket"),
+      "--live-branch",
+      "main",
+      "--live-branch",
+      "feature-x",
+    ];
+    const dry = await janitor([...args, "--now", NOW.toISOString()]);
+    expect([dry.code, dry.stderr.replaceAll(dir, "<dir>")]).toEqual([
+      0,
+      [
+        "7 SIFs in file://<dir>/bucket/containers/; 2 live branches and tags; would delete 2, kept 5 (3 prod, 1 custom, 1 live-ref).",
+        "  would delete: file://<dir>/bucket/containers/app__1.0__gone-arm64.sif (branch gone is gone)",
+        "  would delete: file://<dir>/bucket/containers/app__1.0__gone.sif (branch gone is gone)",
+        "Dry run: nothing deleted. Add --apply to delete.",
+        "",
+      ].join("\n"),
+    ]);
+    expect(await listTree(join(dir, "bucket"))).toHaveLength(7);
+
+    const applied = await janitor([...args, "--apply", "--json", "--now", NOW.toISOString()]);
+    expect([applied.code, JSON.parse(applied.stdout).deleted.map((sif: { key: string }) => sif.key)]).toEqual(
+      [0, ["containers/app__1.0__gone-arm64.sif", "containers/app__1.0__gone.sif"]],
+    );
+    expect(await listTree(join(dir, "bucket"))).toEqual(
+      SIFS.filter((name) => !name.startsWith("app__1.0__gone"))
+        .map((name) => `containers/${name}`)
+        .sort(),
+    );
+  });
+
+  it("--include-custom keeps a custom SIF name that could be prod, unless tags are said to hold no __", async () => {
+    const dir = await sifBucket();
+    const custom = (extra: string[]) =>
+      janitor([
+        "sifs",
+        "--bucket",
+        `file://${dir}/bucket`,
+        "--live-branch",
+        "main",
+        "--include-custom",
+        "--now",
+        NOW.toISOString(),
+        "--json",
+        ...extra,
+      ]);
+    const run = await custom([]);
+    const plan = JSON.parse(run.stdout);
+    expect(plan.kept.find((sif: { key: string }) => sif.key.includes("tools__22.04__gone")).reason).toBe(
+      "ambiguous",
+    );
+    expect(run.stderr).toContain("could also be prod SIF names and are kept");
+    const assumed = JSON.parse((await custom(["--assume-tags-without-separator"])).stdout);
+    expect(assumed.toDelete.map((sif: { key: string }) => sif.key)).toContain(
+      "containers/tools__22.04__gone__amd64.sif",
+    );
+  });
+
+  it("without --live-branch, or beyond --max-delete-fraction, deletes nothing and says why", async () => {
+    const dir = await sifBucket();
+    const none = await janitor(["sifs", "--bucket", join(dir, "bucket"), "--apply"]);
+    expect([none.code, none.stderr]).toEqual([
+      2,
+      "spacktainers-janitor: error: give at least one --live-branch (the default branch at least); with none, every branch SIF would go.\n",
+    ]);
+    const tooMany = await janitor([
+      "sifs",
+      "--bucket",
+      join(dir, "bucket"),
+      "--live-branch",
+      "main",
+      "--max-delete-fraction",
+      "0.1",
+      "--apply",
+      "--now",
+      NOW.toISOString(),
+    ]);
+    expect(tooMany.code).toBe(1);
+    expect(tooMany.stderr).toContain(
+      "would delete 3 of 7 SIFs (42.9%), more than the allowed fraction 0.1. Nothing was deleted.",
+    );
+    expect(await listTree(join(dir, "bucket"))).toHaveLength(7);
   });
 });

@@ -261,4 +261,46 @@ describe("S3 backend (s3rver)", () => {
     for (const output of [dry.stdout, dry.stderr, applied.stdout, applied.stderr])
       expect(output.includes(server.secretAccessKey)).toBe(false);
   }, 60_000);
+
+  it("sifs: removes the SIFs of gone branches from a bucket by name, with credentials from the environment", async () => {
+    const sifs = storageAt("sif-test/containers");
+    const names = ["app__1.0.sif", "app__1.0__gone.sif", "app__1.0__live-arm64.sif", "tools__1__amd64.sif"];
+    for (const name of names) await sifs.put(name, `sif ${name}`);
+    const env = {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      S3_ENDPOINT_URL: server.endpoint,
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+      AWS_REGION: server.region,
+    };
+    const args = ["sifs", "--bucket", BUCKET, "--prefix", "sif-test/containers/", "--live-branch", "live"];
+    const dry = await runBin("cache-janitor", [...args, "--now", later(1).toISOString()], {
+      env,
+      cleanEnv: true,
+    });
+    expect([dry.code, dry.stderr.split("\n")[1]]).toEqual([
+      0,
+      `  would delete: s3://${BUCKET}/sif-test/containers/app__1.0__gone.sif (branch gone is gone)`,
+    ]);
+    // Just written: too recent to be judged at the real clock.
+    const now = await runBin("cache-janitor", [...args, "--apply", "--json"], { env, cleanEnv: true });
+    expect([now.code, JSON.parse(now.stdout).deleted]).toEqual([0, []]);
+    const applied = await runBin(
+      "cache-janitor",
+      [...args, "--apply", "--json", "--now", later(1).toISOString()],
+      {
+        env,
+        cleanEnv: true,
+      },
+    );
+    expect([applied.code, JSON.parse(applied.stdout).deleted]).toEqual([
+      0,
+      [{ bucket: BUCKET, key: "sif-test/containers/app__1.0__gone.sif", branchSlug: "gone", bytes: 22 }],
+    ]);
+    expect((await sifs.list()).map((object) => object.key)).toEqual(
+      names.filter((name) => name !== "app__1.0__gone.sif").sort(),
+    );
+    for (const output of [dry.stderr, applied.stdout, applied.stderr])
+      expect(output.includes(server.secretAccessKey)).toBe(false);
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createGitlabClient } from "@spacktainers/artifact-gatherer";
-import { formatPlan, formatResult } from "@spacktainers/cache-janitor";
+import { formatPlan, formatResult, formatSifPrune } from "@spacktainers/cache-janitor";
 import {
   type CliSpec,
   credentialVariableNames,
@@ -323,7 +323,8 @@ const splitCommand = defineCommand({
 const removeStaleSifsCommand = defineCommand({
   name: "remove-stale-sifs",
   summary: "Delete the SIF files of branches that no longer exist (a dry-run plan unless --apply).",
-  usage: "remove-stale-sifs [--root DIR] [--apply] [--force] [--max-delete-fraction F] [--now ISO] [--json]",
+  usage:
+    "remove-stale-sifs [--root DIR] [--apply] [--force] [--max-delete-fraction F] [--assume-tags-without-separator] [--now ISO] [--json]",
   flags: {
     root: rootFlag,
     apply: { type: "boolean", description: "delete; without it only the plan is printed" },
@@ -333,6 +334,11 @@ const removeStaleSifsCommand = defineCommand({
       description: "refuse to delete a larger share of the SIFs",
       placeholder: "F",
       default: "0.5",
+    },
+    "assume-tags-without-separator": {
+      type: "boolean",
+      description:
+        "source image tags never hold __: <name>__<a>__<b>__<arch>.sif is branch b's custom SIF, not tag a__b's",
     },
     now: nowFlag,
   },
@@ -358,21 +364,11 @@ const removeStaleSifsCommand = defineCommand({
         apply: flags.apply,
         force: flags.force,
         maxDeleteFraction: fraction,
+        assumeTagsWithoutSeparator: flags["assume-tags-without-separator"],
         now: context.now,
       });
-      for (const warning of result.warnings) log(`warning: ${formatProblem(warning)}`);
       if (flags.json) json(result);
-      else {
-        const verb = result.applied ? "deleted" : "would delete";
-        log(
-          `spacktainers: ${result.safety.sifs} SIFs, ${result.liveSlugs.length} live branches and tags; ${verb} ${result.applied ? result.deleted.length : result.toDelete.length}, kept ${result.kept.length}`,
-        );
-        for (const sif of result.applied ? result.deleted : result.toDelete)
-          log(`  ${verb}: s3://${sif.bucket}/${sif.key} (branch ${sif.branchSlug} is gone)`);
-        if (!result.applied) log("  dry run: nothing was deleted; run with --apply to delete");
-      }
-      for (const error of result.errors)
-        log(`error: s3://${error.bucket}/${error.key}: ${error.code} ${error.message}`);
+      for (const line of formatSifPrune(result)) log(line);
       return result.errors.length > 0 ? 3 : 0;
     } finally {
       await gitlab.close();

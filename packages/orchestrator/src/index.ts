@@ -20,7 +20,7 @@ export { decideContainers, planContainers, summarizePlan } from "./plan-containe
 export type { PruneArchCacheOptions } from "./prune-arch-cache.js";
 export { pruneArchCache } from "./prune-arch-cache.js";
 export type { RemoveStaleSifsOptions, RemoveStaleSifsResult } from "./remove-stale-sifs.js";
-export { readSifName, removeStaleSifs, sifBucketTargets } from "./remove-stale-sifs.js";
+export { removeStaleSifs, sifBucketTargets } from "./remove-stale-sifs.js";
 export { renderParentPipeline } from "./render-parent-pipeline.js";
 export type { GraphFormat } from "./render-pipeline-graph.js";
 export { pipelineEdges, renderPipelineGraph } from "./render-pipeline-graph.js";

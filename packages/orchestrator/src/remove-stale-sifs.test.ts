@@ -1,86 +1,7 @@
 import { createMemoryStorage, type MemoryObject, type MemoryStorage } from "@spacktainers/cache-janitor";
 import { parseSiteConfig, readCiContext, type SiteConfig } from "@spacktainers/core";
 import { describe, expect, test } from "vitest";
-import {
-  KNOWN_ARCHITECTURES,
-  readSifName,
-  removeStaleSifs,
-  type SifBucketTarget,
-  sifBucketTargets,
-} from "./remove-stale-sifs.js";
-
-const architectures = ["amd64", "arm64", ...KNOWN_ARCHITECTURES];
-
-describe("readSifName", () => {
-  test.each([
-    // Spack prod: `<name>__<version>[-<arch>]`.
-    ["py-app__1.2.3.sif", { kind: "prod", container: "py-app" }],
-    ["py-app__1.2.3-arm64.sif", { kind: "prod", container: "py-app" }],
-    ["neurodamus__develop.sif", { kind: "prod", container: "neurodamus" }],
-    // Spack branch: `<name>__<version>__<slug>[-<arch>]`.
-    ["py-app__1.2.3__feature-x.sif", { kind: "branch", container: "py-app", slugs: ["feature-x"] }],
-    [
-      "py-app__1.2.3__feature-x-arm64.sif",
-      { kind: "branch", container: "py-app", slugs: ["feature-x", "feature-x-arm64"] },
-    ],
-    ["py-app__1.2.3__main.sif", { kind: "branch", container: "py-app", slugs: ["main"] }],
-    // Custom prod: `<name>__<sourceTag>__<arch>`.
-    ["ubuntu-tools__22.04__amd64.sif", { kind: "prod", container: "ubuntu-tools" }],
-    ["ubuntu-tools__v1_x__ppc64le.sif", { kind: "prod", container: "ubuntu-tools" }],
-    // Custom branch: `<name>__<sourceTag>__<slug>__<arch>`: also readable as the prod SIF of a
-    // source tag `22.04__fix` (Docker allows `__` in tags), so kept by default.
-    [
-      "ubuntu-tools__22.04__fix__arm64.sif",
-      {
-        kind: "ambiguous",
-        container: "ubuntu-tools",
-        slugs: ["fix"],
-        detail: "readable as custom-prod or custom-branch",
-      },
-    ],
-    // `<name>__<v>__arm64`: a custom prod SIF (not the Spack SIF of a branch named `arm64`).
-    ["app__1.0__arm64.sif", { kind: "prod", container: "app" }],
-    // A custom tag ending in an upper-case or underscore part is no slug: prod only.
-    ["app__v1__Fix__amd64.sif", { kind: "prod", container: "app" }],
-    // Not ours.
-    ["app.sif", { kind: "unrecognised", detail: "not <name>__<tag>.sif" }],
-    ["App__1.0.sif", { kind: "unrecognised", detail: "not <name>__<tag>.sif" }],
-    ["app____1.0.sif", { kind: "unrecognised", detail: "not <name>__<tag>.sif" }],
-    ["app__1.0__feature.sif.sha256", { kind: "unrecognised", detail: "not a .sif file" }],
-    ["old/app__1.0__feature.sif", { kind: "unrecognised", detail: "in a sub-folder of the prefix" }],
-    ["app__1.0__Feature_X.sif", { kind: "unrecognised", detail: "matches no spacktainers tag form" }],
-    ["app__1.0__a__b.sif", { kind: "unrecognised", detail: "matches no spacktainers tag form" }],
-    [`app__1.0__${"a".repeat(64)}.sif`, { kind: "unrecognised", detail: "matches no spacktainers tag form" }],
-  ])("%s", (fileName, expected) => {
-    expect(readSifName({ fileName, architectures })).toEqual(expected);
-  });
-
-  test("with assumeTagsWithoutSeparator a four-part custom name is a branch SIF, five parts unreadable", () => {
-    const read = (fileName: string) =>
-      readSifName({ fileName, architectures, assumeTagsWithoutSeparator: true });
-    expect(read("ubuntu-tools__22.04__fix__arm64.sif")).toEqual({
-      kind: "branch",
-      container: "ubuntu-tools",
-      slugs: ["fix"],
-    });
-    expect(read("ubuntu-tools__22.04__amd64.sif")).toEqual({ kind: "prod", container: "ubuntu-tools" });
-    expect(read("t__a__b__fix__amd64.sif")).toEqual({
-      kind: "unrecognised",
-      detail: "matches no spacktainers tag form",
-    });
-  });
-
-  test("an architecture suffix is only stripped for architectures it knows", () => {
-    expect(readSifName({ fileName: "app__1.0__fix-sparc.sif", architectures })).toEqual({
-      kind: "branch",
-      container: "app",
-      slugs: ["fix-sparc"],
-    });
-    expect(
-      readSifName({ fileName: "app__1.0__fix-sparc.sif", architectures: [...architectures, "sparc"] }),
-    ).toEqual({ kind: "branch", container: "app", slugs: ["fix", "fix-sparc"] });
-  });
-});
+import { removeStaleSifs, type SifBucketTarget, sifBucketTargets } from "./remove-stale-sifs.js";
 
 function siteConfig(
   arches: Record<string, { name: string; prod_name?: string; prefix?: string }>,
@@ -192,7 +113,15 @@ describe("removeStaleSifs", () => {
     expect(plan).toEqual({
       applied: false,
       liveSlugs: ["feature-x", "main", "more", "other", "v2-0"],
-      buckets: [{ bucket: "sif", prefix: "containers/", architectures: ["amd64", "arm64"], sifs: 11 }],
+      buckets: [
+        {
+          bucket: "sif",
+          prefix: "containers/",
+          location: "s3://sif/containers/",
+          architectures: ["amd64", "arm64"],
+          sifs: 11,
+        },
+      ],
       toDelete: [
         { bucket: "sif", key: "containers/app__1.0__gone-arm64.sif", branchSlug: "gone", bytes: 24 },
         { bucket: "sif", key: "containers/app__1.0__gone.sif", branchSlug: "gone", bytes: 18 },
@@ -242,7 +171,7 @@ describe("removeStaleSifs", () => {
           file: "s3://sif/containers/",
           code: "SIF_NAME_AMBIGUOUS",
           message: "1 SIF name(s) of no existing branch could also be prod SIF names and are kept.",
-          hint: "Docker tags may contain __; if your source tags never do, pass assumeTagsWithoutSeparator.",
+          hint: "Docker tags may contain __; if your source tags never do, pass --assume-tags-without-separator.",
         },
       ],
     });

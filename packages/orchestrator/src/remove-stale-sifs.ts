@@ -2,204 +2,28 @@ import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import {
   type CacheStorage,
   createS3Storage,
-  type DeleteFailure,
-  deleteKeys,
+  KNOWN_ARCHITECTURES,
+  pruneSifs,
   type S3StorageOptions,
+  type SifPruneResult,
 } from "@spacktainers/cache-janitor";
 import {
   bucketName,
   type CiContext,
-  CONTAINER_NAME_PATTERN,
   type ContainersBucketConfig,
   naturalCompare,
   type SiteConfig,
   SpacktainersError,
   slugifyRef,
-  TAG_SEPARATOR,
   UsageError,
-  type Warning,
 } from "@spacktainers/core";
 import { createS3Client } from "@spacktainers/image-builder";
 
 /** The AWS SDK v3 client type, taken from the janitor so orchestrator needs no SDK dependency. */
 export type S3Client = NonNullable<S3StorageOptions["client"]>;
 
-/**
- * Architecture names a custom container's tag may end with besides the configured ones: an arch
- * removed from the site config still has SIFs in the bucket, and reading
- * `<name>__<tag>__ppc64le.sif` as a branch named `ppc64le` would delete a prod SIF.
- */
-export const KNOWN_ARCHITECTURES: readonly string[] = [
-  "amd64",
-  "arm64",
-  "x86_64",
-  "aarch64",
-  "ppc64le",
-  "riscv64",
-  "s390x",
-];
-
-/** The arch that gets no `-<arch>` suffix on Spack tags (core `spackContainerTag`). */
-const UNSUFFIXED_ARCH = "amd64";
-
-/** What `slugifyRef` can produce: `[0-9a-z-]`, 1–63 characters, no `-` at either end. */
-const SLUG_PATTERN = /^[0-9a-z](?:[0-9a-z-]{0,61}[0-9a-z])?$/;
-
-/** One way to read a SIF file name. */
-type SifNameForm =
-  | { form: "spack-prod" }
-  | { form: "custom-prod" }
-  | { form: "spack-branch"; slugs: string[] }
-  | { form: "custom-branch"; slugs: string[] };
-
-/** What a SIF file name says, after weighing every way to read it. */
-export type SifNameReading =
-  /** No slug in any reading: a default-branch SIF. */
-  | { kind: "prod"; container: string }
-  /** Every reading carries a branch slug; `slugs` are the candidates (a Spack tag `<v>__a-arm64` is branch `a-arm64` on amd64 or `a` on arm64). */
-  | { kind: "branch"; container: string; slugs: string[] }
-  /** Readable both as a prod SIF and as a branch SIF: kept. */
-  | { kind: "ambiguous"; container: string; slugs: string[]; detail: string }
-  /** Not a `<name>__<tag>.sif` spacktainers ever writes. */
-  | { kind: "unrecognised"; detail: string };
-
-export interface ReadSifNameOptions {
-  /** File name relative to the containers prefix, e.g. `app__1.2__feature-x-arm64.sif`. */
-  fileName: string;
-  /** Architecture names a tag may end with (configured ones plus {@link KNOWN_ARCHITECTURES}). */
-  architectures: readonly string[];
-  /**
-   * Treat `__` as never part of a custom container's source tag. Docker allows `__` in tags, so
-   * `<name>__<a>__<b>__<arch>.sif` may be the prod SIF of source tag `a__b` as well as the SIF of
-   * branch `b`; such names are kept unless this is set. Default false.
-   */
-  assumeTagsWithoutSeparator?: boolean;
-}
-
-/** Slugs a Spack tag's last part may stand for: itself on amd64, or without `-<arch>` elsewhere. */
-function spackSlugCandidates(tail: string, architectures: readonly string[]): string[] {
-  const slugs = new Set<string>();
-  if (SLUG_PATTERN.test(tail)) slugs.add(tail);
-  for (const arch of architectures) {
-    if (arch === UNSUFFIXED_ARCH || !tail.endsWith(`-${arch}`)) continue;
-    const slug = tail.slice(0, -arch.length - 1);
-    if (SLUG_PATTERN.test(slug)) slugs.add(slug);
-  }
-  return [...slugs].sort(naturalCompare);
-}
-
-/**
- * Reads a SIF file name with the naming rules of core (DESIGN §5):
- * Spack `<name>__<version>[__<slug>][-<arch>]`, custom `<name>__<sourceTag>[__<slug>]__<arch>`.
- * It assumes what those rules cannot express: container names and Spack versions hold no `__`
- * (names are single path components; Spack versions never use `__`). Every reading the name
- * allows is considered; a name readable as a prod SIF is never called a branch SIF.
- */
-export function readSifName({
-  fileName,
-  architectures,
-  assumeTagsWithoutSeparator = false,
-}: ReadSifNameOptions): SifNameReading {
-  if (!fileName.endsWith(".sif")) return { kind: "unrecognised", detail: "not a .sif file" };
-  if (fileName.includes("/")) return { kind: "unrecognised", detail: "in a sub-folder of the prefix" };
-  const parts = fileName.slice(0, -".sif".length).split(TAG_SEPARATOR);
-  const container = parts[0]!;
-  if (parts.length < 2 || parts.some((part) => part === "") || !CONTAINER_NAME_PATTERN.test(container))
-    return { kind: "unrecognised", detail: "not <name>__<tag>.sif" };
-  const last = parts.at(-1)!;
-  const endsWithArch = architectures.includes(last);
-  const forms: SifNameForm[] = [];
-  if (parts.length === 2) forms.push({ form: "spack-prod" });
-  // `<name>__<tag>__<arch>` is a custom prod SIF; reading it also as the Spack SIF of a branch
-  // named exactly like an architecture adds nothing but noise (it is kept either way).
-  if (parts.length === 3 && !endsWithArch) {
-    const slugs = spackSlugCandidates(last, architectures);
-    if (slugs.length > 0) forms.push({ form: "spack-branch", slugs });
-  }
-  // A source tag with `__` in it spans several parts.
-  const tagMaySpan = !assumeTagsWithoutSeparator;
-  if (endsWithArch && (parts.length === 3 || (parts.length > 3 && tagMaySpan)))
-    forms.push({ form: "custom-prod" });
-  if (
-    endsWithArch &&
-    SLUG_PATTERN.test(parts.at(-2)!) &&
-    (parts.length === 4 || (parts.length > 4 && tagMaySpan))
-  )
-    forms.push({ form: "custom-branch", slugs: [parts.at(-2)!] });
-
-  if (forms.length === 0) return { kind: "unrecognised", detail: "matches no spacktainers tag form" };
-  const slugs = [...new Set(forms.flatMap((form) => ("slugs" in form ? form.slugs : [])))].sort(
-    naturalCompare,
-  );
-  if (slugs.length === 0) return { kind: "prod", container };
-  if (forms.every((form) => "slugs" in form)) return { kind: "branch", container, slugs };
-  const names = forms.map((form) => form.form).join(" or ");
-  return { kind: "ambiguous", container, slugs, detail: `readable as ${names}` };
-}
-
-/** Why a SIF (or another object under the prefix) is kept. */
-export type KeptSifReason =
-  /** A default-branch SIF: never deleted. */
-  | "prod"
-  /** Its branch (or tag) still exists. */
-  | "live-ref"
-  /** Readable both as prod and as a branch's SIF. */
-  | "ambiguous"
-  /** Modified less than `minAgeHours` ago: its branch may be newer than the branch list. */
-  | "recent"
-  /** Not a name spacktainers writes (or not a `.sif`). */
-  | "unrecognised-name";
-
-/** An object under a containers prefix that stays. */
-export type KeptSif = {
-  bucket: string;
-  /** Full S3 key, prefix included. */
-  key: string;
-  reason: KeptSifReason;
-  /** The slug(s), the readings, or what is unrecognised. */
-  detail: string;
-};
-
-/** A SIF of a branch that no longer exists. */
-export type StaleSif = {
-  bucket: string;
-  /** Full S3 key, prefix included. */
-  key: string;
-  /** The slug the name carries (the first candidate when several). */
-  branchSlug: string;
-  bytes: number;
-};
-
-/** A key DeleteObjects reported as not deleted (after retries). */
-export type SifDeleteError = { bucket: string; key: string; code: string; message: string };
-
-/** One containers bucket scanned (buckets shared by several arches are scanned once). */
-export type ScannedSifBucket = {
-  bucket: string;
-  prefix: string;
-  endpoint?: string;
-  /** The arches whose SIFs go to this bucket and prefix. */
-  architectures: string[];
-  /** `.sif` objects listed directly under the prefix. */
-  sifs: number;
-};
-
-export type RemoveStaleSifsResult = {
-  /** True when deletions were attempted (`apply`). */
-  applied: boolean;
-  /** Slugs of the branches and tags that exist (SIFs carrying them are kept). */
-  liveSlugs: string[];
-  buckets: ScannedSifBucket[];
-  /** The SIFs of deleted branches: planned (dry run) or attempted (apply). */
-  toDelete: StaleSif[];
-  /** With `apply`: the SIFs actually deleted. Empty in a dry run. */
-  deleted: StaleSif[];
-  kept: KeptSif[];
-  /** With `apply`: keys that could not be deleted (a CLI exits 3 when any). */
-  errors: SifDeleteError[];
-  safety: { sifs: number; deleteFraction: number; maxDeleteFraction: number; exceeded: boolean };
-  warnings: Warning[];
-};
+/** What a run found and did: the janitor's SIF result (`pruneSifs`). */
+export type RemoveStaleSifsResult = SifPruneResult;
 
 /** A containers bucket to scan. */
 export type SifBucketTarget = {
@@ -234,7 +58,7 @@ export interface RemoveStaleSifsOptions {
   maxDeleteFraction?: number;
   /** SIFs modified less than this many hours before `now` are kept (default 1). */
   minAgeHours?: number;
-  /** See {@link ReadSifNameOptions.assumeTagsWithoutSeparator}. Default false. */
+  /** See `readSifName` of `@spacktainers/cache-janitor`. Default false. */
   assumeTagsWithoutSeparator?: boolean;
   /** The instant of the run (age checks). */
   now: Date;
@@ -315,110 +139,24 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
   const live = new Set([...branches, ...tags].map((ref) => slugifyRef(ref.name)));
   live.add(slugifyRef(context.defaultBranch));
 
-  const architectures = [...new Set([...Object.keys(config.architectures), ...KNOWN_ARCHITECTURES])];
-  const minLastModified = now.getTime() - minAgeHours * 3_600_000;
-  const buckets: ScannedSifBucket[] = [];
-  const kept: KeptSif[] = [];
-  const toDelete: StaleSif[] = [];
-  const work: { target: SifBucketTarget; storage: CacheStorage; stale: StaleSif[] }[] = [];
-  try {
-    for (const target of sifBucketTargets(config)) {
-      const storage = options.openStorage ? options.openStorage(target) : openS3Storage(options, target);
-      const stale: StaleSif[] = [];
-      work.push({ target, storage, stale });
-      const objects = await storage.list();
-      let sifs = 0;
-      for (const object of objects) {
-        const key = `${target.prefix}${object.key}`;
-        const keep = (reason: KeptSifReason, detail: string) =>
-          kept.push({ bucket: target.bucket, key, reason, detail });
-        const reading = readSifName({
-          fileName: object.key,
-          architectures,
-          assumeTagsWithoutSeparator: options.assumeTagsWithoutSeparator,
-        });
-        if (object.key.endsWith(".sif") && !object.key.includes("/")) sifs++;
-        if (reading.kind === "unrecognised") keep("unrecognised-name", reading.detail);
-        else if (reading.kind === "prod") keep("prod", "no branch slug");
-        else if (reading.slugs.some((slug) => live.has(slug)))
-          keep("live-ref", reading.slugs.filter((slug) => live.has(slug)).join(", "));
-        else if (reading.kind === "ambiguous")
-          keep("ambiguous", `${reading.detail}; slug ${reading.slugs.join(" or ")} matches no branch`);
-        else if (object.lastModified > minLastModified)
-          keep("recent", `modified ${new Date(object.lastModified).toISOString()}`);
-        else stale.push({ bucket: target.bucket, key, branchSlug: reading.slugs[0]!, bytes: object.size });
-      }
-      buckets.push({
-        bucket: target.bucket,
-        prefix: target.prefix,
-        ...(target.config.endpoint ? { endpoint: target.config.endpoint } : {}),
-        architectures: target.architectures,
-        sifs,
-      });
-      toDelete.push(...stale);
-    }
-
-    const sifs = buckets.reduce((sum, bucket) => sum + bucket.sifs, 0);
-    const deleteFraction = sifs === 0 ? 0 : toDelete.length / sifs;
-    const exceeded = deleteFraction > maxDeleteFraction;
-    const safety = { sifs, deleteFraction, maxDeleteFraction, exceeded };
-    const warnings: Warning[] = [];
-    const locations = buckets.map((bucket) => `s3://${bucket.bucket}/${bucket.prefix}`).join(", ");
-    const ambiguous = kept.filter((entry) => entry.reason === "ambiguous").length;
-    if (ambiguous > 0)
-      warnings.push({
-        file: locations,
-        code: "SIF_NAME_AMBIGUOUS",
-        message: `${ambiguous} SIF name(s) of no existing branch could also be prod SIF names and are kept.`,
-        hint: "Docker tags may contain __; if your source tags never do, pass assumeTagsWithoutSeparator.",
-      });
-    if (exceeded && !force) {
-      const percent = (deleteFraction * 100).toFixed(1);
-      if (apply)
-        throw new SpacktainersError({
-          code: "DELETE_FRACTION_EXCEEDED",
-          message: `removing SIFs of deleted branches would delete ${toDelete.length} of ${sifs} SIFs (${percent}%), more than the allowed fraction ${maxDeleteFraction}. Nothing was deleted. Check the branch list, or force it.`,
-        });
-      warnings.push({
-        file: locations,
-        code: "DELETE_FRACTION_EXCEEDED",
-        message: `the plan deletes ${percent}% of the SIFs, more than ${maxDeleteFraction}: applying it needs force.`,
-      });
-    }
-
-    const result: RemoveStaleSifsResult = {
-      applied: apply,
-      liveSlugs: [...live].sort(naturalCompare),
-      buckets,
-      toDelete,
-      deleted: [],
-      kept,
-      errors: [],
-      safety,
-      warnings,
-    };
-    if (!apply) return result;
-    for (const { target, storage, stale } of work) {
-      if (stale.length === 0) continue;
-      const { failed } = await deleteKeys({
-        storage,
-        keys: stale.map((sif) => sif.key.slice(target.prefix.length)),
-      });
-      const failedKeys = new Map<string, DeleteFailure>(failed.map((failure) => [failure.key, failure]));
-      for (const sif of stale) {
-        const failure = failedKeys.get(sif.key.slice(target.prefix.length));
-        if (failure)
-          result.errors.push({
-            bucket: sif.bucket,
-            key: sif.key,
-            code: failure.code,
-            message: failure.message,
-          });
-        else result.deleted.push(sif);
-      }
-    }
-    return result;
-  } finally {
-    for (const { storage } of work) storage.close?.();
-  }
+  return pruneSifs({
+    targets: sifBucketTargets(config).map((target) => ({
+      bucket: target.bucket,
+      prefix: target.prefix,
+      ...(target.config.endpoint ? { endpoint: target.config.endpoint } : {}),
+      architectures: target.architectures,
+      open: () => (options.openStorage ? options.openStorage(target) : openS3Storage(options, target)),
+    })),
+    liveSlugs: live,
+    architectures: [...new Set([...Object.keys(config.architectures), ...KNOWN_ARCHITECTURES])],
+    // The site config says which arches exist, so a custom SIF of a gone branch is told apart
+    // from a prod one (`<name>__<tag>__<slug>__<arch>.sif`, unambiguous names only).
+    keepCustom: false,
+    assumeTagsWithoutSeparator: options.assumeTagsWithoutSeparator,
+    apply,
+    force,
+    maxDeleteFraction,
+    minAgeHours,
+    now,
+  });
 }

@@ -161,6 +161,7 @@ test("dry run plans, apply deletes only deleted branches' SIFs, a second run is 
     {
       bucket: "sif",
       prefix: "containers/",
+      location: "s3://sif/containers/",
       endpoint: s3.endpoint,
       architectures: ["amd64", "arm64"],
       sifs: 10,
