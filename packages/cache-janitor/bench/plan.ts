@@ -24,6 +24,8 @@ import {
 import { generateV2Cache, generateV3Cache } from "../test/synthetic-cache.js";
 
 const { values } = parseArgs({
+  // `pnpm bench -- --specs N` passes the `--` on.
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
   options: { specs: { type: "string", default: "20000" }, "s3-specs": { type: "string", default: "400" } },
 });
 const SPECS = Number(values.specs);

@@ -7,6 +7,7 @@ import {
   pushMultiArchImage,
   pushTestImage,
   type S3Server,
+  startDockerHubDouble,
   startOciRegistry,
   startS3Server,
   useTempDir,
@@ -18,7 +19,6 @@ import { decideCustomContainer, decideSifUpload } from "../src/decide-sif-upload
 import { baseImageLabels } from "../src/labels.js";
 import { createRegistryClient, type RegistryClient } from "../src/registry-client.js";
 import { uploadSif } from "../src/upload-sif.js";
-import { startDockerHubDouble } from "./docker-hub-double.js";
 
 const P = "ch.epfl.bbpgitlab.";
 const BUILDER = `sha256:${"b".repeat(64)}`;

@@ -1,9 +1,9 @@
 import type { CiContext, SiteConfig } from "@spacktainers/core";
-import { createRegistryClient, createS3Client } from "@spacktainers/image-builder";
+import { createRegistryClient, createS3Client, DOCKER_HUB_REGISTRY } from "@spacktainers/image-builder";
 import type { PlanClients } from "./plan-containers.js";
 
 /**
- * Registry and S3 clients for the online checks, from the credential variables the site config
+ * Registry (ours and, on prod with `docker_hub.enabled`, Docker Hub) and S3 clients for the online checks, from the credential variables the site config
  * names. Offline (no CI), or a variable unset: that client is absent and its decisions are
  * "build: not checked (offline)".
  */
@@ -24,6 +24,18 @@ export function onlineClients({
         tlsVerify: config.registry.tls_verify,
       })
     : undefined;
+  // Docker Hub is only published to from the default branch; its public tags can be read
+  // anonymously, its credentials (when set) lift the pull rate limit.
+  const hub = config.docker_hub;
+  const dockerHub =
+    hub.enabled && context.isProd
+      ? createRegistryClient({
+          env,
+          credentials: [
+            { registry: DOCKER_HUB_REGISTRY, userVar: hub.user_var, passwordVar: hub.password_var },
+          ],
+        })
+      : undefined;
   const s3Clients = new Map<string, ReturnType<typeof createS3Client>>();
   const s3 = (arch: string) => {
     if (!s3Clients.has(arch)) {
@@ -42,9 +54,11 @@ export function onlineClients({
   };
   return {
     ...(registry ? { registry } : {}),
+    ...(dockerHub ? { dockerHub: { client: dockerHub } } : {}),
     s3,
     close: async () => {
       await registry?.close();
+      await dockerHub?.close();
       for (const client of s3Clients.values()) client?.destroy();
     },
   };

@@ -89,6 +89,14 @@ export type PlanClients = {
   registry?: RegistryClient;
   /** S3 client of an arch's containers bucket. */
   s3?: (arch: string) => S3Client | undefined;
+  /** Docker Hub, read on prod when `docker_hub.enabled`: its API and its registry. */
+  dockerHub?: {
+    client: RegistryClient;
+    /** API base URL (default `https://hub.docker.com`). */
+    apiUrl?: string;
+    /** Registry host of its images (default `registry-1.docker.io`). */
+    registry?: string;
+  };
 };
 
 /** What the plan decided for one container on one arch. */
@@ -243,6 +251,7 @@ export async function decideContainers(
                 tag: identity.tag,
                 arches: [arch],
                 labels: identity.labels,
+                ...(clients.dockerHub ?? {}),
               }),
             )
           : undefined;

@@ -1,5 +1,6 @@
 /** Test helpers: real services on loopback, temp-dir fixtures and bin runners. Private package. */
 
+export { startDockerHubDouble } from "./docker-hub-double.js";
 export { freePort } from "./free-port.js";
 export type {
   GitlabApiDouble,
