@@ -58,9 +58,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
         stage: "gather",
         dependencies: [JOB_NAMES.generate],
         script: [`pnpm spacktainers gather --out ${out}`],
-        // YAML only: an archive that carries a child pipeline must stay under 5 MB (GitLab); the
-        // build contexts are fetched from pipeline A's plan jobs by the container jobs.
-        artifacts: { paths: [`${out}/split/`, `${out}/containers/*/pipeline.yml`], expire_in: "1 week" },
+        artifacts: { paths: OUT_PATHS.gatherArtifacts.map((path) => `${out}/${path}`), expire_in: "1 week" },
       }),
     },
   };

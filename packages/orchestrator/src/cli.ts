@@ -255,6 +255,10 @@ const gatherCommand = defineCommand({
       },
       onRetry: (event) => log(`  retrying: ${JSON.stringify(event)}`),
     });
+    const { artifact } = result;
+    log(
+      `spacktainers: artifact for the triggers: ${artifact.files} YAML files, ${artifact.bytes} bytes, about ${artifact.estimatedZipBytes} bytes zipped (GitLab's limit: ${artifact.limitBytes})`,
+    );
     if (flags.json) json(result);
     return 0;
   },

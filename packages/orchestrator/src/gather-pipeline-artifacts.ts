@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { relative, resolve, sep } from "node:path";
+import { deflateRawSync } from "node:zlib";
 import {
   createGitlabClient,
   type GatherProgressEvent,
@@ -8,7 +9,37 @@ import {
   gatherArtifacts,
 } from "@spacktainers/artifact-gatherer";
 import { SpacktainersError } from "@spacktainers/core";
-import { OUT_PATHS } from "./job-names.js";
+import { inGatherArtifact, OUT_PATHS } from "./job-names.js";
+
+/**
+ * GitLab includes a child pipeline's YAML from an artifact only when the job's archive is under
+ * 5 MB (`Gitlab::Ci::ArtifactFileReader`); past it, every trigger of the parent fails.
+ */
+export const MAX_INCLUDE_ARCHIVE_BYTES = 5 * 1024 * 1024;
+
+/** The gather job's artifact: the trigger YAML files and the zip the runner will make of them. */
+export type GatherArtifact = {
+  files: number;
+  /** Bytes of the files. */
+  bytes: number;
+  /** Size of their zip archive, estimated with deflate and zip headers. */
+  estimatedZipBytes: number;
+  limitBytes: number;
+};
+
+/**
+ * Estimates the zip archive of these files (paths relative to `root`): each deflated, plus
+ * the local and central headers with their name and the end record. Runners zip with deflate
+ * too; the estimate is close, not exact, so the check keeps a margin.
+ */
+export async function estimateZipBytes(root: string, paths: readonly string[]): Promise<number> {
+  let total = 22;
+  for (const path of paths) {
+    const data = await readFile(resolve(root, path));
+    total += Math.min(deflateRawSync(data).length, data.length) + 30 + 46 + 2 * Buffer.byteLength(path) + 64;
+  }
+  return total;
+}
 
 /** The gather manifest `generate` writes: which jobs of which bridge to fetch. */
 export type GatherManifest = { bridge: string; jobs: Array<{ job: string; paths: string[] }> };
@@ -38,10 +69,11 @@ export interface GatherPipelineArtifactsOptions {
  * the split pipelines and container pipelines, extracting each archive at the repository root so
  * every file lands at the path the child job wrote it to (and child pipelines include them as
  * artifacts of this job). Safe extraction and all-or-nothing come from the artifact gatherer.
+ * Fails when the YAML files kept as this job's artifact would zip past GitLab's 5 MB.
  */
 export async function gatherPipelineArtifacts(
   options: GatherPipelineArtifactsOptions,
-): Promise<GatherResult> {
+): Promise<GatherResult & { artifact: GatherArtifact }> {
   const manifestPath = resolve(options.root, options.out, OUT_PATHS.gatherManifest);
   let manifest: GatherManifest;
   try {
@@ -60,8 +92,9 @@ export async function gatherPipelineArtifacts(
     token: options.token,
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
+  let result: GatherResult;
   try {
-    return await gatherArtifacts({
+    result = await gatherArtifacts({
       client,
       pipelineId: options.pipelineId,
       bridge: manifest.bridge,
@@ -74,4 +107,27 @@ export async function gatherPipelineArtifacts(
   } finally {
     await client.close();
   }
+  // Gathered paths are relative to the root with `/` separators.
+  const out = relative(options.root, resolve(options.root, options.out)).split(sep).join("/");
+  const kept = result.jobs
+    .flatMap((job) => job.files)
+    .filter((file) => file.path.startsWith(`${out}/`) && inGatherArtifact(file.path.slice(out.length + 1)));
+  const artifact: GatherArtifact = {
+    files: kept.length,
+    bytes: kept.reduce((sum, file) => sum + file.bytes, 0),
+    estimatedZipBytes: await estimateZipBytes(
+      options.root,
+      kept.map((file) => file.path),
+    ),
+    limitBytes: MAX_INCLUDE_ARCHIVE_BYTES,
+  };
+  // 10 % margin: the runner's deflate is not zlib's.
+  if (artifact.estimatedZipBytes > MAX_INCLUDE_ARCHIVE_BYTES * 0.9) {
+    const largest = [...kept].sort((a, b) => b.bytes - a.bytes).slice(0, 3);
+    throw new SpacktainersError({
+      code: "GATHER_ARTIFACT_TOO_LARGE",
+      message: `the gather job's artifact (${OUT_PATHS.gatherArtifacts.map((path) => `${out}/${path}`).join(", ")}: ${artifact.files} files, ${artifact.bytes} bytes) zips to about ${artifact.estimatedZipBytes} bytes, too close to or over the ${MAX_INCLUDE_ARCHIVE_BYTES} bytes GitLab accepts for an archive a trigger includes from: the child pipelines would not start. Largest: ${largest.map((file) => `${file.path} (${file.bytes} bytes)`).join(", ")}. Fewer containers per architecture, or a higher max_artifacts_content_include_size on a self-managed GitLab, lifts it.`,
+    });
+  }
+  return { ...result, artifact };
 }

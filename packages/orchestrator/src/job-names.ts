@@ -29,4 +29,15 @@ export const OUT_PATHS = {
   split: (arch: string) => `split/${arch}`,
   /** Container pipeline of an arch. */
   containers: (arch: string) => `containers/${arch}`,
+  /**
+   * What the gather job keeps as its artifact, the archive every child-pipeline trigger includes
+   * from: the YAML files only (GitLab reads an included artifact only from an archive under
+   * 5 MB; the build contexts are fetched from pipeline A's plan jobs by the container jobs).
+   */
+  gatherArtifacts: ["split/", "containers/*/pipeline.yml"],
 } as const;
+
+/** True when `path` (relative to the out folder, `/` separators) is kept in the gather artifact. */
+export function inGatherArtifact(path: string): boolean {
+  return path.startsWith("split/") || /^containers\/[^/]+\/pipeline\.yml$/.test(path);
+}
