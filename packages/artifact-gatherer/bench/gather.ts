@@ -2,7 +2,8 @@
  * Bench: gather 8 archives totalling 1 GiB from the loopback GitLab API double (each download
  * redirected to the second, "object storage", server), once kept as archives and once
  * extracted. Prints wall time, throughput and the peak RSS of this process, which runs the
- * gatherer only (the double runs in a child process). Target: peak RSS under 150 MB.
+ * gatherer only (the double runs in a child process), and, when built, of the published bin
+ * run without tsx (what a user runs). Target: peak RSS under 150 MB.
  *
  *   pnpm --filter @spacktainers/artifact-gatherer bench
  *
@@ -13,6 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -87,6 +89,40 @@ for (const extract of [false, true]) {
   await rm(cwd, { recursive: true, force: true });
 }
 clearInterval(sampler);
+
+// The published bin (dist/, no tsx), as a user or a CI job without tsx runs it: its peak RSS
+// from GNU time. Needs `pnpm build` first.
+const binPath = join(dirname(fileURLToPath(import.meta.url)), "../bin/spacktainers-gather.js");
+if (existsSync(join(dirname(binPath), "../dist/bin.js")) && existsSync("/usr/bin/time")) {
+  const cwd = await mkdtemp(join(tmpdir(), "spacktainers-gather-bench-"));
+  const args = ["--api-url", double.url, "--project", "42", "--pipeline", "1", "--bridge", "generate"];
+  for (let i = 0; i < ARCHIVES; i++) args.push("--job", `job ${i}=.`);
+  const start = process.hrtime.bigint();
+  const child = spawn(
+    "/usr/bin/time",
+    ["-f", "maxrss-kib %M", process.execPath, binPath, ...args, "--extract"],
+    {
+      cwd,
+      env: { PATH: process.env.PATH, GITLAB_API_TOKEN: TOKEN },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+  const [code] = (await once(child, "close")) as [number];
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const kib = Number(/maxrss-kib (\d+)/.exec(stderr)?.[1]);
+  if (code !== 0 || !kib) throw new Error(`the bin failed (${code}): ${stderr}`);
+  rows.push([
+    "bin (dist): extract",
+    `${ARCHIVES} archives, ${(TOTAL / 1024 ** 2).toFixed(0)} MiB`,
+    String(ARCHIVES * 2),
+    `${seconds.toFixed(2)} s`,
+    `${(TOTAL / 1024 ** 2 / seconds).toFixed(0)} MiB/s`,
+    `${(kib / 1024).toFixed(0)} MiB`,
+  ]);
+  await rm(cwd, { recursive: true, force: true });
+} else console.log("(run `pnpm build` first to also measure the published bin without tsx)");
 server.stdin!.end();
 server.kill();
 
