@@ -16,9 +16,8 @@ import {
   BASE_IMAGE_NAMES,
   type BaseImageIdentity,
   baseImageJobs,
-  baseImageLabels,
   type Decision,
-  decideImage,
+  decideBaseImage,
   describeBaseImage,
   manifestJobName,
   type RegistryClient,
@@ -27,6 +26,7 @@ import { buildSpackEnvironments } from "@spacktainers/spack-env-builder";
 import { type BaseImageJobs, buildGenerationPipeline, gatherManifest } from "./build-generation-pipeline.js";
 import { decideOrBuild } from "./decide-or-build.js";
 import { OUT_PATHS } from "./job-names.js";
+import { resolveSpackCommit } from "./resolve-spack-commit.js";
 
 /** Stage of base-image jobs in pipeline A. */
 const BASE_IMAGES_STAGE = "base images";
@@ -48,6 +48,8 @@ export type BaseImagePlan = BaseImageIdentity & {
   image: string;
   /** Build it in this pipeline, or reuse the existing tag. */
   decision: Decision;
+  /** Builder only, in CI: the commit `spack.branch` points to now (its `spack_commit` label). */
+  spackCommit?: string;
 };
 
 /** What `generate` wrote. */
@@ -87,35 +89,55 @@ export async function planBaseImages({
   context: CiContext;
   arches: string[];
   registry?: RegistryClient | undefined;
-}): Promise<{ plans: BaseImagePlan[]; jobs: BaseImageJobs }> {
+}): Promise<{ plans: BaseImagePlan[]; jobs: BaseImageJobs; warnings: Warning[] }> {
   const prefix = config.registry.image_prefix.replace(/\/+$/, "");
   const plans: BaseImagePlan[] = [];
   const jobs: Record<string, GitlabJob> = {};
+  const warnings: Warning[] = [];
+  // In CI, the commit spack.branch points to now: a moved branch rebuilds the builder (its
+  // spack_commit label differs), and the build checks out exactly that commit.
+  let spackCommit: string | undefined;
+  if (!context.offline)
+    try {
+      spackCommit = await resolveSpackCommit({
+        repository: config.spack.repository,
+        ref: config.spack.branch,
+      });
+    } catch (error) {
+      warnings.push({
+        file: "container_definitions/spacktainers.yaml",
+        code: "SPACK_REF_UNRESOLVED",
+        message: `cannot resolve spack.branch ${config.spack.branch}: ${(error as Error).message}. The builder is judged without its Spack commit.`,
+      });
+    }
   for (const name of BASE_IMAGE_NAMES) {
     const base = await describeBaseImage({ root, name, config, isProd: context.isProd });
     const image = `${prefix}/${name}:${base.tag}`;
+    const commit = name === "builder" && spackCommit ? { spackCommit } : {};
     const decision = await decideOrBuild(() =>
-      decideImage({
+      decideBaseImage({
         ...(registry ? { client: registry } : {}),
         offline: context.offline || !registry,
+        base,
         image: `${expandImagePrefix(prefix, context)}/${name}:${base.tag}`,
         arches,
-        labels: baseImageLabels({
-          name,
-          labelPrefix: config.registry.label_prefix,
-          checksum: base.checksum,
-          versions: config.versions,
-        }),
+        labelPrefix: config.registry.label_prefix,
+        versions: config.versions,
+        ...commit,
       }),
     );
-    plans.push({ ...base, image, decision });
+    plans.push({ ...base, image, decision, ...commit });
     if (decision.action === "build")
-      Object.assign(jobs, baseImageJobs({ config, context, base, arches, stage: BASE_IMAGES_STAGE }));
+      Object.assign(
+        jobs,
+        baseImageJobs({ config, context, base, arches, stage: BASE_IMAGES_STAGE, ...commit }),
+      );
   }
   const builder = plans.find((plan) => plan.name === "builder")!;
   const builderNeeds = builder.decision.action === "build" ? [manifestJobName("builder", builder.tag)] : [];
   return {
     plans,
+    warnings,
     jobs: {
       jobs,
       stages: Object.keys(jobs).length > 0 ? [BASE_IMAGES_STAGE] : [],
@@ -163,7 +185,11 @@ export async function generate({
       ],
     });
   }
-  const { plans, jobs: baseImages } = await planBaseImages({ root, config, context, arches, registry });
+  const {
+    plans,
+    jobs: baseImages,
+    warnings: baseImageWarnings,
+  } = await planBaseImages({ root, config, context, arches, registry });
   const builderImage = plans.find((plan) => plan.name === "builder")!.image;
   const environments = await buildSpackEnvironments({
     definitions: definitions.filter((definition) => definition.kind === "spack"),
@@ -187,7 +213,7 @@ export async function generate({
     definitions,
     baseImages: plans,
     jobCount: Object.keys(pipeline.jobs).length,
-    warnings: [...loaded.warnings, ...environments.warnings],
+    warnings: [...loaded.warnings, ...baseImageWarnings, ...environments.warnings],
     offline: context.offline || !registry,
   };
 }
