@@ -530,7 +530,7 @@ const planCommand = defineCommand({
   },
   details:
     "Without spack.lock files (before concretization) Spack containers show 'not concretized yet'. Offline, nothing is checked and everything is 'build'.",
-  async run({ flags, env, cwd, out, json, maskVariables }) {
+  async run({ flags, env, cwd, out, log, json, maskVariables }) {
     const root = resolve(cwd, flags.root ?? ".");
     const { config, definitions } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
@@ -538,13 +538,14 @@ const planCommand = defineCommand({
     const arches = [...new Set(definitions.map((definition) => definition.arch))];
     const clients = onlineClients({ config, context, env });
     try {
-      const { plans: baseImages } = await planBaseImages({
+      const { plans: baseImages, warnings } = await planBaseImages({
         root,
         config,
         context,
         arches,
         registry: clients.registry,
       });
+      for (const warning of warnings) log(`warning: ${formatProblem(warning)}`);
       const plans = [];
       for (const arch of arches) {
         const decided = await decideContainers({
@@ -565,7 +566,12 @@ const planCommand = defineCommand({
       if (flags.json) {
         json({
           offline: context.offline,
-          baseImages: baseImages.map(({ name, tag, decision }) => ({ name, tag, decision })),
+          baseImages: baseImages.map(({ name, tag, decision, spackCommit }) => ({
+            name,
+            tag,
+            decision,
+            ...(spackCommit ? { spackCommit } : {}),
+          })),
           containers: plans,
         });
         return 0;
