@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type CliSpec,
   type CommandContext,
@@ -403,6 +405,11 @@ Example:
     const prefix = (flags.prefix ?? "").replace(/^\/+|\/+$/g, "");
     const url = bucketUrl(flags.bucket);
     const root = prefix ? `${url}/${prefix}` : url;
+    // A missing folder would list as empty, like an empty prefix; a missing bucket folder is a typo.
+    if (!url.startsWith("s3://")) {
+      const folder = url.startsWith("file://") ? fileURLToPath(url) : resolve(context.cwd, url);
+      if (!existsSync(folder)) throw new UsageError(`--bucket ${flags.bucket}: no such folder ${folder}.`);
+    }
     const storage = openStorage({
       url: root,
       endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,

@@ -168,6 +168,8 @@ export async function readBuildCache(options: ReadBuildCacheOptions): Promise<Bu
   else
     throw new SpacktainersError({
       code: "CACHE_NOT_FOUND",
+      // The URL given is not a cache: bad input.
+      exitCode: 2,
       message: `no Spack build cache at ${storage.location}: found neither ${V3_LAYOUT_KEY} (layout v3) nor build_cache/ (layout v2) among ${objects.length} objects. Check the URL and its prefix.`,
     });
   const cache: BuildCache = {

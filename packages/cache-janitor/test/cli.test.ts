@@ -291,6 +291,11 @@ describe("sifs", () => {
       NOW.toISOString(),
     ]);
     expect(tooMany.code).toBe(1);
+    const typo = await janitor(["sifs", "--bucket", join(dir, "buckte"), "--live-branch", "main"]);
+    expect([typo.code, typo.stderr]).toEqual([
+      2,
+      `spacktainers-janitor: error: --bucket ${join(dir, "buckte")}: no such folder ${join(dir, "buckte")}.\n`,
+    ]);
     expect(tooMany.stderr).toContain(
       "would delete 3 of 7 SIFs (42.9%), more than the allowed fraction 0.1. Nothing was deleted.",
     );

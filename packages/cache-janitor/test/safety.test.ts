@@ -54,6 +54,7 @@ describe("safety", () => {
     const dir = await useTempDir({ "README.md": "not a cache" });
     await expect(planPrune({ cache: dir, now: NOW })).rejects.toMatchObject({
       code: "CACHE_NOT_FOUND",
+      exitCode: 2,
       message: expect.stringMatching(
         /found neither v3\/layout\.json \(layout v3\) nor build_cache\/ \(layout v2\) among 1 objects/,
       ),
