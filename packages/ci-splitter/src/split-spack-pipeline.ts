@@ -58,6 +58,9 @@ export function nothingToRebuildPipeline({
       [`nothing to rebuild for ${arch}`]: {
         stage: "build",
         tags: [...architecture.runner_tags],
+        ...(Object.keys(architecture.variables).length > 0
+          ? { variables: { ...architecture.variables } }
+          : {}),
         interruptible: true,
         timeout: "10m",
         retry: infrastructureRetry(),
@@ -532,6 +535,9 @@ export async function splitSpackPipeline(
       trigger.jobs[group.name] = {
         stage: "collect",
         tags,
+        ...(Object.keys(options.architecture.variables).length > 0
+          ? { variables: { ...options.architecture.variables } }
+          : {}),
         needs: [{ job: splitJobName, pipeline: options.pipelineId, artifacts: true }],
         interruptible: true,
         timeout: "10m",

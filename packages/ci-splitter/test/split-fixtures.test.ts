@@ -176,6 +176,9 @@ describe("nothing to rebuild", () => {
         tags:
           - kubernetes
           - amd64
+        variables:
+          KUBERNETES_CPU_REQUEST: "4"
+          KUBERNETES_MEMORY_REQUEST: 8Gi
         interruptible: true
         timeout: 10m
         retry:
@@ -215,6 +218,9 @@ describe("the trigger pipeline", () => {
           - job: split spack pipeline for amd64
             pipeline: "4242"
             artifacts: true
+        variables:
+          KUBERNETES_CPU_REQUEST: "4"
+          KUBERNETES_MEMORY_REQUEST: 8Gi
         interruptible: true
         timeout: 10m
         retry:

@@ -15,7 +15,7 @@ export type {
 } from "./cli/define-cli.js";
 export { defineCommand, formatHelp, runCli } from "./cli/define-cli.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";
-export { parseSiteConfig, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
+export { parseSiteConfig, proxyVariables, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
 export type { ParsedYaml, ParseYamlOptions } from "./config/parse-yaml.js";
 export { parseYaml, parseYamlWithSchema } from "./config/parse-yaml.js";
 export {
@@ -52,6 +52,7 @@ export type {
   ContainersBucketConfig,
   CredentialsConfig,
   DockerHubConfig,
+  ProxyConfig,
   RegistryConfig,
   SifDeployConfig,
   SiteConfig,

@@ -153,7 +153,8 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
     ...common,
     tags: [...first.runnerTags],
     needs: options.arches.map(({ arch }) => ({ job: buildJobName(options.name, arch), artifacts: true })),
-    variables: { ...common.variables },
+    // It runs on the first arch's runners: their variables (resources, proxy) apply.
+    variables: { ...common.variables, ...(first.variables ?? {}) },
     interruptible: false,
     timeout: "30m",
     script: [

@@ -105,7 +105,7 @@ export function buildGenerationPipeline({
         ],
         artifacts: { paths: [`${out}/${OUT_PATHS.split(arch)}/`], expire_in: "1 week" },
       },
-      archConfig.runner_tags,
+      archConfig,
     );
     jobs[JOB_NAMES.planContainers(arch)] = toolsJob(
       config,
@@ -117,7 +117,7 @@ export function buildGenerationPipeline({
         ],
         artifacts: { paths: [`${out}/${OUT_PATHS.containers(arch)}/`], expire_in: "1 week" },
       },
-      archConfig.runner_tags,
+      archConfig,
     );
   }
   return { stages: [...baseImages.stages, "concretize", "plan"], jobs };

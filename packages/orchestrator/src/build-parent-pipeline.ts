@@ -101,7 +101,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
         ],
         artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
       },
-      archConfig.runner_tags,
+      archConfig,
     );
   }
   pipeline.jobs[JOB_NAMES.removeSifs] = toolsJob(config, {

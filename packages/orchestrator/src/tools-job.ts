@@ -1,13 +1,17 @@
-import type { GitlabScriptJob, SiteConfig } from "@spacktainers/core";
+import type { ArchitectureConfig, GitlabScriptJob, SiteConfig } from "@spacktainers/core";
 import { infrastructureRetry, TOOLS_SETUP } from "@spacktainers/core";
 
-/** A job that runs spacktainers' own bins in the tools image (runner tags: the arch's, or `ci.runner_tags`). */
+/**
+ * A job that runs spacktainers' own bins in the tools image: on an arch's runners with that
+ * arch's variables (resources, proxy) when `architecture` is given, else on `ci.runner_tags`.
+ */
 export function toolsJob(
   config: SiteConfig,
   job: GitlabScriptJob,
-  tags: string[] = config.ci.runner_tags,
+  architecture?: ArchitectureConfig,
 ): GitlabScriptJob {
   const { variables, before_script, stage, script, ...rest } = job;
+  const tags = architecture?.runner_tags ?? config.ci.runner_tags;
   return {
     stage,
     image: config.ci.tools_image,
@@ -17,7 +21,7 @@ export function toolsJob(
     timeout: "30m",
     cache: { key: { files: ["pnpm-lock.yaml"] }, paths: [".pnpm-store"], policy: "pull-push" },
     ...rest,
-    variables: { npm_config_store_dir: ".pnpm-store", ...(variables ?? {}) },
+    variables: { npm_config_store_dir: ".pnpm-store", ...architecture?.variables, ...(variables ?? {}) },
     before_script: [...TOOLS_SETUP, ...((before_script as string[] | undefined) ?? [])],
     script,
   };

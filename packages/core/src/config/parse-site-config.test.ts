@@ -75,3 +75,36 @@ test("a secret-looking arch variable is refused, a shared credential var too", (
     ["CONFIG_SECRET", 5],
   ]);
 });
+
+test("proxy: true gives the arch's jobs the site proxy variables; its own variables win", () => {
+  const text = `${minimal.replace("    runner_tags: [docker]\n", "    runner_tags: [docker]\n    proxy: true\n    variables: { NO_PROXY: internal.example.org }\n")}
+proxy:
+  http: http://proxy.example.org:3128
+  no_proxy: [.example.org, 10.0.0.1]
+`;
+  const { value, problems } = parseSiteConfig({ text });
+  expect(problems).toEqual([]);
+  expect(value?.architectures.amd64?.variables).toEqual({
+    HTTP_PROXY: "http://proxy.example.org:3128",
+    http_proxy: "http://proxy.example.org:3128",
+    HTTPS_PROXY: "http://proxy.example.org:3128",
+    https_proxy: "http://proxy.example.org:3128",
+    NO_PROXY: "internal.example.org",
+    no_proxy: ".example.org,10.0.0.1",
+  });
+});
+
+test("proxy: true without a site proxy, and a proxy URL with a login, are located errors", () => {
+  const withoutSite = parseSiteConfig({
+    text: minimal.replace("    runner_tags: [docker]\n", "    runner_tags: [docker]\n    proxy: true\n"),
+  });
+  expect(withoutSite.problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+    "5:12 architectures.amd64.proxy is true but the site proxy is not configured",
+  ]);
+  const withLogin = parseSiteConfig({
+    text: `${minimal}proxy:\n  http: http://user:pass@proxy.example.org:3128\n`,
+  });
+  expect(withLogin.problems.map((p) => `${p.line}:${p.col} ${p.code} ${p.message}`)).toEqual([
+    "19:9 CONFIG_SECRET proxy.http holds credentials; proxy URLs are written into the generated pipeline",
+  ]);
+});

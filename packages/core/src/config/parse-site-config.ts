@@ -1,5 +1,5 @@
 import type { Problem, Warning } from "../errors/spacktainers-error.js";
-import type { SiteConfig } from "../model/site-config.js";
+import type { ProxyConfig, SiteConfig } from "../model/site-config.js";
 import { parseYamlWithSchema } from "./parse-yaml.js";
 import { siteConfigSchema } from "./schemas.js";
 
@@ -11,6 +11,20 @@ export interface ParseSiteConfigOptions {
   text: string;
   /** Path shown in messages. Default {@link SITE_CONFIG_PATH}. */
   file?: string;
+}
+
+/** The variables tools read their proxy from, upper- and lower-case (curl reads only `http_proxy`). */
+export function proxyVariables(proxy: ProxyConfig): Record<string, string> {
+  const https = proxy.https ?? proxy.http;
+  const noProxy = proxy.no_proxy.join(",");
+  const variables: Record<string, string> = {
+    HTTP_PROXY: proxy.http,
+    http_proxy: proxy.http,
+    HTTPS_PROXY: https,
+    https_proxy: https,
+  };
+  if (noProxy) Object.assign(variables, { NO_PROXY: noProxy, no_proxy: noProxy });
+  return variables;
 }
 
 /**
@@ -53,6 +67,31 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
       }
       arch.variables[key] = String(arch.variables[key]);
     }
+  }
+  const proxy = value.proxy;
+  if (proxy)
+    for (const key of ["http", "https"] as const) {
+      const url = proxy[key];
+      if (url && /^https?:\/\/[^/]*@/.test(url))
+        extra.push({
+          code: "CONFIG_SECRET",
+          message: `proxy.${key} holds credentials; proxy URLs are written into the generated pipeline`,
+          hint: "for a proxy that needs a login, define HTTP_PROXY/HTTPS_PROXY as masked CI/CD variables and leave proxy off",
+          ...parsed.locate(["proxy", key]),
+        });
+    }
+  for (const [name, arch] of Object.entries(value.architectures)) {
+    if (!arch.proxy) continue;
+    if (!proxy) {
+      extra.push({
+        code: "CONFIG_INVALID",
+        message: `architectures.${name}.proxy is true but the site proxy is not configured`,
+        hint: "add at the top level: proxy: { http: http://proxy.example.org:3128, no_proxy: [.example.org] }",
+        ...parsed.locate(["architectures", name, "proxy"]),
+      });
+      continue;
+    }
+    arch.variables = { ...proxyVariables(proxy), ...arch.variables };
   }
   for (const [key, version] of Object.entries(value.versions)) value.versions[key] = String(version);
   if (extra.length > 0) return { problems: extra, warnings };

@@ -117,6 +117,21 @@ export const siteConfigSchema = {
       if: { properties: { enabled: { const: true } }, required: ["enabled"] },
       then: { required: ["namespace"] },
     },
+    proxy: {
+      type: "object",
+      additionalProperties: false,
+      required: ["http"],
+      properties: {
+        http: { type: "string", pattern: "^https?://", hint: "a URL such as http://proxy.example.org:3128" },
+        https: { type: "string", pattern: "^https?://", hint: "a URL such as http://proxy.example.org:3128" },
+        no_proxy: {
+          type: "array",
+          items: nonEmptyString,
+          default: [],
+          hint: "a list of hosts, .domains or addresses reached without the proxy",
+        },
+      },
+    },
     sif_deploy: {
       type: "object",
       additionalProperties: false,

@@ -12,6 +12,8 @@ export type SiteConfig = {
   docker_hub: DockerHubConfig;
   /** Optional copy of SIF files to a site filesystem by a job on a dedicated runner. */
   sif_deploy?: SifDeployConfig;
+  /** The site's HTTP proxy, used by the jobs of architectures with `proxy: true`. */
+  proxy?: ProxyConfig;
   /** Spack used by the builder image and the template under every environment. */
   spack: SpackConfig;
   /** Tool versions baked into the base images (for example `apptainer: 1.3.4`). */
@@ -51,14 +53,20 @@ export type RegistryConfig = {
 export type ArchitectureConfig = {
   /** GitLab runner tags of every job of this architecture. */
   runner_tags: string[];
-  /** True when jobs of this arch need the site HTTP proxy (`HTTP_PROXY` variables are kept). */
+  /**
+   * True when jobs of this arch reach the outside through the site proxy (top-level `proxy`):
+   * their `variables` then carry `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY` and the lower-case forms.
+   */
   proxy: boolean;
   /**
    * Spack requirement applied to all packages, e.g. `%gcc@12 os=ubuntu22.04 target=x86_64_v3`.
    * Combined with a definition's own `packages:all:require`.
    */
   spack_requirement: string;
-  /** Extra CI variables of this arch's jobs (KUBERNETES_CPU_REQUEST, …). No secrets here. */
+  /**
+   * Extra CI variables of this arch's jobs (KUBERNETES_CPU_REQUEST, …). No secrets here. With
+   * `proxy: true`, parsing adds the proxy variables (a variable set here by hand wins).
+   */
   variables: Record<string, string>;
   /** The Spack binary build cache of this arch. */
   cache_bucket: BucketConfig;
@@ -106,6 +114,16 @@ export type DockerHubConfig = {
   user_var: string;
   /** CI variable holding the Docker Hub token. Default `DOCKERHUB_PASSWORD`. */
   password_var: string;
+};
+
+/** An HTTP proxy for jobs. Its URLs land in the generated YAML: no credentials in them. */
+export type ProxyConfig = {
+  /** Proxy for `http://` URLs, e.g. `http://proxy.example.org:3128`. */
+  http: string;
+  /** Proxy for `https://` URLs (default: `http`). */
+  https?: string;
+  /** Hosts, domains (`.example.org`) and addresses reached directly (`NO_PROXY`). Default none. */
+  no_proxy: string[];
 };
 
 /** The site copy of SIF files (reference: a job on bb5 copying into a project folder). */
