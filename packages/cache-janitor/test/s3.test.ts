@@ -1,7 +1,7 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { runBin, type S3Server, startS3Server, useTempDir } from "@spacktainers/test-utils";
+import { runBin, type S3Server, startHttpProxy, startS3Server, useTempDir } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   applyPrune,
@@ -302,5 +302,33 @@ describe("S3 backend (s3rver)", () => {
     );
     for (const output of [dry.stderr, applied.stdout, applied.stderr])
       expect(output.includes(server.secretAccessKey)).toBe(false);
+  }, 60_000);
+
+  it("goes through HTTP_PROXY when set (jobs of a proxy: true arch), directly when NO_PROXY lists S3", async () => {
+    await uploadFixture("v2-0.19-unsigned", "mirrors/proxied");
+    const proxy = await startHttpProxy();
+    try {
+      const env = {
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        AWS_ENDPOINT_URL_S3: server.endpoint,
+        AWS_ACCESS_KEY_ID: server.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+        AWS_REGION: server.region,
+        http_proxy: proxy.url,
+      };
+      const args = ["plan", "--cache", `s3://${BUCKET}/mirrors/proxied`, "--json"];
+      const via = await runBin("cache-janitor", args, { env, cleanEnv: true });
+      expect(via.code).toBe(0);
+      expect(proxy.requests).toContain(`CONNECT ${new URL(server.endpoint).host}`);
+      const seen = proxy.requests.length;
+      const direct = await runBin("cache-janitor", args, {
+        env: { ...env, no_proxy: new URL(server.endpoint).hostname },
+        cleanEnv: true,
+      });
+      expect([direct.code, proxy.requests.length]).toEqual([0, seen]);
+      expect(JSON.parse(direct.stdout).totals).toEqual(JSON.parse(via.stdout).totals);
+    } finally {
+      await proxy.stop();
+    }
   }, 60_000);
 });

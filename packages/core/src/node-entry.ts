@@ -4,5 +4,6 @@
  */
 
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
+export { proxyFor } from "./node/proxy-for.js";
 export { runCliProcess } from "./node/run-cli-process.js";
 export { writeFileAtomic, writeFilesAtomic } from "./node/write-file-atomic.js";

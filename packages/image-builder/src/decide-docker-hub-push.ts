@@ -1,5 +1,6 @@
 import { SpacktainersError } from "@spacktainers/core";
-import { Agent, request } from "undici";
+import { request } from "undici";
+import { createDispatcher } from "./create-dispatcher.js";
 import { type Decision, OFFLINE_DECISION } from "./decide-image.js";
 import { compareLabels } from "./labels.js";
 import { DOCKER_HUB_REGISTRY } from "./parse-image-reference.js";
@@ -32,10 +33,16 @@ export interface DecideDockerHubPushOptions {
   registry?: string;
   /** Verify TLS (default true). */
   tlsVerify?: boolean;
+  /** Environment with the proxy variables, if any (`HTTPS_PROXY`, `NO_PROXY`). */
+  env?: Record<string, string | undefined>;
 }
 
-async function hubStatus(url: string, tlsVerify: boolean): Promise<number> {
-  const dispatcher = new Agent({ connect: { rejectUnauthorized: tlsVerify } });
+async function hubStatus(
+  url: string,
+  tlsVerify: boolean,
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  const dispatcher = createDispatcher({ env, tlsVerify });
   try {
     const response = await request(url, {
       method: "GET",
@@ -68,7 +75,7 @@ export async function decideDockerHubPush(options: DecideDockerHubPushOptions): 
   const api = (options.apiUrl ?? DOCKER_HUB_API).replace(/\/+$/, "");
   const tlsVerify = options.tlsVerify ?? true;
   const repoUrl = `${api}/v2/namespaces/${namespace}/repositories/${repository}`;
-  const repoStatus = await hubStatus(repoUrl, tlsVerify);
+  const repoStatus = await hubStatus(repoUrl, tlsVerify, options.env ?? {});
   if (repoStatus === 404)
     return {
       action: "skip",
@@ -80,7 +87,7 @@ export async function decideDockerHubPush(options: DecideDockerHubPushOptions): 
       message: `GET ${repoUrl} answered ${repoStatus}`,
     });
   const tagUrl = `${repoUrl}/tags/${encodeURIComponent(tag)}`;
-  const tagStatus = await hubStatus(tagUrl, tlsVerify);
+  const tagStatus = await hubStatus(tagUrl, tlsVerify, options.env ?? {});
   if (tagStatus === 404)
     return { action: "build", reason: `${namespace}/${repository}:${tag} is not on Docker Hub` };
   if (tagStatus !== 200)

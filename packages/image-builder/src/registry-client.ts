@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { SpacktainersError } from "@spacktainers/core";
-import { Agent, type Dispatcher, request } from "undici";
+import { type Dispatcher, request } from "undici";
+import { createDispatcher } from "./create-dispatcher.js";
 import { formatImageReference, parseImageReference } from "./parse-image-reference.js";
 
 /** Manifest media types we accept (distribution spec + Docker's two). */
@@ -130,10 +131,10 @@ type Response = { status: number; headers: Record<string, string>; body: Buffer 
 /** Creates a registry client. Credentials are read from the named env vars on first use. */
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const env = options.env ?? {};
-  const dispatcher: Dispatcher = new Agent({
-    connect: { rejectUnauthorized: options.tlsVerify ?? true },
-    headersTimeout: options.timeoutMs ?? 30_000,
-    bodyTimeout: options.timeoutMs ?? 30_000,
+  const dispatcher: Dispatcher = createDispatcher({
+    env,
+    ...(options.tlsVerify !== undefined ? { tlsVerify: options.tlsVerify } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   const tokens = new Map<string, string>();
   const plainHttp = new Set(options.plainHttp ?? []);

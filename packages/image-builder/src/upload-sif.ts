@@ -2,7 +2,10 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SpacktainersError, UsageError } from "@spacktainers/core";
+import { proxyFor } from "@spacktainers/core/node";
+import { HttpProxyAgent, HttpsProxyAgent } from "hpagent";
 
 export interface CreateS3ClientOptions {
   /** Environment holding the credentials. */
@@ -17,7 +20,10 @@ export interface CreateS3ClientOptions {
   region?: string;
 }
 
-/** An S3 client from credential variable NAMES; `undefined` when they are not set (offline). */
+/**
+ * An S3 client from credential variable NAMES; `undefined` when they are not set (offline). It
+ * goes through the proxy of `HTTPS_PROXY`/`HTTP_PROXY` in `env` unless `NO_PROXY` lists the endpoint.
+ */
 export function createS3Client({
   env,
   accessKeyVar,
@@ -28,8 +34,20 @@ export function createS3Client({
   const accessKeyId = env[accessKeyVar];
   const secretAccessKey = env[secretKeyVar];
   if (!accessKeyId || !secretAccessKey) return undefined;
+  const resolvedRegion = region ?? env.AWS_REGION ?? "us-east-1";
+  // The SDK ignores HTTPS_PROXY; jobs of an arch with `proxy: true` set it (and NO_PROXY).
+  const proxy = proxyFor(endpoint ?? `https://s3.${resolvedRegion}.amazonaws.com`, env);
+  const agent = proxy ? { proxy, keepAlive: true } : undefined;
   return new S3Client({
-    region: region ?? env.AWS_REGION ?? "us-east-1",
+    region: resolvedRegion,
+    ...(agent
+      ? {
+          requestHandler: new NodeHttpHandler({
+            httpAgent: new HttpProxyAgent(agent),
+            httpsAgent: new HttpsProxyAgent(agent),
+          }),
+        }
+      : {}),
     credentials: { accessKeyId, secretAccessKey },
     ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
     // Streamed multipart bodies cannot be checksummed up front; many S3-compatible stores

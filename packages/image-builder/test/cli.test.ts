@@ -10,6 +10,7 @@ import {
   REPO_ROOT,
   runBin,
   type S3Server,
+  startHttpProxy,
   startOciRegistry,
   startS3Server,
   useTempDir,
@@ -105,6 +106,38 @@ describe("spacktainers-image", () => {
     expect((await readFile(back)).equals(await readFile(sif))).toBe(true);
   }, 60_000);
 
+  test("upload-sif goes through HTTP_PROXY (a job of a proxy: true arch), unless NO_PROXY lists S3", async () => {
+    const proxy = await startHttpProxy();
+    try {
+      const dir = await useTempDir({ "small.sif": "sif bytes" });
+      const upload = (env: Record<string, string>, key: string) =>
+        runBin(
+          PKG,
+          ["upload-sif", "--file", join(dir, "small.sif"), "--bucket", "sifs", "--key", key, ...s3Flags()],
+          { cleanEnv: true, env: { ...s3Env(), ...env } },
+        );
+      const via = await upload({ HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url }, "containers/via-proxy.sif");
+      expect(via.code).toBe(0);
+      const host = new URL(s3.endpoint).host;
+      expect(proxy.requests.length).toBeGreaterThan(0);
+      expect(proxy.requests.every((line) => line === `CONNECT ${host}` || line.includes(host))).toBe(true);
+      const seen = proxy.requests.length;
+      const direct = await upload(
+        { HTTP_PROXY: proxy.url, NO_PROXY: new URL(s3.endpoint).hostname },
+        "containers/direct.sif",
+      );
+      expect([direct.code, proxy.requests.length]).toEqual([0, seen]);
+      const client = s3.client();
+      for (const key of ["containers/via-proxy.sif", "containers/direct.sif"])
+        expect((await client.send(new HeadObjectCommand({ Bucket: "sifs", Key: key }))).ContentLength).toBe(
+          9,
+        );
+      client.destroy();
+    } finally {
+      await proxy.stop();
+    }
+  }, 60_000);
+
   test("needs-build for a SIF: build, then skip once uploaded (CI), offline outside CI", async () => {
     const dir = await useTempDir({ "x.sif": "sif" });
     const args = [
@@ -187,7 +220,18 @@ describe("spacktainers-image", () => {
       stdout: `build: ${pushed.reference} is a linux/amd64 image, not linux/arm64\n`,
       stderr: "",
     });
-    const inspect = await runBin(PKG, ["inspect", pushed.reference, "--json", ...common], { cleanEnv: true });
+    const proxy = await startHttpProxy();
+    let inspect: Awaited<ReturnType<typeof runBin>>;
+    try {
+      // As in a job of a proxy: true arch: the registry is reached through HTTP_PROXY.
+      inspect = await runBin(PKG, ["inspect", pushed.reference, "--json", ...common], {
+        cleanEnv: true,
+        env: { HTTP_PROXY: proxy.url },
+      });
+      expect(proxy.requests).toContain(`CONNECT ${registry.host}`);
+    } finally {
+      await proxy.stop();
+    }
     expect({ code: inspect.code, out: JSON.parse(inspect.stdout) }).toEqual({
       code: 0,
       out: {

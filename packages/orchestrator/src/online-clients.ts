@@ -54,7 +54,7 @@ export function onlineClients({
   };
   return {
     ...(registry ? { registry } : {}),
-    ...(dockerHub ? { dockerHub: { client: dockerHub } } : {}),
+    ...(dockerHub ? { dockerHub: { client: dockerHub, env } } : {}),
     s3,
     close: async () => {
       await registry?.close();

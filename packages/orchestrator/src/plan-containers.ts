@@ -96,6 +96,8 @@ export type PlanClients = {
     apiUrl?: string;
     /** Registry host of its images (default `registry-1.docker.io`). */
     registry?: string;
+    /** Environment with the proxy variables, if any. */
+    env?: Record<string, string | undefined>;
   };
 };
 

@@ -21,6 +21,8 @@ export {
   validateGitlabCi,
   validateGitlabCiYaml,
 } from "./gitlab-ci-local.js";
+export type { HttpProxy } from "./http-proxy.js";
+export { startHttpProxy } from "./http-proxy.js";
 export type { OciRegistry, StartOciRegistryOptions } from "./oci-registry.js";
 export { DOCKER_REGISTRY_BINARY, OCI_REGISTRY_TEST_CREDENTIALS, startOciRegistry } from "./oci-registry.js";
 export type {

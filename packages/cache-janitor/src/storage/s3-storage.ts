@@ -6,7 +6,10 @@ import {
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SpacktainersError } from "@spacktainers/core";
+import { proxyFor } from "@spacktainers/core/node";
+import { HttpProxyAgent, HttpsProxyAgent } from "hpagent";
 import {
   type CacheObject,
   type CacheStorage,
@@ -42,7 +45,10 @@ export type S3Storage = CacheStorage & {
   readonly requests: Record<string, number>;
 };
 
-/** Creates the S3 client the janitor uses: path-style for custom endpoints, checksums only when required. */
+/**
+ * Creates the S3 client the janitor uses: path-style for custom endpoints, checksums only when
+ * required, through the proxy of `HTTPS_PROXY`/`HTTP_PROXY` unless `NO_PROXY` lists the endpoint.
+ */
 export function createS3Client(options: Omit<S3StorageOptions, "bucket" | "prefix" | "client">): S3Client {
   const env = options.env ?? process.env;
   const config: S3ClientConfig = {
@@ -56,6 +62,15 @@ export function createS3Client(options: Omit<S3StorageOptions, "bucket" | "prefi
   if (options.endpoint) {
     config.endpoint = options.endpoint;
     config.forcePathStyle = true;
+  }
+  // The SDK ignores HTTPS_PROXY; jobs of an arch with `proxy: true` set it (and NO_PROXY).
+  const proxy = proxyFor(options.endpoint ?? `https://s3.${String(config.region)}.amazonaws.com`, env);
+  if (proxy) {
+    const agent = { proxy, keepAlive: true };
+    config.requestHandler = new NodeHttpHandler({
+      httpAgent: new HttpProxyAgent(agent),
+      httpsAgent: new HttpsProxyAgent(agent),
+    });
   }
   return new S3Client(config);
 }
