@@ -46,6 +46,18 @@ async function uploadFixture(name: FixtureCacheName, prefix: string): Promise<S3
 
 const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 /** Objects in s3rver are as new as the upload; "now" is set far enough ahead for age rules. */
+/** The environment of a bin run against s3rver: endpoint and credentials as CI would give them. */
+function binEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_ENDPOINT_URL_S3: server.endpoint,
+    AWS_ACCESS_KEY_ID: server.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+    AWS_REGION: server.region,
+    ...extra,
+  };
+}
+
 const later = (days: number) => new Date(Date.now() + days * 86_400_000);
 
 describe("S3 backend (s3rver)", () => {
@@ -221,13 +233,7 @@ describe("S3 backend (s3rver)", () => {
   it("runs from the bin with the endpoint and credentials from the environment, and never prints them", async () => {
     await uploadFixture("v2-0.19-unsigned", "mirrors/bin");
     const dir = await useTempDir({ "names.txt": "fixture-hello\n" });
-    const env = {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      AWS_ENDPOINT_URL_S3: server.endpoint,
-      AWS_ACCESS_KEY_ID: server.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-      AWS_REGION: server.region,
-    };
+    const env = binEnv();
     const args = [
       "prune",
       "--cache",
@@ -266,13 +272,9 @@ describe("S3 backend (s3rver)", () => {
     const sifs = storageAt("sif-test/containers");
     const names = ["app__1.0.sif", "app__1.0__gone.sif", "app__1.0__live-arm64.sif", "tools__1__amd64.sif"];
     for (const name of names) await sifs.put(name, `sif ${name}`);
-    const env = {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      S3_ENDPOINT_URL: server.endpoint,
-      AWS_ACCESS_KEY_ID: server.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-      AWS_REGION: server.region,
-    };
+    // The endpoint from the older variable name this time.
+    const { AWS_ENDPOINT_URL_S3: _, ...rest } = binEnv();
+    const env = { ...rest, S3_ENDPOINT_URL: server.endpoint };
     const args = ["sifs", "--bucket", BUCKET, "--prefix", "sif-test/containers/", "--live-branch", "live"];
     const dry = await runBin("cache-janitor", [...args, "--now", later(1).toISOString()], {
       env,
@@ -308,14 +310,7 @@ describe("S3 backend (s3rver)", () => {
     await uploadFixture("v2-0.19-unsigned", "mirrors/proxied");
     const proxy = await startHttpProxy();
     try {
-      const env = {
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        AWS_ENDPOINT_URL_S3: server.endpoint,
-        AWS_ACCESS_KEY_ID: server.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
-        AWS_REGION: server.region,
-        http_proxy: proxy.url,
-      };
+      const env = binEnv({ http_proxy: proxy.url });
       const args = ["plan", "--cache", `s3://${BUCKET}/mirrors/proxied`, "--json"];
       const via = await runBin("cache-janitor", args, { env, cleanEnv: true });
       expect(via.code).toBe(0);
