@@ -1,7 +1,9 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { parseSiteConfig } from "@spacktainers/core";
 import { expect, test } from "vitest";
 import { buildParentPipeline } from "./build-parent-pipeline.js";
-import { checkParentPipeline } from "./check-parent-pipeline.js";
+import { checkParentPipeline, parentPipelineDrift } from "./check-parent-pipeline.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 
 const arch = (name: string) => `
@@ -68,4 +70,24 @@ test("a trigger without its rules: exists guard is reported at the job's line", 
     file: ".gitlab-ci.yml",
     line: text.split("\n").indexOf("build containers for amd64:") + 1,
   });
+});
+
+test("a parent pipeline that is not what parent-pipeline writes now gets a located warning", () => {
+  const config = configWith("amd64");
+  const text = renderParentPipeline(buildParentPipeline({ config }));
+  expect(parentPipelineDrift({ text, config })).toEqual([]);
+  const edited = text.replace("timeout: 30m", "timeout: 45m");
+  const line = text.split("\n").findIndex((content) => content.includes("timeout: 30m")) + 1;
+  expect(parentPipelineDrift({ text: edited, config })).toEqual([
+    expect.objectContaining({ code: "PARENT_PIPELINE_STALE", file: ".gitlab-ci.yml", line }),
+  ]);
+});
+
+test("this repository's .gitlab-ci.yml is what parent-pipeline writes for its own site config", async () => {
+  const root = fileURLToPath(new URL("../../..", import.meta.url));
+  const config = parseSiteConfig({
+    text: await readFile(`${root}/container_definitions/spacktainers.yaml`, "utf8"),
+  }).value!;
+  const text = await readFile(`${root}/.gitlab-ci.yml`, "utf8");
+  expect(parentPipelineDrift({ text, config })).toEqual([]);
 });

@@ -1,5 +1,7 @@
-import { naturalSort, type Problem, parseYaml, type SiteConfig } from "@spacktainers/core";
+import { naturalSort, type Problem, parseYaml, type SiteConfig, type Warning } from "@spacktainers/core";
+import { buildParentPipeline } from "./build-parent-pipeline.js";
 import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
+import { renderParentPipeline } from "./render-parent-pipeline.js";
 
 /** Conventional path of the parent pipeline. */
 export const PARENT_PIPELINE_PATH = ".gitlab-ci.yml";
@@ -70,4 +72,24 @@ export function checkParentPipeline({
     }
   }
   return found;
+}
+
+/**
+ * A warning when `.gitlab-ci.yml` is not what `parent-pipeline --write` makes of the site config
+ * now (a config change not carried over, or hand edits): not an error, edits may be deliberate.
+ */
+export function parentPipelineDrift({ text, config }: { text: string; config: SiteConfig }): Warning[] {
+  const expected = renderParentPipeline(buildParentPipeline({ config }));
+  if (text === expected) return [];
+  const ours = expected.split("\n");
+  const line = text.split("\n").findIndex((content, index) => content !== ours[index]) + 1;
+  return [
+    {
+      code: "PARENT_PIPELINE_STALE",
+      file: PARENT_PIPELINE_PATH,
+      ...(line > 0 ? { line } : {}),
+      message: `${PARENT_PIPELINE_PATH} differs from what 'spacktainers parent-pipeline' writes for this site config${line > 0 ? ` (first at line ${line})` : ""}`,
+      hint: "run 'pnpm spacktainers parent-pipeline --write', unless the edits are deliberate",
+    },
+  ];
 }

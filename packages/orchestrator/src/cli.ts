@@ -13,7 +13,7 @@ import {
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { loadDefinitions, loadSiteConfig } from "@spacktainers/definitions-parser";
 import { buildParentPipeline } from "./build-parent-pipeline.js";
-import { checkParentPipeline, PARENT_PIPELINE_PATH } from "./check-parent-pipeline.js";
+import { checkParentPipeline, PARENT_PIPELINE_PATH, parentPipelineDrift } from "./check-parent-pipeline.js";
 import { contextFromEnv } from "./ci-context-from-env.js";
 import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
 import { generate, planBaseImages } from "./generate.js";
@@ -111,13 +111,14 @@ const generateCommand = defineCommand({
 const validateCommand = defineCommand({
   name: "validate",
   summary:
-    "Check the site config, every definition, and that .gitlab-ci.yml triggers every configured architecture.",
+    "Check the site config, every definition, and that .gitlab-ci.yml triggers every configured architecture (warns when it differs from parent-pipeline output).",
   usage: "validate [--root DIR] [--json]",
   flags: { root: rootFlag },
   async run({ flags, cwd, log, json }) {
     const root = resolve(cwd, flags.root ?? ".");
     const loaded = await loadDefinitions({ root });
     const problems = [...loaded.problems];
+    const warnings = [...loaded.warnings];
     if (loaded.config) {
       const text = await readFile(resolve(root, PARENT_PIPELINE_PATH), "utf8").catch(() => undefined);
       if (text === undefined)
@@ -127,16 +128,19 @@ const validateCommand = defineCommand({
           message: `${PARENT_PIPELINE_PATH} is missing`,
           hint: "run 'pnpm spacktainers parent-pipeline --write'",
         });
-      else problems.push(...checkParentPipeline({ text, config: loaded.config }));
+      else {
+        problems.push(...checkParentPipeline({ text, config: loaded.config }));
+        warnings.push(...parentPipelineDrift({ text, config: loaded.config }));
+      }
     }
     if (flags.json)
       json({
         valid: problems.length === 0,
         containers: loaded.definitions.length,
         problems,
-        warnings: loaded.warnings,
+        warnings,
       });
-    for (const warning of loaded.warnings) log(`warning: ${formatProblem(warning)}`);
+    for (const warning of warnings) log(`warning: ${formatProblem(warning)}`);
     if (problems.length > 0) throw new InputInvalidError({ problems });
     if (!flags.json)
       log(

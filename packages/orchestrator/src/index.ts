@@ -6,7 +6,7 @@ export type { BaseImageJobs, BuildGenerationPipelineOptions } from "./build-gene
 export { buildGenerationPipeline, gatherManifest } from "./build-generation-pipeline.js";
 export type { BuildParentPipelineOptions } from "./build-parent-pipeline.js";
 export { buildParentPipeline } from "./build-parent-pipeline.js";
-export { checkParentPipeline, PARENT_PIPELINE_PATH } from "./check-parent-pipeline.js";
+export { checkParentPipeline, PARENT_PIPELINE_PATH, parentPipelineDrift } from "./check-parent-pipeline.js";
 export { contextFromEnv, currentGitBranch } from "./ci-context-from-env.js";
 export { decideOrBuild } from "./decide-or-build.js";
 export type { GatherManifest, GatherPipelineArtifactsOptions } from "./gather-pipeline-artifacts.js";
