@@ -410,6 +410,10 @@ Example:
       const folder = url.startsWith("file://") ? fileURLToPath(url) : resolve(context.cwd, url);
       if (!existsSync(folder)) throw new UsageError(`--bucket ${flags.bucket}: no such folder ${folder}.`);
     }
+    // Every flag is read before the storage opens (pruneSifs closes it).
+    const minAgeHours = parseNumber(flags["min-age-hours"], "min-age-hours");
+    const maxDeleteFraction = parseNumber(flags["max-delete-fraction"], "max-delete-fraction");
+    const now = parseNow(flags.now);
     const storage = openStorage({
       url: root,
       endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
@@ -433,9 +437,9 @@ Example:
       architectures: [...KNOWN_ARCHITECTURES, ...flags.arch],
       keepCustom: !flags["include-custom"],
       assumeTagsWithoutSeparator: flags["assume-tags-without-separator"],
-      minAgeHours: parseNumber(flags["min-age-hours"], "min-age-hours"),
-      maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
-      now: parseNow(flags.now),
+      minAgeHours,
+      maxDeleteFraction,
+      now,
       apply: flags.apply,
       force: flags.force,
       ...(onProgress ? { onProgress } : {}),
