@@ -36,7 +36,10 @@ export async function estimateZipBytes(root: string, paths: readonly string[]): 
   let total = 22;
   for (const path of paths) {
     const data = await readFile(resolve(root, path));
-    total += Math.min(deflateRawSync(data).length, data.length) + 30 + 46 + 2 * Buffer.byteLength(path) + 64;
+    // Stored when deflate does not help; 30 + 46 bytes of local and central header, the name in
+    // each, and up to 64 bytes of extra fields (timestamps, Unix ids) that runners add.
+    const body = Math.min(deflateRawSync(data).length, data.length);
+    total += body + 30 + 46 + 2 * Buffer.byteLength(path) + 64;
   }
   return total;
 }

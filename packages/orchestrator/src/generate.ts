@@ -6,6 +6,7 @@ import {
   InputInvalidError,
   naturalSort,
   renderPipelineYaml,
+  SITE_CONFIG_PATH,
   type SiteConfig,
   UsageError,
   type Warning,
@@ -105,7 +106,7 @@ export async function planBaseImages({
       });
     } catch (error) {
       warnings.push({
-        file: "container_definitions/spacktainers.yaml",
+        file: SITE_CONFIG_PATH,
         code: "SPACK_REF_UNRESOLVED",
         message: `cannot resolve spack.branch ${config.spack.branch}: ${(error as Error).message}. The builder is judged without its Spack commit.`,
       });

@@ -26,7 +26,7 @@ async function problemsOf(promise: Promise<unknown>) {
   throw new Error("expected an InputInvalidError");
 }
 
-// Written by hand from the lockfiles (see ../shared/fixtures/spack/README.md), not computed.
+// Written by hand from the lockfiles (copied into __fixtures__/), not computed.
 const CASES = [
   { lock: "0.19.0-ci-generate-empty-mirror.lock", specs: ["zlib", "bzip2"], version: "1.2.13" },
   {
