@@ -9,7 +9,9 @@ function recordingStorage(failures: Record<string, number> = {}) {
     location: "test:",
     list: async () => [],
     get: async () => undefined,
+    head: async () => undefined,
     put: async () => {},
+    create: async () => true,
     async deleteBatch(keys) {
       events.push(`start ${keys[0]}..${keys.at(-1)} (${keys.length})`);
       await new Promise((resolve) => setTimeout(resolve, 5));

@@ -130,7 +130,12 @@ function progressReporter(
     const finished = progress.total !== undefined && progress.done >= progress.total;
     if (time - last < 100 && !finished) return;
     last = time;
-    const label = { list: "listing", read: "reading manifests", delete: "deleting" }[progress.phase];
+    const label = {
+      list: "listing",
+      read: "reading manifests",
+      confirm: "confirming absences",
+      delete: "deleting",
+    }[progress.phase];
     let bar = "";
     if (progress.total) {
       const filled = Math.round((progress.done / progress.total) * 30);

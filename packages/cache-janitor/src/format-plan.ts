@@ -27,8 +27,17 @@ function table(rows: string[][]): string[] {
 /** The human summary of a plan: one row per reason with counts and bytes. */
 export function formatPlan(plan: PrunePlan): string[] {
   const lines = [
-    `Build cache ${plan.location} (layout ${plan.layout}): ${plan.inventory.objects} objects, ${formatBytes(plan.inventory.bytes)}, ${plan.inventory.specs} specs; index ${plan.index.status}.`,
+    `Build cache ${plan.location} (layout ${plan.layout}): ${plan.inventory.objects} objects, ${formatBytes(plan.inventory.bytes)}, ${plan.inventory.specs} specs; index ${plan.index.status}${plan.index.hash && plan.index.hash !== "ok" ? ` (its hash is ${plan.index.hash}; --apply repairs it)` : ""}.`,
   ];
+  if (plan.listing.status === "incomplete") {
+    lines.push(`STOP: ${plan.listing.message}`);
+    lines.push(
+      "--apply deletes nothing while the listing looks incomplete; the plan below is what the listing claims.",
+    );
+  } else if (plan.listing.heads > 0)
+    lines.push(
+      `Listing checked: ${plan.listing.heads} object(s) asked for one by one confirm every absence a deletion rests on.`,
+    );
   if (plan.deletions.length === 0) lines.push("Nothing to delete.");
   else {
     const rows = [["reason", "specs", "objects", "bytes"]];
@@ -51,6 +60,10 @@ export function formatPlan(plan: PrunePlan): string[] {
       lines.push(`  ${kept.spec ?? kept.hash}  would be ${kept.wouldBe}`);
     if (plan.protected.length > 10) lines.push(`  … and ${plan.protected.length - 10} more (see --report)`);
   }
+  if (plan.republished.length > 0)
+    lines.push(
+      `${plan.republished.length} whole spec(s) the index marks as not in the cache (an interrupted run) are listed again by --apply.`,
+    );
   for (const warning of plan.warnings) lines.push(`warning: ${formatProblem(warning)}`);
   return lines;
 }
@@ -58,11 +71,14 @@ export function formatPlan(plan: PrunePlan): string[] {
 /** The human summary of an applied prune. */
 export function formatResult(result: PruneResult): string[] {
   const lines = [`Deleted ${result.deleted.length} object(s).`];
-  if (result.index.status === "rewritten")
+  const { index } = result;
+  if (index.status === "rewritten")
     lines.push(
-      `Index rewritten without ${result.index.removedSpecs} deleted spec(s): ${result.index.written.join(", ")}.`,
+      `Index rewritten without ${index.removedSpecs} deleted spec(s)${index.republishedSpecs ? `, listing ${index.republishedSpecs} whole spec(s) again` : ""} (unpublished before the deletes, final after): ${[...new Set(index.written)].join(", ")}.`,
     );
-  else if (result.index.status === "skipped") lines.push(`Index not rewritten: ${result.index.message}`);
+  else if (index.status === "hash-repaired")
+    lines.push(`Index hash repaired: ${index.written.join(", ")} holds the sha256 of the index again.`);
+  else if (index.status === "skipped") lines.push(`Index not rewritten: ${index.message}`);
   if (result.failed.length > 0) {
     lines.push(`${result.failed.length} object(s) could not be deleted after retries:`);
     for (const failure of result.failed.slice(0, 20))

@@ -15,6 +15,7 @@ export {
   PYTHON_INDENT_2,
   PYTHON_MANIFEST,
 } from "./format-python-json.js";
+export { mapConcurrent } from "./map-concurrent.js";
 export type {
   PlannedDeletion,
   PlanPruneOptions,
@@ -48,7 +49,7 @@ export type {
   OrphanKind,
   ReadBuildCacheOptions,
 } from "./read-build-cache.js";
-export { blobKey, manifestJson, mapConcurrent, parseManifest, readBuildCache } from "./read-build-cache.js";
+export { blobKey, manifestJson, parseManifest, readBuildCache } from "./read-build-cache.js";
 export { packageNameOfFolder, readPackageNames } from "./read-package-names.js";
 export type { Protection, ReadProtectionOptions } from "./read-protection.js";
 export { readProtection } from "./read-protection.js";

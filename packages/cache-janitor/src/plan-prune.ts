@@ -1,4 +1,6 @@
 import { SpacktainersError, UsageError, type Warning } from "@spacktainers/core";
+import { type CacheLockRecord, LOCK_KEY, readCacheLock } from "./cache-lock.js";
+import { confirmListing, type ListingCheck } from "./confirm-listing.js";
 import {
   type BuildCache,
   type CacheLayout,
@@ -65,13 +67,31 @@ export type PrunePlan = {
   /** The run's start, ISO 8601. */
   now: string;
   inventory: { objects: number; bytes: number; specs: number; indexedSpecs: number };
-  index: { key: string; status: "ok" | "missing" | "unreadable"; problem?: string };
+  index: {
+    key: string;
+    status: "ok" | "missing" | "unreadable";
+    problem?: string;
+    /** v2: whether `index.json.hash` matches `index.json` (`--apply` repairs it). */
+    hash?: "ok" | "mismatch" | "missing";
+  };
+  /** What was checked of the listing; `incomplete` means `--apply` deletes nothing. */
+  listing: ListingCheck;
   /** Every object to delete, sorted by key. */
   deletions: PlannedDeletion[];
   /** Hashes of the specs whose spec file (v2) or manifest (v3) is deleted, sorted. */
   deletedSpecs: string[];
-  /** Specs the index lists as in the cache whose spec file (v2) or manifest (v3) is missing; a rewrite drops them. */
+  /**
+   * Specs the index lists as in the cache whose spec file (v2) or manifest (v3) is missing,
+   * confirmed absent object by object; a rewrite drops them.
+   */
   staleIndexEntries: string[];
+  /**
+   * Specs whose objects are all there and that are not deleted, but that the index marks as not
+   * in the build cache (a run interrupted after unpublishing them); a rewrite lists them again.
+   */
+  republished: string[];
+  /** Another run's lock on the cache, when one is held (`--apply` is then refused). */
+  lock?: CacheLockRecord;
   /** Specs kept by `--keep-lock`/`--keeplist` although a rule selected them. */
   protected: ProtectedSpec[];
   summary: ReasonSummary[];
@@ -121,8 +141,13 @@ export interface PlanPruneOptions extends PruneRules {
   allowMissingIndex?: boolean;
   /** Refuse (in `applyPrune`) to delete more than this fraction of the objects (default 0.5). */
   maxDeleteFraction?: number;
-  /** Parallel manifest reads (v3). */
+  /** Parallel manifest reads (v3) and HEADs. */
   concurrency?: number;
+  /**
+   * Index entries the listing may lack before the run stops (default 50); each accepted one is
+   * confirmed absent with a HEAD before the index drops it.
+   */
+  listingTolerance?: number;
   onProgress?: (progress: StorageProgress) => void;
 }
 
@@ -137,37 +162,81 @@ function specLabel(
   return `${spec.name}${spec.version ? `@${spec.version}` : ""}/${hash}`;
 }
 
-/** Keys no rule may delete, whatever the plan says: signing keys and the layout file. */
+/** Keys no rule may delete, whatever the plan says: signing keys, the layout file, the janitor's lock. */
 export function isAlwaysKept(key: string): boolean {
   return (
-    key.startsWith("build_cache/_pgp/") || key.startsWith("v3/manifests/key/") || key === "v3/layout.json"
+    key.startsWith("build_cache/_pgp/") ||
+    key.startsWith("v3/manifests/key/") ||
+    key === "v3/layout.json" ||
+    key === LOCK_KEY
   );
 }
 
-/** Plans a prune: lists the cache once, applies the rules and protection, and returns the plan. */
+/** Every object of the spec is there: v2 spec file and tarball; v3 manifest and every blob it names. */
+function isComplete(spec: CacheSpec, layout: CacheLayout): boolean {
+  if (spec.specKeys.length === 0) return false;
+  return layout === "v2" ? spec.tarballKey !== undefined : spec.missingBlobKeys.length === 0;
+}
+
+/**
+ * Plans a prune: lists the cache once, confirms with the store every absence a deletion would
+ * rest on, applies the rules and protection, and returns the plan. Reads only.
+ */
 export async function planPrune(options: PlanPruneOptions): Promise<PrunePlan> {
-  return (await preparePrune(options)).plan;
+  const { storage, ownsStorage } = openCacheStorage(options);
+  try {
+    return (await preparePrune(options, storage)).plan;
+  } finally {
+    if (ownsStorage) storage.close?.();
+  }
 }
 
 /** A plan together with the cache it was made from (what `applyPrune` needs). */
 export type PreparedPrune = {
   plan: PrunePlan;
   cache: BuildCache;
-  storage: CacheStorage;
-  ownsStorage: boolean;
   /** Every protected hash, dependencies included. */
   protectedHashes: Set<string>;
 };
 
-/** Reads inputs and the cache, and plans. Internal to `planPrune` and `applyPrune`. */
-export async function preparePrune(options: PlanPruneOptions): Promise<PreparedPrune> {
+/** The storage of `options.cache`, and whether the caller must close it. */
+export function openCacheStorage(options: PlanPruneOptions): { storage: CacheStorage; ownsStorage: boolean } {
+  if (typeof options.cache !== "string") return { storage: options.cache, ownsStorage: false };
+  return {
+    storage: openStorage({
+      url: options.cache,
+      endpoint: options.endpoint,
+      cwd: options.cwd,
+      env: options.env,
+    }),
+    ownsStorage: true,
+  };
+}
+
+/** Checks the options that need no I/O (a bad value fails before any request). */
+function checkOptions(options: PlanPruneOptions): number {
   if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime()))
     throw new UsageError("planPrune: `now` must be a valid Date.");
   if (options.maxAgeDays !== undefined && !(options.maxAgeDays >= 0))
     throw new UsageError(`--max-age must be a number of days ≥ 0, got ${options.maxAgeDays}.`);
+  if (options.listingTolerance !== undefined && !(options.listingTolerance >= 0))
+    throw new UsageError(`--listing-tolerance must be a number ≥ 0, got ${options.listingTolerance}.`);
   const maxDeleteFraction = options.maxDeleteFraction ?? 0.5;
   if (!(maxDeleteFraction >= 0 && maxDeleteFraction <= 1))
     throw new UsageError(`--max-delete-fraction must be between 0 and 1, got ${maxDeleteFraction}.`);
+  return maxDeleteFraction;
+}
+
+/**
+ * Reads inputs and the cache, confirms the listing, and plans. Internal to `planPrune` and
+ * `applyPrune`; `ownLock` is the lock `applyPrune` holds (its own lock object is then expected).
+ */
+export async function preparePrune(
+  options: PlanPruneOptions,
+  storage: CacheStorage,
+  ownLock?: CacheLockRecord,
+): Promise<PreparedPrune> {
+  const maxDeleteFraction = checkOptions(options);
   // Inputs first: a bad lockfile fails before any request is made.
   const protection = await readProtection(options);
   let packages: Set<string> | undefined;
@@ -176,29 +245,45 @@ export async function preparePrune(options: PlanPruneOptions): Promise<PreparedP
     for (const name of options.packageNames ?? []) packages.add(name);
     if (packages.size === 0) throw new UsageError("the package list is empty; it would delete every spec.");
   }
-  const ownsStorage = typeof options.cache === "string";
-  const storage =
-    typeof options.cache === "string"
-      ? openStorage({ url: options.cache, endpoint: options.endpoint, cwd: options.cwd, env: options.env })
-      : options.cache;
-  try {
-    const cache = await readBuildCache({
-      storage,
-      concurrency: options.concurrency,
-      onProgress: options.onProgress,
+  const cache = await readBuildCache({
+    storage,
+    concurrency: options.concurrency,
+    onProgress: options.onProgress,
+  });
+  if (cache.index.status !== "ok" && !options.allowMissingIndex)
+    throw new SpacktainersError({
+      code: cache.index.status === "missing" ? "INDEX_MISSING" : "INDEX_UNREADABLE",
+      message: `the index ${cache.index.key} of ${storage.location} is ${cache.index.status}${cache.index.problem ? ` (${cache.index.problem})` : ""}. Without it the dependencies between specs are unknown, so dependents and protected dependencies cannot be found. Run \`spack buildcache update-index\` first, or pass --allow-missing-index.`,
     });
-    if (cache.index.status !== "ok" && !options.allowMissingIndex)
-      throw new SpacktainersError({
-        code: cache.index.status === "missing" ? "INDEX_MISSING" : "INDEX_UNREADABLE",
-        message: `the index ${cache.index.key} of ${storage.location} is ${cache.index.status}${cache.index.problem ? ` (${cache.index.problem})` : ""}. Without it the dependencies between specs are unknown, so dependents and protected dependencies cannot be found. Run \`spack buildcache update-index\` first, or pass --allow-missing-index.`,
-      });
-    const { plan, protectedHashes } = computePlan(cache, protection, packages, options, maxDeleteFraction);
-    return { plan, cache, storage, ownsStorage, protectedHashes };
-  } catch (error) {
-    if (ownsStorage) storage.close?.();
-    throw error;
-  }
+  const graceLimit = options.now.getTime() - (options.orphanGraceMinutes ?? 60) * 60_000;
+  const confirmation = await confirmListing({
+    storage,
+    cache,
+    orphans:
+      options.orphans === false
+        ? []
+        : cache.orphanCandidates.filter(
+            (candidate) => cache.objectsByKey.get(candidate.key)!.lastModified <= graceLimit,
+          ),
+    tolerance: options.listingTolerance,
+    concurrency: options.concurrency,
+    onProgress: options.onProgress,
+  });
+  const lock = !ownLock && cache.lockListed ? await readCacheLock(storage) : undefined;
+  const { plan, protectedHashes } = computePlan(cache, protection, packages, options, maxDeleteFraction, {
+    ...confirmation,
+    lock,
+  });
+  return { plan, cache, protectedHashes };
 }
+
+/** What the store said when asked directly, beside the listing. */
+type Confirmation = {
+  check: ListingCheck;
+  /** Orphan candidates whose partner is confirmed absent. */
+  confirmedOrphans: Set<string>;
+  lock?: CacheLockRecord;
+};
 
 type Selection = { reason: PruneReason; detail?: string };
 
@@ -208,6 +293,7 @@ function computePlan(
   packages: Set<string> | undefined,
   options: PlanPruneOptions,
   maxDeleteFraction: number,
+  confirmation: Confirmation,
 ): { plan: PrunePlan; protectedHashes: Set<string> } {
   const now = options.now.getTime();
   const warnings: Warning[] = [...cache.warnings];
@@ -367,6 +453,8 @@ function computePlan(
         recent++;
         continue;
       }
+      // Never on the listing's word alone: the partner was asked for and is really absent.
+      if (!confirmation.confirmedOrphans.has(candidate.key)) continue;
       const detail = {
         "orphan-tarball": "no spec file",
         "orphan-spec-file": "no tarball",
@@ -423,15 +511,40 @@ function computePlan(
       bytes: rows.reduce((sum, row) => sum + row.size, 0),
     });
   }
-  const staleIndexEntries = [...cache.indexed.values()]
-    .filter((spec) => spec.inBuildcache && !cache.specs.get(spec.hash)?.specKeys.length)
-    .map((spec) => spec.hash)
-    .sort();
+  const { check } = confirmation;
+  const staleIndexEntries = [...check.confirmedAbsent];
+  const what = cache.layout === "v2" ? "spec file" : "manifest";
   if (staleIndexEntries.length > 0)
     warnings.push({
       file: cache.index.key,
       code: "INDEX_STALE",
-      message: `the index lists ${staleIndexEntries.length} spec(s) whose ${cache.layout === "v2" ? "spec file" : "manifest"} is missing (first: ${staleIndexEntries[0]}); --apply rewrites the index without them.`,
+      message: `the index lists ${staleIndexEntries.length} spec(s) whose ${what} is missing (first: ${staleIndexEntries[0]}; each confirmed absent); --apply rewrites the index without them.`,
+    });
+  if (check.unconfirmed.length > 0)
+    warnings.push({
+      file: cache.index.key,
+      code: "INDEX_STALE_UNCONFIRMED",
+      message: `the index lists ${check.unconfirmed.length} spec(s) whose ${what} is not listed and whose key cannot be derived from the record (first: ${check.unconfirmed[0]}); they stay in the index.`,
+      hint: "run `spack buildcache update-index` to rebuild the index from the objects",
+    });
+  const deletedSpecSet = new Set(deletedSpecs);
+  const republished = [...cache.indexed.values()]
+    .filter((indexed) => {
+      const spec = cache.specs.get(indexed.hash);
+      return (
+        !indexed.inBuildcache &&
+        spec !== undefined &&
+        !deletedSpecSet.has(indexed.hash) &&
+        isComplete(spec, cache.layout)
+      );
+    })
+    .map((spec) => spec.hash)
+    .sort();
+  if (confirmation.lock)
+    warnings.push({
+      file: LOCK_KEY,
+      code: "CACHE_LOCKED",
+      message: `a janitor run holds the lock of ${cache.location}: ${confirmation.lock.owner} since ${confirmation.lock.started || "an unknown time"}, until ${confirmation.lock.expires || "an unknown time"}; --apply is refused until it ends.`,
     });
   const deleteFraction = cache.objects.length === 0 ? 0 : sorted.length / cache.objects.length;
   const plan: PrunePlan = {
@@ -448,10 +561,14 @@ function computePlan(
       key: cache.index.key,
       status: cache.index.status,
       ...(cache.index.problem ? { problem: cache.index.problem } : {}),
+      ...(cache.index.hashStatus ? { hash: cache.index.hashStatus } : {}),
     },
+    listing: check,
     deletions: sorted,
     deletedSpecs,
     staleIndexEntries,
+    republished,
+    ...(confirmation.lock ? { lock: confirmation.lock } : {}),
     protected: [...kept.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1)),
     summary,
     totals: {

@@ -1,4 +1,6 @@
 import { SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
+import { LOCK_KEY } from "./cache-lock.js";
+import { mapConcurrent } from "./map-concurrent.js";
 import { checkDatabase, type IndexedSpec, readIndexedSpecs, type SpackDatabase } from "./spack-database.js";
 import type { CacheObject, CacheStorage, StorageProgress } from "./storage/cache-storage.js";
 
@@ -51,6 +53,11 @@ export type CacheIndex = {
   blobKey?: string;
   /** v3: media type of the index blob (e.g. `application/vnd.spack.db.v8+json`). */
   mediaType?: string;
+  /**
+   * v2: whether `index.json.hash` holds the sha256 of `index.json`. Spack clients compare it to
+   * decide whether to fetch the index again, so a stale one keeps them on an old index.
+   */
+  hashStatus?: "ok" | "mismatch" | "missing";
 };
 
 /** Kinds of orphan objects. */
@@ -77,6 +84,8 @@ export type BuildCache = {
   orphanCandidates: OrphanCandidate[];
   /** v3: manifests (spec, key, index) that reference each blob. */
   blobReferrers: Map<string, Set<string>>;
+  /** The listing held a janitor lock object (not counted among `objects`). */
+  lockListed: boolean;
   /** v3: some manifest could not be read, so blob orphans cannot be known. */
   blobOrphansUnknown: boolean;
   warnings: Warning[];
@@ -87,24 +96,6 @@ export interface ReadBuildCacheOptions {
   /** Parallel GETs of v3 manifests (default 16). */
   concurrency?: number;
   onProgress?: (progress: StorageProgress) => void;
-}
-
-/** Runs `task` over `items` with at most `limit` running at once. */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 /** Key of a v3 blob from its sha256. */
@@ -160,7 +151,9 @@ function splitNameVersion(folder: string): { name?: string; version?: string } {
 /** Lists a cache once and classifies every object; reads the index (and, in v3, the manifests). */
 export async function readBuildCache(options: ReadBuildCacheOptions): Promise<BuildCache> {
   const { storage } = options;
-  const objects = await storage.list(options.onProgress);
+  // The janitor's own lock is not part of the cache (its inventory, its layout, its fractions).
+  const listed = await storage.list(options.onProgress);
+  const objects = listed.filter((object) => object.key !== LOCK_KEY);
   const objectsByKey = new Map(objects.map((object) => [object.key, object]));
   let layout: CacheLayout;
   if (objectsByKey.has(V3_LAYOUT_KEY)) layout = "v3";
@@ -174,6 +167,7 @@ export async function readBuildCache(options: ReadBuildCacheOptions): Promise<Bu
     });
   const cache: BuildCache = {
     location: storage.location,
+    lockListed: objects.length !== listed.length,
     layout,
     objects,
     objectsByKey,
@@ -283,15 +277,19 @@ async function classifyV2(cache: BuildCache, storage: CacheStorage): Promise<voi
   const hashBytes = cache.objectsByKey.has(V2_INDEX_HASH_KEY)
     ? await storage.get(V2_INDEX_HASH_KEY)
     : undefined;
-  if (cache.index.status === "ok" && hashBytes) {
-    const expected = decoder.decode(hashBytes).trim();
-    if (expected !== sha256Hex(bytes))
-      cache.warnings.push({
-        file: V2_INDEX_HASH_KEY,
-        code: "INDEX_HASH_MISMATCH",
-        message: `${V2_INDEX_HASH_KEY} does not match ${V2_INDEX_KEY}; Spack clients may keep a stale copy of the index.`,
-      });
-  }
+  if (cache.index.status !== "ok") return;
+  cache.index.hashStatus = !hashBytes
+    ? "missing"
+    : decoder.decode(hashBytes).trim() === sha256Hex(bytes)
+      ? "ok"
+      : "mismatch";
+  if (cache.index.hashStatus !== "ok")
+    cache.warnings.push({
+      file: V2_INDEX_HASH_KEY,
+      code: cache.index.hashStatus === "missing" ? "INDEX_HASH_MISSING" : "INDEX_HASH_MISMATCH",
+      message: `${V2_INDEX_HASH_KEY} ${cache.index.hashStatus === "missing" ? "is missing" : `does not match ${V2_INDEX_KEY}`} (a run that died between writing the two leaves this); Spack clients may keep a stale copy of the index.`,
+      hint: "prune --apply writes it anew, even when nothing is to be deleted",
+    });
 }
 
 async function classifyV3(

@@ -109,3 +109,27 @@ export function removeFromDatabase(
   }
   return { ...database, database: { ...database.database, installs: next } };
 }
+
+export interface RewriteDatabaseOptions {
+  /** Specs no longer in the build cache. */
+  removed: ReadonlySet<string>;
+  /** Records kept even when nothing needs them (as `in_buildcache: false` when removed). */
+  retained?: ReadonlySet<string>;
+  /** Specs listed as in the build cache again (their objects are all there). */
+  published?: ReadonlySet<string>;
+}
+
+/**
+ * The database after a prune: `published` records marked as in the build cache again, then
+ * `removeFromDatabase` of the `removed` specs. Record order and every other field are kept.
+ */
+export function rewriteDatabase(database: SpackDatabase, options: RewriteDatabaseOptions): SpackDatabase {
+  let next = database;
+  if (options.published?.size) {
+    const installs = { ...database.database.installs };
+    for (const hash of options.published)
+      if (installs[hash]) installs[hash] = { ...installs[hash]!, in_buildcache: true };
+    next = { ...database, database: { ...database.database, installs } };
+  }
+  return removeFromDatabase(next, options.removed, options.retained);
+}

@@ -79,7 +79,7 @@ Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same
       0,
       [
         "Deleted 4 object(s).",
-        "Index rewritten without 2 deleted spec(s): build_cache/index.json, build_cache/index.json.hash.",
+        "Index rewritten without 2 deleted spec(s) (unpublished before the deletes, final after): build_cache/index.json, build_cache/index.json.hash.",
         "",
       ],
     ]);
@@ -158,7 +158,7 @@ Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same
       3,
       [
         "Deleted 3 object(s).",
-        "Index rewritten without 2 deleted spec(s): build_cache/index.json, build_cache/index.json.hash.",
+        "Index rewritten without 2 deleted spec(s) (unpublished before the deletes, final after): build_cache/index.json, build_cache/index.json.hash.",
         "1 object(s) could not be deleted after retries:",
         `  ${helloTarball}: EPERM EPERM: operation not permitted, unlink '${stuck}'`,
         "",

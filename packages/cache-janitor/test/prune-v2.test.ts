@@ -30,10 +30,21 @@ describe("layout v2 (Spack 0.19 signed cache, local folder)", () => {
       layout: "v2",
       now: "2026-03-01T00:00:00.000Z",
       inventory: { objects: 12, bytes: 455475, specs: 4, indexedSpecs: 4 },
-      index: { key: "build_cache/index.json", status: "ok" },
+      index: { key: "build_cache/index.json", status: "ok", hash: "ok" },
+      // Nothing is an orphan and the index matches the listing: no object had to be asked for.
+      listing: {
+        status: "confirmed",
+        indexedButUnlisted: 0,
+        tolerance: 50,
+        heads: 0,
+        foundUnlisted: [],
+        confirmedAbsent: [],
+        unconfirmed: [],
+      },
       deletions: [],
       deletedSpecs: [],
       staleIndexEntries: [],
+      republished: [],
       protected: [],
       summary: [],
       totals: { specs: 0, objects: 0, bytes: 0 },
@@ -170,10 +181,17 @@ describe("layout v2 (Spack 0.19 signed cache, local folder)", () => {
     const result = await applyPrune({ cache: dir, now: NOW, maxAgeDays: 90 });
     expect(result.failed).toEqual([]);
     expect(result.deleted).toEqual(result.plan.deletions.map((deletion) => deletion.key).sort());
+    // Written twice: before the deletes without the two specs (unpublished), after them as Spack would.
     expect(result.index).toEqual({
       status: "rewritten",
       removedSpecs: 2,
-      written: ["build_cache/index.json", "build_cache/index.json.hash"],
+      republishedSpecs: 0,
+      written: [
+        "build_cache/index.json",
+        "build_cache/index.json.hash",
+        "build_cache/index.json",
+        "build_cache/index.json.hash",
+      ],
       replaced: [],
     });
     expect(await listTree(dir)).toEqual(before.filter((key) => !result.deleted.includes(key)));

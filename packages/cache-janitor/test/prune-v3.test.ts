@@ -153,12 +153,23 @@ describe("layout v3 (Spack 1.0 unsigned cache, local folder)", () => {
     });
     const index = await readIndex(dir);
     const checksum = sha256Hex(index.blob);
+    // Two index writes: before the deletes (the three specs unpublished, their records kept for
+    // a resumed run), then Spack's final form. Both blobs it replaced are deleted.
+    const unpublished = (result.index as { written: string[] }).written[0]!;
+    expect(unpublished).not.toBe(`blobs/sha256/${checksum.slice(0, 2)}/${checksum}`);
     expect(result.index).toEqual({
       status: "rewritten",
       removedSpecs: 3,
-      written: [`blobs/sha256/${checksum.slice(0, 2)}/${checksum}`, "v3/manifests/index/index.manifest.json"],
-      replaced: [INDEX_BLOB],
+      republishedSpecs: 0,
+      written: [
+        unpublished,
+        "v3/manifests/index/index.manifest.json",
+        `blobs/sha256/${checksum.slice(0, 2)}/${checksum}`,
+        "v3/manifests/index/index.manifest.json",
+      ],
+      replaced: [INDEX_BLOB, unpublished],
     });
+    expect(result.deleted).toContain(unpublished);
     expect(result.failed).toEqual([]);
     expect(index.manifest).toBe(
       `{\n"version":3,\n"data":[\n{\n"contentLength":${Buffer.byteLength(index.blob)},\n"mediaType":"application/vnd.spack.db.v8+json",\n"compression":"none",\n"checksumAlgorithm":"sha256",\n"checksum":"${checksum}"\n}\n]\n}`,

@@ -88,8 +88,12 @@ describe("S3 backend (s3rver)", () => {
     for (const key of Object.keys(storage.operations)) delete storage.operations[key];
     const result = await applyPrune(options);
     expect(result.failed).toEqual([]);
-    // One listing page, the index and its hash, one delete call, two writes.
-    expect(storage.operations).toEqual({ ListObjectsV2: 1, GetObject: 2, DeleteObjects: 1, PutObject: 2 });
+    // Nothing per object: one listing page; the index and its hash; the lock (read before, taken
+    // with a conditional write, probed with a second one that S3 refuses, read back after
+    // taking it, before each of the three changes and before releasing it); the index and its
+    // hash written twice (unpublished before the deletes, final after); the spec files, then
+    // the tarballs, then the lock deleted.
+    expect(storage.operations).toEqual({ ListObjectsV2: 1, GetObject: 8, DeleteObjects: 3, PutObject: 6 });
     expect((await storage.list()).map((object) => object.key)).toEqual([
       "build_cache/_pgp/6B09A0A6FFA8EAFB9585EE5588E4C2399FDD89F1.pub",
       "build_cache/_pgp/index.json",
@@ -147,8 +151,6 @@ describe("S3 backend (s3rver)", () => {
   });
 
   it("lists beyond one page and deletes in batches of 1000", async () => {
-    // Layout v3: s3rver lists a v2 cache beyond one page wrongly (it walks the folder
-    // build_cache/<arch>/ before the files build_cache/<arch>-…, and pages by key order).
     const now = new Date();
     const { objects } = generateV3Cache({ specs: 400, seed: 42, now, ageDays: 1 });
     const storage = storageAt("mirrors/paged");
@@ -160,11 +162,12 @@ describe("S3 backend (s3rver)", () => {
       result.plan.deletedSpecs.length,
       result.deleted.length,
       result.failed,
-    ]).toEqual([1203, 400, 1201, []]);
-    // 2 listing pages; 400 manifests + 2 index reads; 1200 keys in 2 delete calls (the one with
-    // the manifests first), the old index blob in a third; new index blob and manifest written. (s3rver
-    // sometimes fails a big DeleteObjects; the SDK retries it, so HTTP requests may be more.)
-    expect(storage.operations).toEqual({ ListObjectsV2: 2, GetObject: 402, DeleteObjects: 3, PutObject: 2 });
+    ]).toEqual([1203, 400, 1202, []]);
+    // 2 listing pages; 400 manifests + 2 index reads + 6 lock reads; 1200 keys in 2 delete calls
+    // (the manifests first), the two replaced index blobs in a third, the lock in a fourth; the
+    // lock and its probe, and the index blob and manifest twice, written. (s3rver sometimes fails
+    // a big DeleteObjects; the SDK retries it, so HTTP requests may be more.)
+    expect(storage.operations).toEqual({ ListObjectsV2: 2, GetObject: 408, DeleteObjects: 4, PutObject: 6 });
     const keys = (await storage.list()).map((object) => object.key);
     expect(keys.filter((key) => !key.startsWith("blobs/"))).toEqual([
       "v3/layout.json",

@@ -173,11 +173,26 @@ describe("safety", () => {
     };
     const result = await applyPrune({ cache: faulty, now: NOW, maxAgeDays: 90, retryDelayMs: 1 });
     expect(result.plan.deletedSpecs).toEqual([V019.zlib, V019.app, V019.hello].sort());
-    expect(result.failed).toEqual([{ key: zlibSpec, code: "AccessDenied", message: "Access Denied" }]);
-    expect([attempts.get(helloTarball), attempts.get(zlibSpec)]).toEqual([2, 4]);
+    // zlib's tarball is kept with its spec file: a spec whose spec file stays must stay whole.
+    expect(result.failed).toEqual([
+      { key: zlibSpec, code: "AccessDenied", message: "Access Denied" },
+      {
+        key: zlibTarball,
+        code: "SpecKept",
+        message: `kept: the spec file or manifest of zlib@1.2.13/${V019.zlib} could not be deleted`,
+      },
+    ]);
+    expect([attempts.get(helloTarball), attempts.get(zlibSpec), attempts.get(zlibTarball)]).toEqual([
+      2,
+      4,
+      undefined,
+    ]);
     expect(result.deleted).toEqual(
-      result.plan.deletions.map((deletion) => deletion.key).filter((key) => key !== zlibSpec),
+      result.plan.deletions
+        .map((deletion) => deletion.key)
+        .filter((key) => key !== zlibSpec && key !== zlibTarball),
     );
+    expect(storage.objects.has(zlibTarball)).toBe(true);
     // zlib's spec file is still there, so the rewritten index still lists zlib.
     expect(result.index).toMatchObject({ status: "rewritten", removedSpecs: 2 });
     const index = JSON.parse(new TextDecoder().decode(storage.objects.get("build_cache/index.json")!.body));

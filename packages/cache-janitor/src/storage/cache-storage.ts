@@ -18,7 +18,8 @@ export type DeleteFailure = {
 
 /** Progress of a long storage operation (listing pages, deleting batches). */
 export type StorageProgress = {
-  phase: "list" | "read" | "delete";
+  /** Listing, reading manifests, confirming absences one object at a time, deleting. */
+  phase: "list" | "read" | "confirm" | "delete";
   /** Items done so far. */
   done: number;
   /** Items expected in total, when known. */
@@ -32,12 +33,28 @@ export type StorageProgress = {
 export interface CacheStorage {
   /** Where the cache is, for messages (e.g. `s3://bucket/prefix`); never holds credentials. */
   readonly location: string;
-  /** Every object under the root, in one paginated listing, sorted by key. */
+  /**
+   * Every object under the root, in one paginated listing, sorted by key. A listing is only a
+   * claim: stores have bugs, eventually consistent listings and proxies that lose pages, so
+   * nothing is deleted on its word alone.
+   */
   list(onProgress?: (progress: StorageProgress) => void): Promise<CacheObject[]>;
   /** The object's bytes, or undefined when it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * Whether the object exists, asked of the object itself (S3 HeadObject), not of a listing: the
+   * janitor confirms an absence this way before it deletes because something is absent.
+   */
+  head(key: string): Promise<CacheObject | undefined>;
   /** Writes an object (atomically where the storage allows it). */
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /**
+   * Creates an object only when the key does not exist yet (S3 `If-None-Match: *`, an exclusive
+   * create in a folder). Returns false when the key exists, or another conditional write to it
+   * is in flight. Throws a `CONDITIONAL_WRITE_UNSUPPORTED` error when the store refuses the
+   * condition; a store that silently ignores it is detected by the caller (see `acquireCacheLock`).
+   */
+  create(key: string, body: Uint8Array | string, contentType?: string): Promise<boolean>;
   /**
    * Deletes up to 1000 keys in one request and returns the keys that failed. Keys that do not
    * exist count as deleted (S3 semantics).

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { lstat, readdir, readFile, rmdir, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, readdir, readFile, rmdir, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { writeFileAtomic } from "@spacktainers/core/node";
@@ -54,8 +55,34 @@ export function createLocalStorage(root: string): CacheStorage {
         throw error;
       }
     },
+    async head(key) {
+      try {
+        const stats = await lstat(pathOf(key));
+        return stats.isFile() ? { key, size: stats.size, lastModified: stats.mtimeMs } : undefined;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+    },
     async put(key, body) {
       await writeFileAtomic(pathOf(key), body);
+    },
+    async create(key, body) {
+      // Written in full beside the target, then hard-linked: link(2) fails with EEXIST when the
+      // name exists, so the create is exclusive and no reader ever sees a half-written object.
+      const path = pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      const temp = `${path}.${randomUUID()}.tmp`;
+      await writeFile(temp, body);
+      try {
+        await link(temp, path);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw error;
+      } finally {
+        await unlink(temp).catch(() => {});
+      }
     },
     async deleteBatch(keys) {
       const failures: DeleteFailure[] = [];

@@ -10,6 +10,8 @@ export interface MemoryStorageOptions {
   clock?: () => number;
   /** Fault injection: return a failure for this key instead of deleting it. */
   failDelete?: (key: string, attempt: number) => DeleteFailure | undefined;
+  /** Behave like a store that ignores conditional writes (`create` overwrites). */
+  ignoreConditionalWrites?: boolean;
 }
 
 /** An in-memory cache: the fastest backend, for tests and benchmarks. */
@@ -29,6 +31,11 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
   const count = (operation: string) => {
     requests[operation] = (requests[operation] ?? 0) + 1;
   };
+  const write = (key: string, body: Uint8Array | string) =>
+    objects.set(key, {
+      body: typeof body === "string" ? new TextEncoder().encode(body) : body,
+      lastModified: clock(),
+    });
   return {
     location: "memory:",
     objects,
@@ -45,12 +52,20 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): MemoryS
       count("Get");
       return objects.get(key)?.body;
     },
+    async head(key) {
+      count("Head");
+      const object = objects.get(key);
+      return object && { key, size: object.body.byteLength, lastModified: object.lastModified };
+    },
     async put(key, body) {
       count("Put");
-      objects.set(key, {
-        body: typeof body === "string" ? new TextEncoder().encode(body) : body,
-        lastModified: clock(),
-      });
+      write(key, body);
+    },
+    async create(key, body) {
+      count("Put");
+      if (objects.has(key) && !options.ignoreConditionalWrites) return false;
+      write(key, body);
+      return true;
     },
     async deleteBatch(keys) {
       count("Delete");

@@ -1,6 +1,8 @@
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -31,6 +33,10 @@ export interface S3StorageOptions {
   client?: S3Client;
   /** Attempts per request, retries included, for 500/503/SlowDown/reset (default 6). */
   maxAttempts?: number;
+  /** Attempts of a GetObject whose body broke off or came short (default 4). */
+  bodyAttempts?: number;
+  /** First delay before such a retry, in ms, doubled each time (default 200). */
+  retryDelayMs?: number;
   /** Environment for the region fallback (default: `process.env`). Credentials come from the AWS SDK chain. */
   env?: Record<string, string | undefined>;
 }
@@ -112,10 +118,18 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
       return withS3Errors("list", `s3://${Bucket}/${keyPrefix}`, () => listAll(onProgress));
     },
     async get(key) {
-      return withS3Errors("read", `s3://${Bucket}/${keyPrefix}${key}`, () => getOne(key));
+      return withS3Errors("read", `s3://${Bucket}/${keyPrefix}${key}`, () => getWithRetries(key));
+    },
+    async head(key) {
+      return withS3Errors("read", `s3://${Bucket}/${keyPrefix}${key}`, () => headOne(key));
     },
     async put(key, body, contentType) {
       return withS3Errors("write", `s3://${Bucket}/${keyPrefix}${key}`, () => putOne(key, body, contentType));
+    },
+    async create(key, body, contentType) {
+      return withS3Errors("write", `s3://${Bucket}/${keyPrefix}${key}`, () =>
+        createOne(key, body, contentType),
+      );
     },
     async deleteBatch(keys) {
       return deleteKeys(keys);
@@ -126,34 +140,106 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
   };
 
   async function listAll(onProgress?: (progress: StorageProgress) => void): Promise<CacheObject[]> {
-    const listed = new Map<string, CacheObject>();
+    const listed: CacheObject[] = [];
+    let previous: string | undefined;
     let token: string | undefined;
+    let pages = 0;
     do {
       const page = await client.send(
         new ListObjectsV2Command({ Bucket, Prefix: keyPrefix, ContinuationToken: token, MaxKeys: 1000 }),
       );
+      pages++;
       for (const object of page.Contents ?? []) {
         if (!object.Key || object.Key.endsWith("/")) continue;
-        // Keyed by name: a store that repeats a key across pages (s3rver does) counts it once.
-        listed.set(object.Key, {
+        // S3 lists in UTF-8 byte order and pages over that order. A store that does not (s3rver
+        // 3.7.1 walked its folders in disk order) skips keys between pages without a word.
+        if (previous !== undefined && byteOrder(object.Key, previous) <= 0)
+          throw new SpacktainersError({
+            code: "LISTING_UNORDERED",
+            message: `the store listed s3://${Bucket}/${keyPrefix} out of order: "${object.Key}" came after "${previous}" (page ${pages}). S3 lists keys in byte order and pages over that order; a store that does not may skip keys between pages, so this listing cannot be trusted to decide what to delete. Nothing was deleted.`,
+          });
+        previous = object.Key;
+        listed.push({
           key: object.Key.slice(keyPrefix.length),
           size: object.Size ?? 0,
           lastModified: object.LastModified?.getTime() ?? 0,
         });
       }
-      onProgress?.({ phase: "list", done: listed.size });
+      onProgress?.({ phase: "list", done: listed.length });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return [...listed.values()].sort((a, b) => compareKeys(a.key, b.key));
+    return listed.sort((a, b) => compareKeys(a.key, b.key));
+  }
+
+  /**
+   * A GET whose body broke off (`Error: aborted`, a reset) or came shorter than its
+   * Content-Length is retried like any other transient fault: the SDK's own retries end when
+   * the headers arrive, before the body is read.
+   */
+  async function getWithRetries(key: string): Promise<Uint8Array | undefined> {
+    const attempts = options.bodyAttempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await getOne(key);
+      } catch (error) {
+        if (attempt >= attempts || !isTransient(error)) throw error;
+        await sleep((options.retryDelayMs ?? 200) * 2 ** (attempt - 1));
+      }
+    }
   }
 
   async function getOne(key: string): Promise<Uint8Array | undefined> {
+    let response: GetObjectCommandOutput;
     try {
-      const response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
-      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+      response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === "NoSuchKey" || name === "NotFound") return undefined;
+      throw error;
+    }
+    const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+    if (response.ContentLength !== undefined && bytes.byteLength !== response.ContentLength)
+      throw Object.assign(
+        new Error(`body of ${bytes.byteLength} bytes, Content-Length ${response.ContentLength}`),
+        { name: "TruncatedBody" },
+      );
+    return bytes;
+  }
+
+  async function headOne(key: string): Promise<CacheObject | undefined> {
+    try {
+      const response = await client.send(new HeadObjectCommand({ Bucket, Key: keyPrefix + key }));
+      return { key, size: response.ContentLength ?? 0, lastModified: response.LastModified?.getTime() ?? 0 };
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (name === "NotFound" || name === "NoSuchKey" || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async function createOne(key: string, body: string | Uint8Array, contentType?: string): Promise<boolean> {
+    try {
+      await client.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: keyPrefix + key,
+          Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+          ContentType: contentType,
+          IfNoneMatch: "*",
+        }),
+      );
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the key exists. 409 ConditionalRequestConflict: another conditional write is in flight.
+      if (status === 412 || status === 409) return false;
+      if (status === 501)
+        throw new SpacktainersError({
+          code: "CONDITIONAL_WRITE_UNSUPPORTED",
+          cause: error,
+          message: `the store of s3://${Bucket}/${keyPrefix} does not support conditional writes (If-None-Match).`,
+        });
       throw error;
     }
   }
@@ -193,6 +279,22 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
       return keys.map((key) => ({ key, code, message }));
     }
   }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** UTF-8 byte order, S3's listing order. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Faults worth another attempt: a broken or short body, a reset, a 5xx. Not: access, missing bucket. */
+function isTransient(error: unknown): boolean {
+  const name = (error as { name?: string }).name ?? "";
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  if (ACCESS_ERRORS.has(name) || name === "NoSuchBucket" || SpacktainersError.isInstance(error)) return false;
+  if (status !== undefined && status >= 400 && status < 500) return false;
+  return true;
 }
 
 /** S3 error names that mean the credentials or the bucket are wrong, not the request. */
