@@ -79,6 +79,13 @@ const cacheFlags = {
     description: "objects younger than this are never orphans (pushes in flight)",
   },
   concurrency: { type: "string", placeholder: "N", default: "4", description: "delete requests in flight" },
+  "listing-tolerance": {
+    type: "string",
+    placeholder: "N",
+    default: "50",
+    description:
+      "index entries the listing may lack (each confirmed absent one by one) before the run stops as on an incomplete listing",
+  },
 } as const satisfies FlagTable;
 
 const applyFlags = {
@@ -87,6 +94,16 @@ const applyFlags = {
   "no-reindex": {
     type: "boolean",
     description: "do not rewrite the index (then run `spack buildcache update-index`)",
+  },
+  "break-lock": {
+    type: "boolean",
+    description: "take over another run's lock once it has expired (a live lock is never broken)",
+  },
+  "lock-ttl": {
+    type: "string",
+    placeholder: "MINUTES",
+    default: "180",
+    description: "how long this run's lock holds before another run may break it",
   },
 } as const satisfies FlagTable;
 
@@ -163,6 +180,7 @@ function cacheOptions(context: CommandContext<typeof cacheFlags>): PlanPruneOpti
     allowMissingIndex: flags["allow-missing-index"],
     maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
     orphanGraceMinutes: parseNumber(flags["orphan-grace"], "orphan-grace"),
+    listingTolerance: parseNumber(flags["listing-tolerance"], "listing-tolerance"),
     ...(onProgress ? { onProgress } : {}),
   };
 }
@@ -180,7 +198,14 @@ async function writeReport(
 async function runPrune(
   context: CommandContext<FlagTable>,
   options: PlanPruneOptions,
-  apply: { apply: boolean; force: boolean; reindex: boolean; concurrency?: number },
+  apply: {
+    apply: boolean;
+    force: boolean;
+    reindex: boolean;
+    concurrency?: number;
+    breakLock?: boolean;
+    lockTtlMinutes?: number;
+  },
   command: string,
 ): Promise<number> {
   const flags = context.flags as unknown as { json: boolean; report?: string };
@@ -198,6 +223,8 @@ async function runPrune(
     force: apply.force,
     reindex: apply.reindex,
     deleteConcurrency: apply.concurrency,
+    breakLock: apply.breakLock,
+    lockTtlMinutes: apply.lockTtlMinutes,
   };
   const result = await applyPrune(applyOptions);
   for (const line of formatPlan(result.plan)) context.log(line);
@@ -211,6 +238,8 @@ function applySettings(flags: {
   apply: boolean;
   force: boolean;
   "no-reindex": boolean;
+  "break-lock": boolean;
+  "lock-ttl"?: string;
   concurrency?: string;
 }) {
   return {
@@ -218,6 +247,8 @@ function applySettings(flags: {
     force: flags.force,
     reindex: !flags["no-reindex"],
     concurrency: parseNumber(flags.concurrency, "concurrency"),
+    breakLock: flags["break-lock"],
+    lockTtlMinutes: parseNumber(flags["lock-ttl"], "lock-ttl"),
   };
 }
 

@@ -73,7 +73,8 @@ export async function confirmListing(
     hash,
     keys: indexedKeys(hash),
   }));
-  const orphanChecks = options.orphans
+  // When the run stops anyway, its orphans need not be asked for.
+  const orphanChecks = (tooMany ? [] : options.orphans)
     .filter((orphan) => orphan.kind !== "orphan-blob")
     .map((orphan) => ({ orphan, keys: partnerKeys(cache, orphan) }));
 
@@ -100,7 +101,9 @@ export async function confirmListing(
     return found;
   });
 
-  const foundUnlisted = [...indexFound, ...orphanFound].filter((key): key is string => Boolean(key)).sort();
+  const foundUnlisted = [
+    ...new Set([...indexFound, ...orphanFound].filter((key): key is string => Boolean(key))),
+  ].sort();
   const confirmedAbsent = tooMany
     ? []
     : indexChecks
@@ -115,7 +118,8 @@ export async function confirmListing(
       .filter((_, position) => orphanFound[position] === undefined)
       .map((check) => check.orphan.key),
   );
-  for (const orphan of options.orphans) if (orphan.kind === "orphan-blob") confirmedOrphans.add(orphan.key);
+  if (!tooMany)
+    for (const orphan of options.orphans) if (orphan.kind === "orphan-blob") confirmedOrphans.add(orphan.key);
 
   const what = cache.layout === "v2" ? "spec file" : "manifest";
   const compared = `compared the index's ${[...cache.indexed.values()].filter((spec) => spec.inBuildcache).length} spec(s) with the ${cache.objects.length} listed object(s)`;

@@ -38,6 +38,8 @@ export interface SyntheticCacheOptions {
   packages?: number;
   /** Bytes of each tarball (default 32). */
   tarballSize?: number;
+  /** v3: half the names get an `-ng` sibling (`pkg3/` beside `pkg3-ng/`), as `zlib`/`zlib-ng`. */
+  dashedNames?: boolean;
 }
 
 const ARCHES = ["linux-ubuntu22.04-x86_64_v3", "linux-ubuntu22.04-neoverse_v1", "linux-rhel8-zen2"];
@@ -147,8 +149,8 @@ export function generateV2Cache(options: SyntheticCacheOptions): {
 
 /**
  * A layout-v3 cache: per spec a manifest under `v3/manifests/spec/<name>/` and two content-
- * addressed blobs (tarball, spec JSON), plus the index blob and manifest. Package names have no
- * dash, so no folder name is a prefix of a sibling file name (s3rver lists such keys out of order).
+ * addressed blobs (tarball, spec JSON), plus the index blob and manifest. With `dashedNames`,
+ * folders like `zlib/` and `zlib-ng/` sit side by side (unpatched s3rver lost keys past them).
  */
 export function generateV3Cache(options: SyntheticCacheOptions): {
   objects: Map<string, MemoryObject>;
@@ -180,7 +182,8 @@ export function generateV3Cache(options: SyntheticCacheOptions): {
     do hash = Array.from({ length: 32 }, () => BASE32[Math.floor(random() * 32)]).join("");
     while (installs[hash]);
     hashes.push(hash);
-    const name = `pkg${Math.floor(random() * packages)}`;
+    const base = `pkg${Math.floor(random() * packages)}`;
+    const name = options.dashedNames && random() < 0.5 ? `${base}-ng` : base;
     const version = `${1 + Math.floor(random() * 3)}.${Math.floor(random() * 10)}`;
     const lastModified = Math.round(now - random() * ageMs);
     const node = { name, version, namespace: "builtin", hash };
