@@ -221,6 +221,12 @@ export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResul
       lock: lock.record,
       warnings: plan.warnings,
     };
+  } catch (error) {
+    // The run's own error is the one to report; a lock that cannot be released then (the store
+    // is gone) expires, and `--break-lock` takes it over.
+    await lock?.release().catch(() => {});
+    lock = undefined;
+    throw error;
   } finally {
     try {
       await lock?.release();

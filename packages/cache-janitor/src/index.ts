@@ -6,6 +6,10 @@
 
 export type { ApplyPruneOptions, DeleteKeysOptions, IndexOutcome, PruneResult } from "./apply-prune.js";
 export { applyPrune, deleteKeys } from "./apply-prune.js";
+export type { AcquireCacheLockOptions, CacheLock, CacheLockRecord } from "./cache-lock.js";
+export { acquireCacheLock, LOCK_KEY, readCacheLock } from "./cache-lock.js";
+export type { ConfirmListingOptions, ListingCheck } from "./confirm-listing.js";
+export { confirmListing, DEFAULT_LISTING_TOLERANCE } from "./confirm-listing.js";
 export { formatBytes, formatPlan, formatResult } from "./format-plan.js";
 export type { PythonJsonStyle } from "./format-python-json.js";
 export {
@@ -53,8 +57,13 @@ export { blobKey, manifestJson, parseManifest, readBuildCache } from "./read-bui
 export { packageNameOfFolder, readPackageNames } from "./read-package-names.js";
 export type { Protection, ReadProtectionOptions } from "./read-protection.js";
 export { readProtection } from "./read-protection.js";
-export type { DatabaseRecord, IndexedSpec, SpackDatabase } from "./spack-database.js";
-export { readIndexedSpecs, recordDependencies, removeFromDatabase } from "./spack-database.js";
+export type { DatabaseRecord, IndexedSpec, RewriteDatabaseOptions, SpackDatabase } from "./spack-database.js";
+export {
+  readIndexedSpecs,
+  recordDependencies,
+  removeFromDatabase,
+  rewriteDatabase,
+} from "./spack-database.js";
 export type { CacheObject, CacheStorage, DeleteFailure, StorageProgress } from "./storage/cache-storage.js";
 export { DELETE_BATCH_SIZE } from "./storage/cache-storage.js";
 export { createLocalStorage } from "./storage/local-storage.js";

@@ -544,7 +544,7 @@ function computePlan(
     warnings.push({
       file: LOCK_KEY,
       code: "CACHE_LOCKED",
-      message: `a janitor run holds the lock of ${cache.location}: ${confirmation.lock.owner} since ${confirmation.lock.started || "an unknown time"}, until ${confirmation.lock.expires || "an unknown time"}; --apply is refused until it ends.`,
+      message: `the cache ${cache.location} is locked by ${confirmation.lock.owner} since ${confirmation.lock.started || "an unknown time"}, until ${confirmation.lock.expires || "an unknown time"}: a janitor run is changing it, and --apply is refused until that run ends.`,
     });
   const deleteFraction = cache.objects.length === 0 ? 0 : sorted.length / cache.objects.length;
   const plan: PrunePlan = {

@@ -19,7 +19,10 @@ import { generateV2Cache, generateV3Cache } from "./synthetic-cache.js";
  * clones, eventually consistent listings and proxies that lose a page do. Every other call
  * (GET, HEAD, PUT, DELETE) answers truthfully.
  */
-function omittingListing(storage: MemoryStorage, omit: (key: string, position: number) => boolean): CacheStorage {
+function omittingListing(
+  storage: MemoryStorage,
+  omit: (key: string, position: number) => boolean,
+): CacheStorage {
   return {
     ...storage,
     async list(onProgress) {
