@@ -1,6 +1,7 @@
 import { SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
 import { acquireCacheLock, type CacheLock, type CacheLockRecord } from "./cache-lock.js";
 import { detectPythonJsonStyle, formatPythonJson, PYTHON_MANIFEST } from "./format-python-json.js";
+import { PENDING_KEY, writePendingDeletions } from "./pending-deletions.js";
 import { openCacheStorage, type PlanPruneOptions, type PrunePlan, preparePrune } from "./plan-prune.js";
 import {
   type BuildCache,
@@ -169,6 +170,15 @@ export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResul
     const retry = { retries: options.retries, retryDelayMs: options.retryDelayMs };
     const index = new IndexWriter(cache, storage, lock, protectedHashes, plan, options.reindex !== false);
 
+    // 0. The journal: what this run deletes, for a run that must finish it.
+    if (plan.deletedSpecs.length > 0) {
+      await lock.check();
+      await writePendingDeletions(storage, {
+        owner: lock.record.owner,
+        started: lock.record.started,
+        specs: plan.deletedSpecs,
+      });
+    }
     // 1. Unpublish.
     await index.unpublish();
     // 2. Spec files and manifests.
@@ -210,7 +220,9 @@ export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResul
       cache.specs.get(hash)!.specKeys.every((key) => deletedSet.has(key)),
     );
     const outcome = await index.finish(new Set(gone));
-    const old = await deleteKeys({ storage, keys: index.replaced, ...retry });
+    const journal = plan.deletedSpecs.length > 0 || cache.pendingListed ? [PENDING_KEY] : [];
+    const old = await deleteKeys({ storage, keys: [...index.replaced, ...journal], ...retry });
+    old.deleted = old.deleted.filter((key) => key !== PENDING_KEY);
     return {
       plan,
       deleted: [...first.deleted, ...second.deleted, ...old.deleted].sort(),

@@ -1,6 +1,7 @@
 import { SpacktainersError, UsageError, type Warning } from "@spacktainers/core";
 import { type CacheLockRecord, LOCK_KEY, readCacheLock } from "./cache-lock.js";
 import { confirmListing, type ListingCheck } from "./confirm-listing.js";
+import { PENDING_KEY, type PendingDeletions, readPendingDeletions } from "./pending-deletions.js";
 import {
   type BuildCache,
   type CacheLayout,
@@ -15,6 +16,8 @@ import { openStorage } from "./storage/open-storage.js";
 
 /** Why an object is deleted. */
 export type PruneReason =
+  /** An interrupted `--apply` had unpublished it (its journal names it): the deletion is finished. */
+  | "unfinished-run"
   /** `purge --hash`: named on the command line. */
   | "purge"
   /** `purge-dependents --package`: depends, directly or not, on the named package. */
@@ -29,6 +32,7 @@ export type PruneReason =
 
 /** Order of reasons in summaries and tables. */
 export const PRUNE_REASONS: readonly PruneReason[] = [
+  "unfinished-run",
   "purge",
   "depends-on-package",
   "max-age",
@@ -168,7 +172,8 @@ export function isAlwaysKept(key: string): boolean {
     key.startsWith("build_cache/_pgp/") ||
     key.startsWith("v3/manifests/key/") ||
     key === "v3/layout.json" ||
-    key === LOCK_KEY
+    key === LOCK_KEY ||
+    key === PENDING_KEY
   );
 }
 
@@ -270,9 +275,12 @@ export async function preparePrune(
     onProgress: options.onProgress,
   });
   const lock = !ownLock && cache.lockListed ? await readCacheLock(storage) : undefined;
+  const journal = cache.pendingListed ? await readPendingDeletions(storage) : { warnings: [] };
+  cache.warnings.push(...journal.warnings);
   const { plan, protectedHashes } = computePlan(cache, protection, packages, options, maxDeleteFraction, {
     ...confirmation,
     lock,
+    pending: journal.pending,
   });
   return { plan, cache, protectedHashes };
 }
@@ -283,6 +291,8 @@ type Confirmation = {
   /** Orphan candidates whose partner is confirmed absent. */
   confirmedOrphans: Set<string>;
   lock?: CacheLockRecord;
+  /** The journal of an interrupted run. */
+  pending?: PendingDeletions;
 };
 
 type Selection = { reason: PruneReason; detail?: string };
@@ -331,6 +341,14 @@ function computePlan(
     }
     selected.set(hash, selection);
   };
+
+  const { pending } = confirmation;
+  for (const hash of pending?.specs ?? [])
+    if (cache.specs.has(hash))
+      select(hash, {
+        reason: "unfinished-run",
+        detail: `unpublished by the run of ${pending!.owner} started ${pending!.started}, which did not finish`,
+      });
 
   for (const wanted of options.purgeHashes ?? []) {
     const hash = wanted.replace(/^\//, "");

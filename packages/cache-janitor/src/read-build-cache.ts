@@ -1,6 +1,7 @@
 import { SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
 import { LOCK_KEY } from "./cache-lock.js";
 import { mapConcurrent } from "./map-concurrent.js";
+import { PENDING_KEY } from "./pending-deletions.js";
 import { checkDatabase, type IndexedSpec, readIndexedSpecs, type SpackDatabase } from "./spack-database.js";
 import type { CacheObject, CacheStorage, StorageProgress } from "./storage/cache-storage.js";
 
@@ -86,6 +87,8 @@ export type BuildCache = {
   blobReferrers: Map<string, Set<string>>;
   /** The listing held a janitor lock object (not counted among `objects`). */
   lockListed: boolean;
+  /** The listing held the journal of an interrupted run (not counted among `objects`). */
+  pendingListed: boolean;
   /** v3: some manifest could not be read, so blob orphans cannot be known. */
   blobOrphansUnknown: boolean;
   warnings: Warning[];
@@ -151,9 +154,9 @@ function splitNameVersion(folder: string): { name?: string; version?: string } {
 /** Lists a cache once and classifies every object; reads the index (and, in v3, the manifests). */
 export async function readBuildCache(options: ReadBuildCacheOptions): Promise<BuildCache> {
   const { storage } = options;
-  // The janitor's own lock is not part of the cache (its inventory, its layout, its fractions).
+  // The janitor's own lock and journal are not part of the cache (its inventory, its fractions).
   const listed = await storage.list(options.onProgress);
-  const objects = listed.filter((object) => object.key !== LOCK_KEY);
+  const objects = listed.filter((object) => object.key !== LOCK_KEY && object.key !== PENDING_KEY);
   const objectsByKey = new Map(objects.map((object) => [object.key, object]));
   let layout: CacheLayout;
   if (objectsByKey.has(V3_LAYOUT_KEY)) layout = "v3";
@@ -167,7 +170,8 @@ export async function readBuildCache(options: ReadBuildCacheOptions): Promise<Bu
     });
   const cache: BuildCache = {
     location: storage.location,
-    lockListed: objects.length !== listed.length,
+    lockListed: listed.some((object) => object.key === LOCK_KEY),
+    pendingListed: listed.some((object) => object.key === PENDING_KEY),
     layout,
     objects,
     objectsByKey,

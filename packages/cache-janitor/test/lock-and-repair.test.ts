@@ -10,6 +10,7 @@ import {
   createMemoryStorage,
   LOCK_KEY,
   type MemoryObject,
+  PENDING_KEY,
   planPrune,
   type SpackDatabase,
 } from "../src/index.js";
@@ -243,7 +244,7 @@ describe("repairs", () => {
     ).toEqual([]);
   });
 
-  it("a whole spec an interrupted run unpublished is listed again when no rule deletes it any more", async () => {
+  it("the next run finishes an interrupted run's deletions from its journal; a spec protected since is listed again", async () => {
     const { objects } = cacheWithOldSpecs();
     const storage = createMemoryStorage({ objects });
     const dying: CacheStorage = {
@@ -253,17 +254,33 @@ describe("repairs", () => {
       },
     };
     const before = inCache(objects);
+    const interrupted = await planPrune({ cache: storage, now: NOW, maxAgeDays: 30 });
     await expect(applyPrune({ cache: dying, now: NOW, maxAgeDays: 30, force: true })).rejects.toThrow(
       "killed before any delete",
     );
     const unpublished = before.filter((hash) => !inCache(objects).includes(hash));
-    expect(unpublished.length).toBeGreaterThan(0);
+    expect(unpublished).toEqual(interrupted.deletedSpecs);
+    expect(JSON.parse(text(objects, PENDING_KEY)).specs).toEqual(interrupted.deletedSpecs);
     objects.delete(LOCK_KEY);
-    // The operator changes their mind: no rule this time.
-    const plan = await planPrune({ cache: storage, now: NOW });
-    expect(plan.republished).toEqual(unpublished);
-    const result = await applyPrune({ cache: storage, now: NOW });
-    expect(result.index).toMatchObject({ status: "rewritten", republishedSpecs: unpublished.length });
-    expect(inCache(objects)).toEqual(before);
+
+    // Even without the rule that chose them, the next run finishes what was started: their
+    // dependents were unpublished with them, and only the journal tells them apart.
+    const next = await planPrune({ cache: storage, now: NOW });
+    expect(next.deletedSpecs).toEqual(interrupted.deletedSpecs);
+    expect(new Set(next.summary.map((row) => row.reason))).toEqual(new Set(["unfinished-run"]));
+
+    // Protection wins over the journal: a spec kept since is whole, so it is listed again.
+    const [kept, ...rest] = unpublished;
+    const keeplist = join(await useTempDir(), "keep.txt");
+    await writeFile(keeplist, `${kept}\n`);
+    const plan = await planPrune({ cache: storage, now: NOW, keeplists: [keeplist] });
+    expect(plan.republished).toContain(kept);
+    const result = await applyPrune({ cache: storage, now: NOW, keeplists: [keeplist], force: true });
+    expect(result.index).toMatchObject({ status: "rewritten", republishedSpecs: plan.republished.length });
+    expect(inCache(objects)).toContain(kept);
+    expect(
+      inCache(objects).filter((hash) => rest.includes(hash) && !plan.republished.includes(hash)),
+    ).toEqual([]);
+    expect(objects.has(PENDING_KEY)).toBe(false);
   });
 });

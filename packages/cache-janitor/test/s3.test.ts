@@ -90,10 +90,10 @@ describe("S3 backend (s3rver)", () => {
     expect(result.failed).toEqual([]);
     // Nothing per object: one listing page; the index and its hash; the lock (read before, taken
     // with a conditional write, probed with a second one that S3 refuses, read back after
-    // taking it, before each of the three changes and before releasing it); the index and its
-    // hash written twice (unpublished before the deletes, final after); the spec files, then
-    // the tarballs, then the lock deleted.
-    expect(storage.operations).toEqual({ ListObjectsV2: 1, GetObject: 8, DeleteObjects: 3, PutObject: 6 });
+    // taking it, before each of the four changes and before releasing it); the journal; the
+    // index and its hash written twice (unpublished before the deletes, final after); the spec
+    // files, then the tarballs, then the journal, then the lock deleted.
+    expect(storage.operations).toEqual({ ListObjectsV2: 1, GetObject: 9, DeleteObjects: 4, PutObject: 7 });
     expect((await storage.list()).map((object) => object.key)).toEqual([
       "build_cache/_pgp/6B09A0A6FFA8EAFB9585EE5588E4C2399FDD89F1.pub",
       "build_cache/_pgp/index.json",
@@ -163,11 +163,12 @@ describe("S3 backend (s3rver)", () => {
       result.deleted.length,
       result.failed,
     ]).toEqual([1203, 400, 1202, []]);
-    // 2 listing pages; 400 manifests + 2 index reads + 6 lock reads; 1200 keys in 2 delete calls
-    // (the manifests first), the two replaced index blobs in a third, the lock in a fourth; the
-    // lock and its probe, and the index blob and manifest twice, written. (s3rver sometimes fails
-    // a big DeleteObjects; the SDK retries it, so HTTP requests may be more.)
-    expect(storage.operations).toEqual({ ListObjectsV2: 2, GetObject: 408, DeleteObjects: 4, PutObject: 6 });
+    // 2 listing pages; 400 manifests + 2 index reads + 7 lock reads; 1200 keys in 2 delete calls
+    // (the manifests first), the two replaced index blobs and the journal in a third, the lock
+    // in a fourth; the lock and its probe, the journal, and the index blob and manifest twice,
+    // written. (s3rver sometimes fails a big DeleteObjects; the SDK retries it, so HTTP requests
+    // may be more.)
+    expect(storage.operations).toEqual({ ListObjectsV2: 2, GetObject: 409, DeleteObjects: 4, PutObject: 7 });
     const keys = (await storage.list()).map((object) => object.key);
     expect(keys.filter((key) => !key.startsWith("blobs/"))).toEqual([
       "v3/layout.json",

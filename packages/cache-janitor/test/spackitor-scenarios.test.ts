@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { useTempDir } from "@spacktainers/test-utils";
@@ -49,8 +50,11 @@ function spackitorCache() {
     });
     installs[spec.hash] = { spec, ref_count: 0, in_buildcache: true };
   }
-  objects.set("build_cache/index.json", {
-    body: encoder.encode(formatPythonJson({ database: { version: "7", installs } }, PYTHON_COMPACT)),
+  const index = formatPythonJson({ database: { version: "7", installs } }, PYTHON_COMPACT);
+  objects.set("build_cache/index.json", { body: encoder.encode(index), lastModified: NOW.getTime() });
+  // Spack writes the hash with the index (a missing one is repaired by --apply).
+  objects.set("build_cache/index.json.hash", {
+    body: encoder.encode(createHash("sha256").update(index).digest("hex")),
     lastModified: NOW.getTime(),
   });
   return createMemoryStorage({ objects });
