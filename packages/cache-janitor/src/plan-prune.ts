@@ -342,14 +342,6 @@ function computePlan(
     selected.set(hash, selection);
   };
 
-  const { pending } = confirmation;
-  for (const hash of pending?.specs ?? [])
-    if (cache.specs.has(hash))
-      select(hash, {
-        reason: "unfinished-run",
-        detail: `unpublished by the run of ${pending!.owner} started ${pending!.started}, which did not finish`,
-      });
-
   for (const wanted of options.purgeHashes ?? []) {
     const hash = wanted.replace(/^\//, "");
     const matches = new Set(
@@ -423,8 +415,22 @@ function computePlan(
       });
   }
 
+  // An interrupted run's journal, after the rules (a spec they select keeps their reason) and
+  // before the cascade, which does not start from it: that run's journal holds the dependents
+  // it cascaded to, and the specs it deleted as orphans do not cascade.
+  const { pending } = confirmation;
+  const unfinished = new Set<string>();
+  for (const hash of pending?.specs ?? [])
+    if (cache.specs.has(hash) && !selected.has(hash)) {
+      unfinished.add(hash);
+      select(hash, {
+        reason: "unfinished-run",
+        detail: `unpublished by the run of ${pending!.owner} started ${pending!.started}, which did not finish`,
+      });
+    }
+
   if (options.cascade !== false) {
-    const queue = [...selected.keys()];
+    const queue = [...selected.keys()].filter((hash) => !unfinished.has(hash));
     for (let next = 0; next < queue.length; next++) {
       const hash = queue[next]!;
       for (const dependent of dependents.get(hash) ?? []) {
@@ -530,7 +536,11 @@ function computePlan(
     });
   }
   const { check } = confirmation;
-  const staleIndexEntries = [...check.confirmedAbsent];
+  // Specs an interrupted run deleted after unpublishing them: their records go too.
+  const finished = (pending?.specs ?? []).filter(
+    (hash) => cache.indexed.has(hash) && !cache.specs.get(hash)?.specKeys.length,
+  );
+  const staleIndexEntries = [...new Set([...check.confirmedAbsent, ...finished])].sort();
   const what = cache.layout === "v2" ? "spec file" : "manifest";
   if (staleIndexEntries.length > 0)
     warnings.push({
