@@ -15,7 +15,7 @@ import {
 } from "../src/index.js";
 import { type FixtureCacheName, fixtureObjects, fixturePath } from "./fixture-cache.js";
 import { deletionLines } from "./helpers.js";
-import { generateV3Cache } from "./synthetic-cache.js";
+import { generateV2Cache, generateV3Cache } from "./synthetic-cache.js";
 
 let server: S3Server;
 const BUCKET = "spack-cache";
@@ -330,4 +330,179 @@ describe("S3 backend (s3rver)", () => {
       await proxy.stop();
     }
   }, 60_000);
+
+  it("a v2 cache past 1,000 keys lists whole (spec files beside their <arch>/ folders) and prunes right", async () => {
+    const now = new Date();
+    const { objects, specs } = generateV2Cache({ specs: 700, seed: 77, now, ageDays: 1 });
+    const storage = storageAt("mirrors/v2-paged");
+    await upload(storage, new Map([...objects].map(([key, object]) => [key, object.body])));
+    // The stand-in is checked first: what it lists is what was written (s3rver 3.7.1 lost the
+    // spec files past the first page; the patched one lists like S3).
+    const listed = (await storage.list()).map((object) => object.key);
+    expect(listed).toEqual([...objects.keys()].sort());
+    const victims = new Set(specs.slice(0, 50).map((spec) => spec.hash));
+    const result = await applyPrune({
+      cache: storage,
+      now: later(1),
+      purgeHashes: [...victims],
+      cascade: false,
+    });
+    expect([result.plan.listing.status, result.plan.inventory.objects, result.failed]).toEqual([
+      "confirmed",
+      objects.size,
+      [],
+    ]);
+    expect(result.plan.deletedSpecs.sort()).toEqual([...victims].sort());
+    const index = JSON.parse(decode(await storage.get("build_cache/index.json"))) as SpackDatabase;
+    expect(
+      Object.entries(index.database.installs).filter(([, record]) => record.in_buildcache !== false),
+    ).toHaveLength(650);
+  }, 180_000);
+
+  it("of two concurrent --apply runs on one bucket, the conditional write admits one", async () => {
+    await uploadFixture("v2-0.19-signed", "mirrors/race");
+    const options = { now: later(1), packagesFrom: [fixturePath("repos/api-v1")], force: true };
+    const outcomes = await Promise.allSettled([
+      applyPrune({ ...options, cache: storageAt("mirrors/race") }),
+      applyPrune({ ...options, cache: storageAt("mirrors/race") }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(outcomes.find((outcome) => outcome.status === "rejected")).toMatchObject({
+      reason: { code: "LOCK_HELD" },
+    });
+    const winner = outcomes.find((outcome) => outcome.status === "fulfilled") as PromiseFulfilledResult<
+      Awaited<ReturnType<typeof applyPrune>>
+    >;
+    expect(winner.value.warnings.filter((warning) => warning.code === "LOCK_NOT_EXCLUSIVE")).toEqual([]);
+    const keys = (await storageAt("mirrors/race").list()).map((object) => object.key);
+    expect(keys).not.toContain(".spacktainers-janitor.lock");
+    expect(keys).toHaveLength(12 - winner.value.deleted.length);
+  }, 60_000);
+
+  it("retries a GET whose body breaks off (Error: aborted), as any transient fault", async () => {
+    const upstream = new URL(server.endpoint);
+    let cut = 0;
+    const proxy: Server = createServer((incoming, outgoing) => {
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          // The first two reads of the index: headers and half the body, then the connection drops.
+          const path = new URL(incoming.url ?? "/", "http://proxy").pathname;
+          if (incoming.method === "GET" && path.endsWith("/build_cache/index.json") && cut < 2) {
+            cut++;
+            // Headers and half the body reach the client, which is reading the body when the
+            // connection drops (the SDK has already answered the command by then).
+            answer.once("data", (chunk: Buffer) => {
+              answer.pause();
+              outgoing.write(chunk.subarray(0, Math.floor(chunk.length / 2)));
+              setTimeout(() => {
+                outgoing.socket?.destroy();
+                answer.destroy();
+              }, 100);
+            });
+            return;
+          }
+          answer.pipe(outgoing);
+        },
+      );
+      forward.on("error", () => outgoing.destroy());
+      incoming.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      await uploadFixture("v2-0.19-signed", "mirrors/truncated");
+      const storage = storageAt(
+        "mirrors/truncated",
+        `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      );
+      const plan = await planPrune({
+        cache: storage,
+        now: later(1),
+        packagesFrom: [fixturePath("repos/api-v1")],
+      });
+      expect([cut, plan.index.status, plan.deletedSpecs.length]).toEqual([2, "ok", 2]);
+      // Each cut GET was sent again: the index read three times, its hash once.
+      expect(storage.operations.GetObject).toBe(4);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 60_000);
+
+  it("from the bin, through a proxy whose listing loses keys: exit 1 with the listing message, nothing deleted", async () => {
+    const now = new Date();
+    const { objects } = generateV2Cache({ specs: 150, seed: 78, now, ageDays: 1 });
+    await upload(
+      storageAt("mirrors/lossy"),
+      new Map([...objects].map(([key, object]) => [key, object.body])),
+    );
+    const upstream = new URL(server.endpoint);
+    // A proxy that drops every tenth <Contents> entry of ListObjectsV2 answers.
+    const proxy: Server = createServer((incoming, outgoing) => {
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          if (!incoming.url?.includes("list-type=2")) {
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(outgoing);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+          answer.on("end", () => {
+            let entry = 0;
+            const body = Buffer.concat(chunks)
+              .toString("utf8")
+              .replace(/<Contents>.*?<\/Contents>/gs, (contents) => (entry++ % 10 === 5 ? "" : contents));
+            const headers = { ...answer.headers, "content-length": String(Buffer.byteLength(body)) };
+            outgoing.writeHead(answer.statusCode ?? 502, headers);
+            outgoing.end(body);
+          });
+        },
+      );
+      forward.on("error", () => outgoing.destroy());
+      incoming.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const run = await runBin(
+        "cache-janitor",
+        [
+          "prune",
+          "--cache",
+          `s3://${BUCKET}/mirrors/lossy`,
+          "--max-age",
+          "0",
+          "--now",
+          later(1).toISOString(),
+          "--apply",
+          "--force",
+        ],
+        {
+          env: binEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }),
+          cleanEnv: true,
+        },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /^spacktainers-janitor: error: the listing of s3:\/\/spack-cache\/mirrors\/lossy looks incomplete: \d+ object\(s\) it lacks exist when asked one by one/m,
+      );
+      const keys = (await storageAt("mirrors/lossy").list()).map((object) => object.key);
+      expect(keys).toEqual([...objects.keys()].sort());
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 120_000);
 });
