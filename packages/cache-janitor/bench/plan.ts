@@ -1,9 +1,12 @@
 /**
  * Benchmark: plan and prune a synthetic layout-v2 cache of 20,000 specs (40,003 objects spread
  * over <arch>/<compiler>/<name>-<version>/ folders, as real caches are) in memory and in a local
- * folder, and a small one in s3rver. Prints wall time, keys/s and the requests by operation.
+ * folder, and v2 and v3 caches in s3rver (patched to list like S3). Prints wall time, keys/s and
+ * the requests by operation (list, head, get, delete, put), and fails when a listing holds fewer
+ * or more objects than were written.
  *
  *   pnpm --filter @spacktainers/cache-janitor bench [-- --specs 20000 --s3-specs 400]
+ *   pnpm --filter @spacktainers/cache-janitor bench -- --s3-specs 5000,20000   # full size: ~40 min
  */
 import { mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,7 +32,7 @@ const { values } = parseArgs({
   options: { specs: { type: "string", default: "20000" }, "s3-specs": { type: "string", default: "400" } },
 });
 const SPECS = Number(values.specs);
-const S3_SPECS = Number(values["s3-specs"]);
+const S3_SPECS = values["s3-specs"].split(",").map(Number);
 const NOW = new Date("2026-03-01T00:00:00Z");
 // Ages spread over 365 days: max-age 256 deletes about 30 % of the specs, plus their dependents.
 const RULES = { now: NOW, maxAgeDays: 256, force: true } as const;
@@ -40,6 +43,35 @@ const counts = (record: Record<string, number>) =>
   Object.entries(record)
     .map(([operation, count]) => `${operation} ${count}`)
     .join(", ");
+
+/** SDK commands by operation (HTTP attempts with retries in brackets when they differ). */
+function requestCounts(storage: {
+  operations: Record<string, number>;
+  requests: Record<string, number>;
+}): string {
+  const names: Record<string, string> = {
+    ListObjectsV2: "list",
+    HeadObject: "head",
+    GetObject: "get",
+    DeleteObjects: "delete",
+    PutObject: "put",
+  };
+  return Object.entries(names)
+    .map(([operation, name]) => {
+      const sent = storage.operations[operation] ?? 0;
+      const http = storage.requests[operation] ?? 0;
+      return `${name} ${sent}${http !== sent ? ` (${http} HTTP)` : ""}`;
+    })
+    .join(", ");
+}
+
+/** A stable number of a key, to pick the same objects in every run. */
+function hashOf(key: string): number {
+  let hash = 0;
+  for (let position = 0; position < key.length; position++)
+    hash = (hash * 31 + key.charCodeAt(position)) >>> 0;
+  return hash;
+}
 
 async function time<T>(task: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
@@ -118,64 +150,95 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
   }
 }
 
-// 3. s3rver: small caches (it walks its folders on every listing page).
+// 3. s3rver. Each cache has what makes the janitor ask objects one by one: orphans (1 % of
+// tarballs or blobs gone) and a few index entries whose spec file or manifest is gone.
 {
   const server = await startS3Server({ buckets: ["bench"] });
   try {
-    for (const [layout, generated] of [
-      ["v2", generateV2Cache({ specs: S3_SPECS, seed: 2, now: NOW }).objects],
-      ["v3", generateV3Cache({ specs: S3_SPECS, seed: 3, now: NOW }).objects],
-    ] as const) {
-      const client = createS3Client({ endpoint: server.endpoint, region: server.region });
-      Object.assign(client.config, {
-        credentials: async () => ({
-          accessKeyId: server.accessKeyId,
-          secretAccessKey: server.secretAccessKey,
-        }),
-      });
-      const storage = createS3Storage({ bucket: "bench", prefix: layout, client });
-      // s3rver's LastModified is the upload time: shift "now" instead of the objects.
-      await mapConcurrent([...generated], 8, ([key, object]) => storage.put(key, object.body));
-      const uploaded = Date.now();
-      const reset = () => {
-        for (const record of [storage.operations, storage.requests])
-          for (const key of Object.keys(record)) delete record[key];
-      };
-      reset();
-      const options = {
-        cache: storage,
-        now: new Date(uploaded + 30 * 86_400_000),
-        maxAgeDays: 10,
-        force: true,
-      };
-      const [plan, planMs] = await time(() => planPrune(options));
-      rows.push({
-        backend: `s3rver ${layout}`,
-        step: "plan",
-        objects: generated.size,
-        deleted: plan.totals.objects,
-        ms: planMs,
-        requests: `${counts(storage.operations)} (HTTP incl. retries: ${counts(storage.requests)})`,
-      });
-      reset();
-      const [result, applyMs] = await time(() => applyPrune(options));
-      rows.push({
-        backend: `s3rver ${layout}`,
-        step: "plan + apply (all)",
-        objects: generated.size,
-        deleted: result.deleted.length,
-        ms: applyMs,
-        requests: `${counts(storage.operations)} (HTTP incl. retries: ${counts(storage.requests)})`,
-      });
-      storage.close?.();
-    }
+    for (const specs of S3_SPECS)
+      for (const layout of ["v2", "v3"] as const) {
+        const generated =
+          layout === "v2"
+            ? generateV2Cache({ specs, seed: 2, now: NOW }).objects
+            : generateV3Cache({ specs, seed: 3, now: NOW, dashedNames: true }).objects;
+        let removed = 0;
+        for (const key of [...generated.keys()]) {
+          const tarballOrBlob = key.endsWith(".spack") || (key.startsWith("blobs/") && removed % 2 === 0);
+          const specFile = key.endsWith(".spec.json") || key.endsWith(".spec.manifest.json");
+          if ((tarballOrBlob && hashOf(key) % 100 === 0) || (specFile && hashOf(key) % 1000 === 1)) {
+            generated.delete(key);
+            removed++;
+          }
+        }
+        const client = createS3Client({ endpoint: server.endpoint, region: server.region });
+        Object.assign(client.config, {
+          credentials: async () => ({
+            accessKeyId: server.accessKeyId,
+            secretAccessKey: server.secretAccessKey,
+          }),
+        });
+        const storage = createS3Storage({ bucket: "bench", prefix: `${layout}-${specs}`, client });
+        const [, uploadMs] = await time(() =>
+          mapConcurrent([...generated], 32, ([key, object]) => storage.put(key, object.body)),
+        );
+        // s3rver's LastModified is the upload time: shift "now" instead of the objects.
+        const uploaded = Date.now();
+        const reset = () => {
+          for (const record of [storage.operations, storage.requests])
+            for (const key of Object.keys(record)) delete record[key];
+        };
+        reset();
+        const options = {
+          cache: storage,
+          now: new Date(uploaded + 30 * 86_400_000),
+          maxAgeDays: 10,
+          force: true,
+          listingTolerance: specs,
+        };
+        const [plan, planMs] = await time(() => planPrune(options));
+        // The stand-in is checked before its figures are believed.
+        if (plan.inventory.objects !== generated.size || plan.listing.status !== "confirmed")
+          throw new Error(
+            `s3rver ${layout} ${specs}: listed ${plan.inventory.objects} objects, wrote ${generated.size}; listing ${plan.listing.status}`,
+          );
+        rows.push({
+          backend: `s3rver ${layout} (upload ${Math.round(uploadMs / 1000)} s)`,
+          step: "plan",
+          objects: generated.size,
+          deleted: plan.totals.objects,
+          ms: planMs,
+          requests: requestCounts(storage),
+        });
+        reset();
+        const [result, applyMs] = await time(() => applyPrune(options));
+        rows.push({
+          backend: `s3rver ${layout}`,
+          step: "plan + apply (all)",
+          objects: generated.size,
+          deleted: result.deleted.length,
+          ms: applyMs,
+          requests: requestCounts(storage),
+        });
+        // And after the prune: what is left is what was written, less what was deleted, plus
+        // the index blobs written (v3; v2 rewrites index.json in place).
+        const left = (await storage.list()).length;
+        const written =
+          result.index.status === "rewritten"
+            ? new Set(result.index.written.filter((key) => key.startsWith("blobs/"))).size
+            : 0;
+        if (left !== generated.size - result.deleted.length + written)
+          throw new Error(
+            `s3rver ${layout} ${specs}: ${left} objects listed after the prune, expected ${generated.size} - ${result.deleted.length} + ${written}`,
+          );
+        storage.close?.();
+      }
   } finally {
     await server.stop();
   }
 }
 
 console.log(
-  `Synthetic layout-v2 cache: ${SPECS} specs, ${memory.objects.size} objects; s3rver caches: ${S3_SPECS} specs.`,
+  `Synthetic layout-v2 cache: ${SPECS} specs, ${memory.objects.size} objects; s3rver caches: ${S3_SPECS.join(", ")} specs (listed == written checked).`,
 );
 console.table(
   rows.map((row) => ({
