@@ -94,7 +94,14 @@ export async function pruneArchCache(
   };
   try {
     if (!options.apply) return { plan: await planPrune(rules), keepLocks };
-    const result = await applyPrune({ ...rules, force: options.force ?? false });
+    // The prune job's timeout is 30 minutes and GitLab runs one per arch at a time (its
+    // resource_group): a lock older than an hour is a killed job's, and is taken over.
+    const result = await applyPrune({
+      ...rules,
+      force: options.force ?? false,
+      lockTtlMinutes: 60,
+      breakLock: true,
+    });
     return { plan: result.plan, result, keepLocks };
   } finally {
     client.destroy();
