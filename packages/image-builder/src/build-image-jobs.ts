@@ -131,6 +131,9 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
         [
           "buildah build",
           `--platform linux/${arch}`,
+          // FROM pulls the base images (builder, runtime) from the same registry: without this,
+          // a registry with tls_verify: false could be pushed to but not built from.
+          ...(tlsVerify ? [] : ["--tls-verify=false"]),
           `--file ${shellQuote(options.dockerfile)}`,
           ...buildArgs(arch),
           ...secrets,

@@ -204,12 +204,9 @@ export function spackContainerJobs(options: SpackContainerJobsOptions): Record<s
       );
   }
   const hub = config.docker_hub;
-  if (
-    hub.enabled &&
-    hub.namespace &&
-    options.context.isProd &&
-    (buildsImage || wants(options.decisions?.dockerHub))
-  ) {
+  // The Docker Hub decision alone says whether to push: it already asks for a push when the
+  // image is rebuilt, and says skip when the repository does not exist (nothing to push into).
+  if (hub.enabled && hub.namespace && options.context.isProd && wants(options.decisions?.dockerHub)) {
     Object.assign(
       jobs,
       dockerHubPushJob({

@@ -2,7 +2,7 @@ import { SpacktainersError } from "@spacktainers/core";
 import { request } from "undici";
 import { createDispatcher } from "./create-dispatcher.js";
 import { type Decision, OFFLINE_DECISION } from "./decide-image.js";
-import { compareLabels } from "./labels.js";
+import { compareLabels, identityLabels } from "./labels.js";
 import { DOCKER_HUB_REGISTRY } from "./parse-image-reference.js";
 import type { RegistryClient } from "./registry-client.js";
 
@@ -23,8 +23,19 @@ export interface DecideDockerHubPushOptions {
   tag: string;
   /** Architectures the tag must have. */
   arches: readonly string[];
-  /** Labels the published image must carry (the container's labels). */
+  /**
+   * The container's labels. Only those under `labelPrefix` are compared (checksums, lock
+   * sha256, base-image digests, tool versions): `org.opencontainers.image.created` is the plan's
+   * time and would make every pipeline push again.
+   */
   labels: Record<string, string>;
+  /** `registry.label_prefix` of the site config. */
+  labelPrefix: string;
+  /**
+   * The image is built in this pipeline: the new image is pushed whenever the repository exists
+   * (its labels are only final once built, e.g. when a base image digest was unknown to the plan).
+   */
+  imageRebuilt?: boolean;
   /** Client of Docker Hub's registry, to read the labels of an existing tag. */
   client?: RegistryClient;
   /** Docker Hub API base URL (default {@link DOCKER_HUB_API}; a loopback double in tests). */
@@ -62,13 +73,22 @@ async function hubStatus(
   }
 }
 
+/** A Docker Hub decision; `repositoryMissing` when nothing can be pushed until someone creates the repository. */
+export type DockerHubDecision = Decision & { repositoryMissing?: true };
+
+/** Where a user creates a Docker Hub repository (its web interface; the API needs a personal token). */
+export function dockerHubCreateUrl(namespace: string): string {
+  return `https://hub.docker.com/repository/create?namespace=${encodeURIComponent(namespace)}`;
+}
+
 /**
  * Push to Docker Hub only on prod, only into a repository that exists (creating repositories
- * is a human decision, as in the reference), and only when the tag is missing or its labels
- * differ from the container's.
+ * is a human decision, as in the reference), and only when the image is rebuilt, the tag is
+ * missing, or its content labels differ from the container's.
  */
-export async function decideDockerHubPush(options: DecideDockerHubPushOptions): Promise<Decision> {
-  const { enabled, isProd, offline, namespace, repository, tag, arches, labels, client } = options;
+export async function decideDockerHubPush(options: DecideDockerHubPushOptions): Promise<DockerHubDecision> {
+  const { enabled, isProd, offline, namespace, repository, tag, arches, client } = options;
+  const labels = identityLabels(options.labels, options.labelPrefix);
   if (!enabled) return { action: "skip", reason: "Docker Hub push is not enabled in the site config" };
   if (!isProd) return { action: "skip", reason: "only the default branch publishes to Docker Hub" };
   if (offline || !client) return OFFLINE_DECISION;
@@ -79,13 +99,15 @@ export async function decideDockerHubPush(options: DecideDockerHubPushOptions): 
   if (repoStatus === 404)
     return {
       action: "skip",
-      reason: `Docker Hub repository ${namespace}/${repository} does not exist; create it to publish this container`,
+      reason: `Docker Hub repository ${namespace}/${repository} does not exist; create it at ${dockerHubCreateUrl(namespace)} to publish this container`,
+      repositoryMissing: true,
     };
   if (repoStatus !== 200)
     throw new SpacktainersError({
       code: "DOCKER_HUB_ERROR",
       message: `GET ${repoUrl} answered ${repoStatus}`,
     });
+  if (options.imageRebuilt) return { action: "build", reason: "the image is built in this pipeline" };
   const tagUrl = `${repoUrl}/tags/${encodeURIComponent(tag)}`;
   const tagStatus = await hubStatus(tagUrl, tlsVerify, options.env ?? {});
   if (tagStatus === 404)

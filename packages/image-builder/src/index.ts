@@ -21,8 +21,8 @@ export {
   pinDefinitionSource,
   spackContainerJobs,
 } from "./container-jobs.js";
-export type { DecideDockerHubPushOptions } from "./decide-docker-hub-push.js";
-export { DOCKER_HUB_API, decideDockerHubPush } from "./decide-docker-hub-push.js";
+export type { DecideDockerHubPushOptions, DockerHubDecision } from "./decide-docker-hub-push.js";
+export { DOCKER_HUB_API, decideDockerHubPush, dockerHubCreateUrl } from "./decide-docker-hub-push.js";
 export type { DecideImageOptions, DecideSpackContainerOptions, Decision } from "./decide-image.js";
 export {
   decideBaseImage,

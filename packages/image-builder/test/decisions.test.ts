@@ -322,6 +322,7 @@ describe("Docker Hub push", () => {
         tag: "3.2.0",
         arches: ["amd64"],
         labels: containerLabels,
+        labelPrefix: P,
         client,
         apiUrl: hub.url,
         registry: registry.host,
@@ -343,10 +344,24 @@ describe("Docker Hub push", () => {
         action: "build",
         reason: "bluebrain/spackah-empty:3.2.0 is not on Docker Hub",
       });
-      expect(await decideDockerHubPush({ ...options, repository: "spackah-new" })).toEqual({
+      // Labels outside the site prefix (the plan's time, the commit) never cause a push.
+      expect(
+        await decideDockerHubPush({
+          ...options,
+          labels: { ...containerLabels, "org.opencontainers.image.created": "2026-03-01T00:00:00.000Z" },
+        }),
+      ).toEqual({ action: "skip", reason: "Docker Hub bluebrain/spackah-brayns:3.2.0 is up to date" });
+      expect(await decideDockerHubPush({ ...options, imageRebuilt: true })).toEqual({
+        action: "build",
+        reason: "the image is built in this pipeline",
+      });
+      expect(
+        await decideDockerHubPush({ ...options, repository: "spackah-new", imageRebuilt: true }),
+      ).toEqual({
         action: "skip",
         reason:
-          "Docker Hub repository bluebrain/spackah-new does not exist; create it to publish this container",
+          "Docker Hub repository bluebrain/spackah-new does not exist; create it at https://hub.docker.com/repository/create?namespace=bluebrain to publish this container",
+        repositoryMissing: true,
       });
       expect(await decideDockerHubPush({ ...options, isProd: false })).toEqual({
         action: "skip",
@@ -367,6 +382,9 @@ describe("Docker Hub push", () => {
         "GET /v2/namespaces/bluebrain/repositories/spackah-brayns/tags/3.2.0",
         "GET /v2/namespaces/bluebrain/repositories/spackah-empty",
         "GET /v2/namespaces/bluebrain/repositories/spackah-empty/tags/3.2.0",
+        "GET /v2/namespaces/bluebrain/repositories/spackah-brayns",
+        "GET /v2/namespaces/bluebrain/repositories/spackah-brayns/tags/3.2.0",
+        "GET /v2/namespaces/bluebrain/repositories/spackah-brayns",
         "GET /v2/namespaces/bluebrain/repositories/spackah-new",
       ]);
     } finally {

@@ -430,6 +430,7 @@ const containersCommand = defineCommand({
         pipelineId,
         clients,
       });
+      for (const warning of result.warnings) log(`warning: ${formatProblem(warning)}`);
       if (flags.json) json(result.plans.map(summarizePlan));
       else {
         log(
@@ -566,6 +567,7 @@ const planCommand = defineCommand({
           missingLocks: "report",
         });
         plans.push(...decided.plans.map(summarizePlan));
+        for (const warning of decided.warnings) log(`warning: ${formatProblem(warning)}`);
       }
       if (flags.json) {
         json({

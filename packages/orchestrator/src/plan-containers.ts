@@ -10,6 +10,7 @@ import {
   renderPipelineYaml,
   type SiteConfig,
   SpacktainersError,
+  type Warning,
 } from "@spacktainers/core";
 import { writeFilesAtomic } from "@spacktainers/core/node";
 import {
@@ -18,11 +19,13 @@ import {
   type createS3Client,
   customContainerJobs,
   type Decision,
+  type DockerHubDecision,
   decideCustomContainer,
   decideDockerHubPush,
   decideSifUpload,
   decideSpackContainer,
   describeBaseImage,
+  dockerHubCreateUrl,
   installTreeOf,
   pinDefinitionSource,
   type RegistryClient,
@@ -138,9 +141,14 @@ export interface PlanContainersOptions {
  */
 export async function planContainers(
   options: PlanContainersOptions,
-): Promise<{ plans: ContainerPlan[]; pipeline: GitlabPipeline; files: string[] }> {
-  const { plans, pipeline, files } = await decideContainers(options);
-  return { plans, pipeline, files: await writeFilesAtomic(resolve(options.root, options.out), files) };
+): Promise<{ plans: ContainerPlan[]; pipeline: GitlabPipeline; files: string[]; warnings: Warning[] }> {
+  const { plans, pipeline, files, warnings } = await decideContainers(options);
+  return {
+    plans,
+    pipeline,
+    files: await writeFilesAtomic(resolve(options.root, options.out), files),
+    warnings,
+  };
 }
 
 /**
@@ -150,7 +158,12 @@ export async function planContainers(
  */
 export async function decideContainers(
   options: PlanContainersOptions & { missingLocks?: "error" | "report" },
-): Promise<{ plans: ContainerPlan[]; pipeline: GitlabPipeline; files: Record<string, string> }> {
+): Promise<{
+  plans: ContainerPlan[];
+  pipeline: GitlabPipeline;
+  files: Record<string, string>;
+  warnings: Warning[];
+}> {
   const { root, arch, config, context } = options;
   const clients = options.clients ?? {};
   const offline = context.offline;
@@ -172,6 +185,7 @@ export async function decideContainers(
   const files: Record<string, string> = {};
   const jobs: Record<string, GitlabJob> = {};
   const plans: ContainerPlan[] = [];
+  const warnings: Warning[] = [];
   // Build jobs fetch their context (Dockerfile, spack.yaml, spack.lock, pinned .def) from this
   // plan job in pipeline A, by id: the parent's gather artifact then stays YAML-only, as GitLab
   // wants of an archive that carries a child pipeline (5 MB).
@@ -241,22 +255,37 @@ export async function decideContainers(
                 metadata: identity.sifMetadata,
               }),
             );
-      const dockerHub =
-        config.docker_hub.enabled && config.docker_hub.namespace
+      const hub = config.docker_hub;
+      const hubDecision =
+        hub.enabled && hub.namespace
           ? await decideOrBuild(() =>
               decideDockerHubPush({
                 enabled: true,
                 isProd: context.isProd,
                 offline,
-                namespace: config.docker_hub.namespace!,
-                repository: `${config.docker_hub.repository_prefix}${definition.name}`,
+                namespace: hub.namespace!,
+                repository: `${hub.repository_prefix}${definition.name}`,
                 tag: identity.tag,
                 arches: [arch],
                 labels: identity.labels,
+                labelPrefix: config.registry.label_prefix,
+                imageRebuilt: image.action === "build",
                 ...(clients.dockerHub ?? {}),
               }),
             )
           : undefined;
+      let dockerHub: Decision | undefined;
+      if (hubDecision) {
+        const { repositoryMissing, ...decision } = hubDecision as DockerHubDecision;
+        dockerHub = decision;
+        if (repositoryMissing)
+          warnings.push({
+            code: "DOCKER_HUB_REPOSITORY_MISSING",
+            file: definition.path,
+            message: `${definition.name} (${arch}) is not pushed to Docker Hub: the repository ${hub.namespace}/${hub.repository_prefix}${definition.name} does not exist`,
+            hint: `create it at ${dockerHubCreateUrl(hub.namespace!)} (name ${hub.repository_prefix}${definition.name}); the next default-branch pipeline pushes the container`,
+          });
+      }
       files[`${definition.name}/spack.yaml`] = spackYaml!;
       files[`${definition.name}/spack.lock`] = lockText!;
       files[`${definition.name}/Dockerfile`] = renderContainerDockerfile({
@@ -334,5 +363,5 @@ export async function decideContainers(
   const pipeline: GitlabPipeline = { stages: Object.values(STAGES).filter((stage) => used.has(stage)), jobs };
   files["pipeline.yml"] = renderPipelineYaml(pipeline);
   files["plan.json"] = `${JSON.stringify(plans.map(summarizePlan), null, 2)}\n`;
-  return { plans, pipeline, files };
+  return { plans, pipeline, files, warnings };
 }

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readCiContext } from "@spacktainers/core";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
-import { createRegistryClient } from "@spacktainers/image-builder";
+import { createRegistryClient, describeBaseImage } from "@spacktainers/image-builder";
 import {
   type OciRegistry,
   pushTestImage,
@@ -48,7 +48,7 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-async function plan(hubRepositories: Record<string, string[]>) {
+async function plan(hubRepositories: Record<string, string[]>, now = context.now) {
   const loaded = await loadDefinitions({ root });
   if (!loaded.config) throw new Error(JSON.stringify(loaded.problems));
   const hub = await startDockerHubDouble({ repositories: hubRepositories });
@@ -59,13 +59,19 @@ async function plan(hubRepositories: Record<string, string[]>) {
       arch: "amd64",
       config: loaded.config,
       definitions: loaded.definitions,
-      context,
+      // The GitLab registry of the project is the test registry too.
+      context: { ...context, now, registryImage: `${registry.host}/group/project` },
       environments: "out/environments",
       out: "out/containers/amd64",
       pipelineId: "7",
-      clients: { dockerHub: { client, apiUrl: hub.url, registry: registry.host } },
+      clients: { registry: client, dockerHub: { client, apiUrl: hub.url, registry: registry.host } },
     });
-    return { plans: result.plans, requests: hub.requests };
+    return {
+      plans: result.plans,
+      requests: hub.requests,
+      jobs: Object.keys(result.pipeline.jobs),
+      warnings: result.warnings,
+    };
   } finally {
     await client.close();
     await hub.stop();
@@ -75,31 +81,75 @@ async function plan(hubRepositories: Record<string, string[]>) {
 test("on prod the Docker Hub push is decided from Docker Hub: missing repository, missing tag, labels", async () => {
   const first = await plan({});
   const app = first.plans.find((entry) => entry.name === "fixture-app")!;
-  const tag = app.identity!.tag;
   expect(app.decisions.dockerHub).toEqual({
     action: "skip",
     reason:
-      "Docker Hub repository bluebrain/spackah-fixture-app does not exist; create it to publish this container",
+      "Docker Hub repository bluebrain/spackah-fixture-app does not exist; create it at https://hub.docker.com/repository/create?namespace=bluebrain to publish this container",
   });
   expect(first.requests).toContain("GET /v2/namespaces/bluebrain/repositories/spackah-fixture-app");
+  // The image is built (no registry client: not checked), yet nothing can be pushed into a
+  // repository that does not exist: no push job, and a warning saying how to create it.
+  expect(app.decisions.image?.action).toBe("build");
+  expect(first.jobs.filter((job) => job.includes("docker hub"))).toEqual([]);
+  expect(first.warnings.filter((warning) => warning.message.startsWith("fixture-app"))).toEqual([
+    {
+      code: "DOCKER_HUB_REPOSITORY_MISSING",
+      file: "container_definitions/amd64/fixture-app.yaml",
+      message:
+        "fixture-app (amd64) is not pushed to Docker Hub: the repository bluebrain/spackah-fixture-app does not exist",
+      hint: "create it at https://hub.docker.com/repository/create?namespace=bluebrain (name spackah-fixture-app); the next default-branch pipeline pushes the container",
+    },
+  ]);
 
   const noTag = await plan({ "bluebrain/spackah-fixture-app": [] });
   expect(noTag.plans.find((entry) => entry.name === "fixture-app")!.decisions.dockerHub).toEqual({
     action: "build",
-    reason: `bluebrain/spackah-fixture-app:${tag} is not on Docker Hub`,
+    reason: "the image is built in this pipeline",
   });
+  expect(noTag.jobs).toContain("push fixture-app to docker hub for amd64");
+  expect(noTag.warnings.map((warning) => warning.file)).toEqual([
+    "container_definitions/amd64/zlib-tools/spack.yaml",
+  ]);
+}, 120_000);
 
-  await pushTestImage({
-    registry: registry.host,
-    repository: "bluebrain/spackah-fixture-app",
-    tag,
-    labels: app.identity!.labels,
+test("a plan at another time pushes nothing: only content labels are compared, never the creation time", async () => {
+  // The base images and the container as the first pipeline left them, in the GitLab registry
+  // and on Docker Hub, labelled at that pipeline's time.
+  const loaded = await loadDefinitions({ root });
+  for (const name of ["builder", "runtime"] as const) {
+    const base = await describeBaseImage({ root, name, config: loaded.config!, isProd: true });
+    await pushTestImage({ registry: registry.host, repository: `group/project/${name}`, tag: base.tag });
+  }
+  const hubRepositories = { "bluebrain/spackah-fixture-app": [] as string[] };
+  const first = await plan(hubRepositories, new Date("2026-02-01T00:00:00Z"));
+  const app = first.plans.find((entry) => entry.name === "fixture-app")!;
+  expect(app.decisions.image).toEqual({
+    action: "build",
+    reason: `${app.identity!.image} not found in the registry`,
   });
-  const upToDate = await plan({ "bluebrain/spackah-fixture-app": [tag] });
-  expect(upToDate.plans.find((entry) => entry.name === "fixture-app")!.decisions.dockerHub).toEqual({
-    action: "skip",
-    reason: `Docker Hub bluebrain/spackah-fixture-app:${tag} is up to date`,
+  for (const repository of ["group/project/fixture-app", "bluebrain/spackah-fixture-app"])
+    await pushTestImage({
+      registry: registry.host,
+      repository,
+      tag: app.identity!.tag,
+      labels: { ...app.identity!.labels, "org.opencontainers.image.revision": "0123abcd" },
+    });
+  hubRepositories["bluebrain/spackah-fixture-app"].push(app.identity!.tag);
+
+  const dayLater = await plan(hubRepositories, new Date("2026-02-02T00:00:00Z"));
+  const again = dayLater.plans.find((entry) => entry.name === "fixture-app")!;
+  expect(again.identity!.labels["org.opencontainers.image.created"]).toBe("2026-02-02T00:00:00.000Z");
+  expect({ image: again.decisions.image, dockerHub: again.decisions.dockerHub }).toEqual({
+    image: { action: "skip", reason: `${app.identity!.image} is up to date (amd64)` },
+    dockerHub: {
+      action: "skip",
+      reason: `Docker Hub bluebrain/spackah-fixture-app:${app.identity!.tag} is up to date`,
+    },
   });
+  expect(dayLater.jobs.filter((job) => job.includes("fixture-app"))).toEqual([
+    // No S3 client here: the SIF is not checked, so it is converted again; nothing else.
+    "convert fixture-app to sif for amd64",
+  ]);
 }, 120_000);
 
 test("onlineClients reads Docker Hub only on prod with docker_hub enabled", async () => {

@@ -1,0 +1,383 @@
+import { execFile, spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  createArtifactZip,
+  createS3Client,
+  GITLAB_CI_LOCAL_BIN,
+  type GitlabApiDouble,
+  type OciRegistry,
+  pushTestImage,
+  REPO_ROOT,
+  type S3Server,
+  startGitlabApiDouble,
+  startOciRegistry,
+  startS3Server,
+} from "@spacktainers/test-utils";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { aliasGitlabCiLocalArtifacts, FIXTURES, GIT_ENV, git } from "./helpers/e2e-repo.js";
+
+/**
+ * The pipeline we ship, end to end, four times: the repository's own `.gitlab-ci.yml` run by
+ * gitlab-ci-local 4.73.0 (shell executor) in a copy of this repository whose site config points
+ * at real services on loopback (s3rver for the build cache and the SIFs, Debian's
+ * docker-registry as the GitLab registry, buildah for every build and push, the GitLab API
+ * double for `gather`). Stand-ins, on PATH, only for what cannot run here: `spack` and
+ * `apptainer` (see __fixtures__/steady-state/bin), and `corepack` (the real one rewrites the
+ * machine's shared Node.js install). Run 1 fills everything; run 2 on the same commit must do
+ * nothing; run 3 changes one definition; run 4 changes the builder image.
+ */
+
+const execute = promisify(execFile);
+const ARCH = "amd64";
+const CACHE_BUCKET = "steady-cache";
+const SIF_BUCKET = "steady-sifs";
+const STANDINS = join(FIXTURES, "steady-state/bin");
+
+let s3: S3Server;
+let registry: OciRegistry;
+let gitlab: GitlabApiDouble;
+let work: string;
+let root: string;
+let calls: string;
+let deployDir: string;
+const tables: string[] = [];
+
+/** Every tracked file of this repository except the definitions, images and files (test ones replace them). */
+async function copyRepository(target: string): Promise<void> {
+  const { stdout } = await execute("git", ["ls-files", "-z"], { cwd: REPO_ROOT, maxBuffer: 1 << 26 });
+  for (const path of stdout.split("\0").filter(Boolean)) {
+    if (/^(container_definitions|images|files)\//.test(path)) continue;
+    await mkdir(dirname(join(target, path)), { recursive: true });
+    await copyFile(join(REPO_ROOT, path), join(target, path));
+  }
+}
+
+function siteConfig(spackRepository: string): string {
+  const bucket = (name: string, extra = "") => `
+      name: ${name}
+      endpoint: ${s3.endpoint}${extra}
+      credentials:
+        access_key_var: S3_ACCESS_KEY
+        secret_key_var: S3_SECRET_KEY`;
+  return `registry:
+  image_prefix: ${registry.host}/group/project
+  label_prefix: org.example.spacktainers.
+  tls_verify: false
+architectures:
+  ${ARCH}:
+    runner_tags: [shell]
+    spack_requirement: "target=x86_64"
+    cache_bucket:${bucket(CACHE_BUCKET)}
+      max_age_days: 90
+    containers_bucket:${bucket(SIF_BUCKET, "\n      prefix: containers/")}
+docker_hub:
+  enabled: false
+sif_deploy:
+  runner_tags: [shell]
+  directory: ${deployDir}
+spack:
+  repository: ${spackRepository}
+  branch: main
+  public_key_var: SPACK_DEPLOYMENT_KEY_PUBLIC
+  template:
+    spack:
+      specs: []
+      config:
+        install_tree:
+          root: /opt/software
+      view: false
+versions:
+  apptainer: 1.3.4
+`;
+}
+
+/** Tiny base images: busybox-static and, in the builder, a Spack that records and makes the trees. */
+const IMAGES: Record<string, string> = {
+  "images/builder/Dockerfile": `FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+ENV SPACK_ROOT=/opt/spack
+COPY spack /opt/spack/bin/spack
+COPY setup-env.sh /opt/spack/share/spack/setup-env.sh
+RUN chmod +x /opt/spack/bin/spack
+`,
+  "images/builder/spack": `#!/bin/sh
+echo "spack $*" >> /opt/spack-calls
+case "$*" in
+  *"env view enable"*) mkdir -p /opt/views/._view/abc && ln -s /opt/views/._view/abc /opt/views/view ;;
+  *install*) mkdir -p /opt/software/linux-x86_64 && cp spack.lock /opt/software/linux-x86_64/installed.lock ;;
+  *"env activate --sh"*) echo "export SPACK_ENV=/opt/spack-environment" ;;
+esac
+`,
+  "images/builder/setup-env.sh": "export PATH=/opt/spack/bin:$PATH\n",
+  "images/runtime/Dockerfile": `FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+`,
+  "images/singularitah/Dockerfile": `FROM scratch
+COPY busybox /bin/busybox
+`,
+};
+
+const DEFINITIONS: Record<string, string> = {
+  "container_definitions/amd64/app.yaml": "spack:\n  specs:\n    - fixture-app+extra\n",
+  "container_definitions/amd64/zlib.yaml": "spack:\n  specs:\n    - zlib@1.2.13\n",
+};
+
+async function writeFiles(files: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await writeFile(join(root, path), text);
+  }
+}
+
+async function commit(message: string): Promise<void> {
+  await git(root, "add", "-A");
+  await git(root, "commit", "-q", "--no-gpg-sign", "-m", message);
+  await git(root, "update-ref", "refs/remotes/origin/main", "HEAD");
+}
+
+/** The files under `dir` of the project, for the API double's artifact archives. */
+async function zipOf(paths: string[]): Promise<Buffer> {
+  const entries: Array<{ name: string; data: Buffer }> = [];
+  const walk = async (path: string): Promise<void> => {
+    const full = join(root, path);
+    const items = await readdir(full, { withFileTypes: true }).catch(() => undefined);
+    if (!items) {
+      entries.push({ name: path, data: await readFile(full) });
+      return;
+    }
+    for (const item of items) await walk(`${path}/${item.name}`);
+  };
+  for (const path of paths) await walk(path.replace(/\/$/, ""));
+  return createArtifactZip(entries);
+}
+
+function gitlabCiLocal(): Promise<{ code: number; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(GITLAB_CI_LOCAL_BIN, ["--no-color", "--force-shell-executor"], {
+      cwd: root,
+      env: {
+        ...GIT_ENV,
+        HOME: join(work, "home"),
+        PATH: `${STANDINS}:${process.env.PATH}`,
+        NO_COLOR: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 480_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? 1, output });
+    });
+  });
+}
+
+type Plan = {
+  name: string;
+  arch: string;
+  kind: string;
+  decisions: Record<string, { action: string; reason: string }>;
+};
+
+/** One pipeline: its outcome, the container × arch decisions, and what it did. */
+async function runPipeline(label: string) {
+  const before = (await readFile(calls, "utf8").catch(() => "")).split("\n").filter(Boolean).length;
+  // The `gather` job reads pipeline A through the GitLab API, which gitlab-ci-local has not:
+  // the double answers for this pipeline id with the artifacts of pipeline A's jobs as they are
+  // in the project dir when gather asks (gitlab-ci-local gives child pipelines the parent's id).
+  const state = await readFile(join(root, ".gitlab-ci-local/state.yml"), "utf8").catch(() => "");
+  const pipelineId = 1000 + Number(/pipelineIid: (\d+)/.exec(state)?.[1] ?? -1) + 1;
+  const job = (id: number, name: string, paths: string[]) => ({
+    id,
+    name,
+    get archive() {
+      return zipOfSync.get(name) ?? Buffer.alloc(0);
+    },
+    paths,
+  });
+  const zipOfSync = new Map<string, Buffer>();
+  gitlab.state.pipelines = [
+    {
+      id: pipelineId,
+      bridges: [{ id: 1, name: "concretize and plan", downstreamPipelineId: pipelineId + 1 }],
+    },
+    {
+      id: pipelineId + 1,
+      jobs: [
+        job(11, `split spack pipeline for ${ARCH}`, [`out/split/${ARCH}/`]),
+        job(12, `plan containers for ${ARCH}`, [`out/containers/${ARCH}/`]),
+      ],
+    },
+  ];
+  // Archives are built when the plan job has written them (polled: the double's state is live).
+  const poll = setInterval(async () => {
+    for (const entry of gitlab.state.pipelines[1]!.jobs!)
+      zipOfSync.set(
+        entry.name,
+        await zipOf((entry as unknown as { paths: string[] }).paths).catch(() => Buffer.alloc(0)),
+      );
+  }, 500);
+  const result = await gitlabCiLocal().finally(() => clearInterval(poll));
+  if (result.code !== 0)
+    console.log(`${label}: gitlab-ci-local exited ${result.code}\n${result.output.slice(-6000)}`);
+  const recorded = (await readFile(calls, "utf8")).split("\n").filter(Boolean).slice(before);
+  const plans = JSON.parse(await readFile(join(root, `out/containers/${ARCH}/plan.json`), "utf8")) as Plan[];
+  const baseImages = /base images:[\s\S]*?\n\n/.exec(result.output)?.[0] ?? "";
+  const rows = [
+    ["CONTAINER", "ARCH", "WHAT", "ACTION", "WHY"],
+    ...plans.flatMap((plan) =>
+      Object.entries(plan.decisions).map(([what, decision]) => [
+        plan.name,
+        plan.arch,
+        what,
+        decision.action,
+        decision.reason,
+      ]),
+    ),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const table = `${label}\n${rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n${baseImages}`;
+  tables.push(table);
+  console.log(table);
+  const passed = result.output.split("\n").filter((line) => /^\s*PASS /.test(line));
+  const failed = result.output.split("\n").filter((line) => /^\s*FAIL /.test(line));
+  return { ...result, plans, recorded, passed, failed };
+}
+
+async function bucketKeys(bucket: string): Promise<string[]> {
+  const client = createS3Client(s3);
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    keys.push(...(page.Contents ?? []).map((object) => object.Key!));
+    token = page.NextContinuationToken;
+  } while (token);
+  client.destroy();
+  return keys.sort();
+}
+
+// UNFINISHED (see the issue-14 report): runs 1–2 get through generate, pipeline A, gather,
+// populate, the SIF jobs and prune; the Spack container builds, remove-stale-sifs (the API
+// double has no branches endpoint) and the custom source check (plain-HTTP registry) still
+// fail, and runs 3–4 are not written. Opt in with SPACKTAINERS_STEADY_STATE=1.
+describe.skipIf(!process.env.SPACKTAINERS_STEADY_STATE)("the shipped pipeline, twice", () => {
+  beforeAll(async () => {
+    [s3, registry] = await Promise.all([
+      startS3Server({ buckets: [CACHE_BUCKET, SIF_BUCKET] }),
+      startOciRegistry(),
+    ]);
+    gitlab = await startGitlabApiDouble({ projectId: "7", tokens: ["steady-token"], pipelines: [] });
+    work = await mkdtemp(join(tmpdir(), "spacktainers-steady-"));
+    root = join(work, "repo");
+    deployDir = join(work, "site");
+    calls = join(work, "calls.log");
+    await mkdir(join(work, "home"), { recursive: true });
+    await mkdir(deployDir);
+    await writeFile(calls, "");
+    // The Spack repository the builder records: a local git repository, as `git ls-remote` reads it.
+    const spackRepository = join(work, "spack.git");
+    await mkdir(spackRepository);
+    await git(spackRepository, "init", "-q", "-b", "main");
+    await git(spackRepository, "commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", "spack");
+    await copyRepository(root);
+    await writeFiles({
+      "container_definitions/spacktainers.yaml": siteConfig(spackRepository),
+      ...DEFINITIONS,
+      ...IMAGES,
+    });
+    for (const name of ["builder", "runtime", "singularitah"])
+      await copyFile("/usr/bin/busybox", join(root, "images", name, "busybox"));
+    // The custom container's source, as a registry image.
+    await pushTestImage({ registry: registry.host, repository: "library/tool", tag: "1.0" });
+    await writeFiles({
+      "container_definitions/amd64/tool.def": `Bootstrap: docker\nFrom: ${registry.host}/library/tool:1.0\n`,
+    });
+    await writeFile(join(work, "spack-public.key"), "test public key\n");
+    // Project CI/CD variables (gitlab-ci-local reads them in every pipeline, children too).
+    await writeFiles({
+      ".gitlab-ci-local-variables.yml": `${Object.entries({
+        CI_REGISTRY: registry.host,
+        CI_REGISTRY_IMAGE: `${registry.host}/group/project`,
+        CI_REGISTRY_USER: "ci-user",
+        CI_REGISTRY_PASSWORD: "registry-password",
+        CI_API_V4_URL: gitlab.url,
+        CI_PROJECT_ID: "7",
+        // gitlab-ci-local's shell executor runs in the project dir but reports the Docker
+        // executor's /builds/<group>/<project>; GitLab's runners set the directory they run in.
+        CI_PROJECT_DIR: root,
+        GITLAB_API_TOKEN: "steady-token",
+        S3_ACCESS_KEY: s3.accessKeyId,
+        S3_SECRET_KEY: s3.secretAccessKey,
+        SPACK_DEPLOYMENT_KEY_PUBLIC: join(work, "spack-public.key"),
+        SPACK_ROOT: join(work, "spack-root"),
+        STANDIN_LOG: calls,
+        STANDIN_FIXTURES: FIXTURES,
+        STANDIN_REQUIRE_FROM: join(REPO_ROOT, "packages/test-utils/package.json"),
+        CONTAINERS_STORAGE_CONF: join(work, "storage.conf"),
+        REGISTRY_AUTH_FILE: join(work, "auth.json"),
+        // The machine's pnpm store (the job's own .pnpm-store would download everything again).
+        npm_config_store_dir: (await execute("pnpm", ["store", "path"])).stdout.trim(),
+      })
+        // A plain value that is an existing path becomes a file variable (gitlab-ci-local copies
+        // it, as GitLab does for file variables): paths meant as text say `type: variable`.
+        .map(([key, value]) =>
+          value.startsWith("/") && key !== "SPACK_DEPLOYMENT_KEY_PUBLIC"
+            ? `${key}: { type: variable, values: { "*": ${JSON.stringify(value)} } }`
+            : `${key}: ${JSON.stringify(value)}`,
+        )
+        .join("\n")}\n`,
+      ".gitignore": ".gitlab-ci-local*\nnode_modules/\nout/\n",
+    });
+    await mkdir(join(work, "spack-root/share/spack"), { recursive: true });
+    await writeFile(join(work, "spack-root/share/spack/setup-env.sh"), "");
+    await writeFile(
+      join(work, "storage.conf"),
+      `[storage]\ndriver = "vfs"\ngraphroot = "${work}/storage/graph"\nrunroot = "${work}/storage/run"\n`,
+    );
+    await git(root, "init", "-q", "-b", "main");
+    await git(root, "config", "user.name", "test");
+    await git(root, "config", "user.email", "test@example.org");
+    await git(root, "remote", "add", "origin", "https://gitlab.example.org/group/project.git");
+    await commit("steady state");
+    await git(root, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main");
+    await execute("pnpm", ["install", "--frozen-lockfile", "--offline"], { cwd: root });
+    // gitlab-ci-local reads `trigger: include: artifact` under the raw job name (see the helper).
+    await aliasGitlabCiLocalArtifacts(root, ["generate", "gather"]);
+  }, 600_000);
+
+  afterAll(async () => {
+    await gitlab?.stop();
+    await registry?.stop();
+    await s3?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  test("run 1 builds everything; run 2 on the same commit builds and pushes nothing", async () => {
+    const first = await runPipeline("run 1: empty cache and registry");
+    expect(first.failed).toEqual([]);
+    expect(first.code).toBe(0);
+    expect(await bucketKeys(SIF_BUCKET)).toHaveLength(3);
+    const second = await runPipeline("run 2: same commit");
+    expect(second.failed).toEqual([]);
+    for (const plan of second.plans)
+      for (const decision of Object.values(plan.decisions)) expect(decision.action).toBe("skip");
+    await writeFile(join(REPO_ROOT, "steady-state-tables.txt"), `${tables.join("\n")}\n`);
+  }, 600_000);
+});
