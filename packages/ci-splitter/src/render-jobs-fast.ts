@@ -9,14 +9,13 @@ import { renderYaml } from "@spacktainers/core";
  */
 class Unsupported extends Error {}
 
-/** Characters a plain scalar may hold here without any chance of being read differently. */
-const PLAIN =
-  /^[A-Za-z0-9_$./(+<=~][A-Za-z0-9_$./()@%+=,~^{}*<>!?:-]*(?: [A-Za-z0-9_$./()@%+=,~^{}*<>!?:-]+)*$/;
+/** Printable ASCII, not starting with an indicator (`-`, `?`, `:` only before a non-space), no edge spaces. */
+const PLAIN = /^(?:[^\s\-?:,[\]{}#&*!|>'"%@`]|[-?:][!-~])(?:[ -~]*[!-~])?$/;
 /** Strings YAML 1.2 (core schema) would read as null, bool, int or float: double-quoted. */
 const NOT_A_STRING =
   /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-/** Printable ASCII that can go between double quotes unescaped. */
-const _DOUBLE_QUOTABLE = /^[ -!#-[\]-~]*$/;
+/** Printable ASCII. */
+const PRINTABLE = /^[ -~]*$/;
 
 function scalar(value: unknown): string {
   if (typeof value === "string") {
@@ -24,8 +23,15 @@ function scalar(value: unknown): string {
     if (value.length > 1000) throw new Unsupported();
     if (value === "") return '""';
     if (NOT_A_STRING.test(value)) return `"${value}"`;
-    // `key: value` and a trailing `:` would read as a mapping.
-    if (PLAIN.test(value) && !value.includes(": ") && !value.endsWith(":")) return value;
+    // Document markers and the merge key: left to the \`yaml\` package.
+    if (value.startsWith("---") || value.startsWith("...") || value === "<<") throw new Unsupported();
+    // `key: value`, ` #comment` and a trailing `:` would read differently.
+    const plain = PLAIN.test(value) && !value.includes(": ") && !value.includes(" #") && !value.endsWith(":");
+    if (plain) return value;
+    if (!PRINTABLE.test(value)) throw new Unsupported();
+    // As `yaml` quotes: double quotes, or single ones when that avoids escaping a `"`.
+    if (!value.includes('"')) return `"${value.replaceAll("\\", "\\\\")}"`;
+    if (!value.includes("'")) return `'${value}'`;
     throw new Unsupported();
   }
   if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
