@@ -1,5 +1,5 @@
 import { type GitlabScriptJob, naturalCompare, renderYaml, SpacktainersError } from "@spacktainers/core";
-import { orderJobKeys, renderJobYaml } from "./render-jobs-fast.js";
+import { createJobRenderer } from "./create-job-renderer.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
 
 /** One child pipeline: jobs of one stage under the job and byte budgets. */
@@ -47,6 +47,7 @@ export function chunkStages({ levels, jobs, gitlabNames, common, settings }: Chu
     if (list) list.push(name);
     else byLevel.set(level, [name]);
   }
+  const renderJob = createJobRenderer();
   const chunks: Chunk[] = [];
   for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
     const stage = `stage-${level}`;
@@ -58,7 +59,7 @@ export function chunkStages({ levels, jobs, gitlabNames, common, settings }: Chu
     for (const name of stageNames) {
       const job = jobs.get(name)!;
       job.stage = stage;
-      const text = renderJobYaml(gitlabNames.get(name)!, orderJobKeys(job));
+      const text = renderJob(gitlabNames.get(name)!, job);
       // +1: the blank line between jobs.
       const size = Buffer.byteLength(text) + 1;
       if (size > budget) {

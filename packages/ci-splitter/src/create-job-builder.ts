@@ -42,21 +42,36 @@ export type JobBuilder = (job: SpackJob, pipeline: SpackContainerPipeline, needs
  */
 export function createJobBuilder(settings: SplitSettings): JobBuilder {
   const credentials = credentialVariables(settings);
-  const perContainer = new Map<SpackContainerPipeline, { rebase: (text: string) => string; variables: Record<string, string> }>();
-  const containerOf = (pipeline: SpackContainerPipeline) => {
+  // Shared by every job: each is rendered once (createJobRenderer), not once per job.
+  const retry = infrastructureRetry();
+  type Container = {
+    rebase: (text: string) => string;
+    variables: Record<string, string>;
+    /** Rebased copies of the lists and mappings Spack's anchors share between jobs, by identity. */
+    copies: WeakMap<object, unknown>;
+  };
+  const perContainer = new Map<SpackContainerPipeline, Container>();
+  const containerOf = (pipeline: SpackContainerPipeline): Container => {
     let known = perContainer.get(pipeline);
     if (!known) {
-      const rebase = createRebase(pipeline.variables.SPACK_ARTIFACTS_ROOT!, `${settings.inputPath}/${pipeline.container}`);
+      const root = `${settings.inputPath}/${pipeline.container}`;
+      const rebase = createRebase(pipeline.variables.SPACK_ARTIFACTS_ROOT!, root);
       const variables: Record<string, string> = {};
       for (const [key, value] of Object.entries(pipeline.variables)) variables[key] = rebase(value);
-      known = { rebase, variables };
+      known = { rebase, variables, copies: new WeakMap() };
       perContainer.set(pipeline, known);
     }
     return known;
   };
+  const copyOnce = <T>(container: Container, source: unknown, make: () => T): T => {
+    if (typeof source !== "object" || source === null) return make();
+    if (!container.copies.has(source)) container.copies.set(source, make());
+    return container.copies.get(source) as T;
+  };
   return (job, pipeline, needs) => {
-    const { rebase, variables: containerVariables } = containerOf(pipeline);
-    const variables: Record<string, string> = { ...containerVariables, ...settings.architecture.variables };
+    const container = containerOf(pipeline);
+    const { rebase } = container;
+    const variables: Record<string, string> = { ...container.variables, ...settings.architecture.variables };
     if (isRecord(job.body.variables)) {
       for (const [key, value] of Object.entries(job.body.variables)) variables[key] = rebase(String(value ?? ""));
     }
@@ -70,19 +85,22 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
       variables,
       interruptible: true,
       timeout: settings.timeout,
-      retry: infrastructureRetry(),
-      script: rebaseList(job.body.script, rebase)!,
+      retry,
+      script: copyOnce(container, job.body.script, () => rebaseList(job.body.script, rebase)!),
     };
-    const gitlabImage = toImage(image, settings.pullPolicy);
+    const gitlabImage = copyOnce(container, image, () => toImage(image, settings.pullPolicy));
     if (gitlabImage) result.image = gitlabImage;
     for (const key of ["before_script", "after_script"] as const) {
-      const lines = rebaseList(job.body[key], rebase);
+      const lines = copyOnce(container, job.body[key], () => rebaseList(job.body[key], rebase));
       if (lines) result[key] = lines;
     }
-    if (isRecord(job.body.artifacts)) {
-      const artifacts = { ...job.body.artifacts };
-      if (Array.isArray(artifacts.paths)) artifacts.paths = rebaseList(artifacts.paths, rebase);
-      result.artifacts = artifacts;
+    const artifacts = job.body.artifacts;
+    if (isRecord(artifacts)) {
+      result.artifacts = copyOnce(container, artifacts, () => {
+        const copy = { ...artifacts };
+        if (Array.isArray(copy.paths)) copy.paths = rebaseList(copy.paths, rebase);
+        return copy;
+      });
     }
     return result;
   };

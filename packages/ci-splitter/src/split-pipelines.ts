@@ -69,17 +69,22 @@ export function splitPipelines(options: SplitPipelinesOptions): SplitSpackPipeli
   const names = assignLevels(merged, warnings);
 
   const buildJob = createJobBuilder(settings);
-  const concretizeNeed = (container: string): GitlabNeed => ({
-    job: `concretize ${container} for ${settings.arch}`,
-    pipeline: settings.pipelineId,
-    artifacts: true,
-  });
+  // One needs list per container, shared by its jobs (rendered once).
+  const concretizeNeeds = new Map<string, GitlabNeed[]>();
+  const concretizeNeed = (container: string): GitlabNeed[] => {
+    let needs = concretizeNeeds.get(container);
+    if (!needs) {
+      needs = [{ job: `concretize ${container} for ${settings.arch}`, pipeline: settings.pipelineId, artifacts: true }];
+      concretizeNeeds.set(container, needs);
+    }
+    return needs;
+  };
   const built = new Map<string, GitlabScriptJob>();
   const levels = new Map<string, number>();
   const gitlabNames = new Map<string, string>();
   for (const name of names) {
     const job = merged.get(name)!;
-    built.set(name, buildJob(job.kept, job.pipeline, [concretizeNeed(job.pipeline.container)]));
+    built.set(name, buildJob(job.kept, job.pipeline, concretizeNeed(job.pipeline.container)));
     levels.set(name, job.level);
     gitlabNames.set(name, shortenJobName(name, settings.maxNameLength));
   }

@@ -1,6 +1,6 @@
 import { renderYaml } from "@spacktainers/core";
 import { describe, expect, it } from "vitest";
-import { orderJobKeys, renderJobYaml, renderJobYamlFast } from "./render-jobs-fast.js";
+import { createJobRenderer, orderJobKeys, renderJobYaml, renderJobYamlFast } from "./create-job-renderer.js";
 
 const SPECIAL = [
   "",
@@ -130,5 +130,23 @@ describe("renderJobYaml", () => {
       stage: "s",
       variables: { A: "3", B2: "2", B10: "1" },
     });
+  });
+});
+
+describe("createJobRenderer", () => {
+  it("writes renderYaml's bytes of the ordered job, with shared lists rendered once and reused", () => {
+    const script = ["cd jobs_scratch_dir/concrete_environment", "spack ci rebuild"];
+    const image = { name: "ghcr.io/example/runner:latest", entrypoint: [""] };
+    const needs = [{ job: "concretize app for amd64", pipeline: "1", artifacts: true }];
+    const jobs: Array<[string, Record<string, unknown>]> = [
+      ["a@1 /x", { script, variables: { B10: "1", B2: "True", A: "x: y" }, stage: "stage-0", image, needs }],
+      ["b@1 /y", { needs, stage: "stage-1", image, script, variables: { A: "'q'", B2: '"a' } }],
+      ["c@1 /z", { stage: "stage-1", script, artifacts: { paths: script }, before_script: script }],
+      // Not in the fast path (an empty list, a null): core's renderYaml writes it.
+      ["d@1 /w", { stage: "stage-1", script, tags: [], when: null }],
+    ];
+    const render = createJobRenderer();
+    for (const [name, job] of [...jobs, ...jobs])
+      expect(render(name, job)).toBe(renderYaml({ [name]: orderJobKeys(job) }));
   });
 });
