@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ArchitectureConfig, parseSiteConfig } from "@spacktainers/core";
 import type { FileTree } from "@spacktainers/test-utils";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../__fixtures__");
 
@@ -109,4 +109,34 @@ export function checkSplit(files: Record<string, string>, inputs: string[]): str
     }
   });
   return violations;
+}
+
+/**
+ * A small pipeline in the shape Spack 1.0 writes (block style, sorted top-level keys, anchors
+ * for what jobs share): `jobs` maps a spec name to its stage and the specs it needs.
+ */
+export function spackPipelineText(
+  jobs: Record<string, { stage: number; needs?: string[] }>,
+  artifactsRoot = "jobs_scratch_dir",
+): string {
+  const image = { name: "ghcr.io/example/spack-runner-debian12:latest", entrypoint: [""] };
+  const script = [`cd ${artifactsRoot}/concrete_environment`, "spack env activate --without-view .", "spack ci rebuild"];
+  const document: Record<string, unknown> = {};
+  const depth = Math.max(...Object.values(jobs).map((job) => job.stage));
+  for (const [name, job] of Object.entries(jobs)) {
+    document[`${name}@1.0 /${name.padEnd(7, "x")}`] = {
+      image,
+      variables: { SPACK_JOB_SPEC_DAG_HASH: name.padEnd(32, "x"), SPACK_JOB_SPEC_PKG_NAME: name },
+      script,
+      needs: [
+        ...(job.needs ?? []).map((need) => ({ job: `${need}@1.0 /${need.padEnd(7, "x")}`, artifacts: false })),
+        { job: "generate-pipeline", pipeline: "1001" },
+      ],
+      artifacts: { when: "always", paths: [`${artifactsRoot}/logs`] },
+      stage: `stage-${job.stage}`,
+    };
+  }
+  document.stages = [...Array.from({ length: depth + 1 }, (_, index) => `stage-${index}`), "stage-rebuild-index"];
+  document.variables = { SPACK_ARTIFACTS_ROOT: artifactsRoot, SPACK_CONCRETE_ENV_DIR: `${artifactsRoot}/concrete_environment` };
+  return stringify(document, { lineWidth: 0 });
 }
