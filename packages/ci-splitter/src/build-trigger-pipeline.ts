@@ -17,7 +17,10 @@ export interface BuildTriggerPipelineOptions {
 }
 
 /** Collect jobs: each republishes chunk files up to `maxArtifactBytes`. Returns chunk path → collect job. */
-function collectGroups(chunkFiles: SplitFile[], settings: SplitSettings): Array<{ name: string; paths: string[] }> {
+function collectGroups(
+  chunkFiles: SplitFile[],
+  settings: SplitSettings,
+): Array<{ name: string; paths: string[] }> {
   const groups: Array<{ name: string; paths: string[] }> = [];
   let paths: string[] = [];
   let bytes = 0;
@@ -81,7 +84,10 @@ export function buildTriggerPipeline({
         stage,
         // More needs than GitLab allows: the stage order alone runs it after the previous stage.
         ...(needs.length <= maxNeeds ? { needs } : {}),
-        trigger: { include: [{ artifact: `${outputPath}/${chunk.path}`, job: collectJob }], strategy: "depend" },
+        trigger: {
+          include: [{ artifact: `${outputPath}/${chunk.path}`, job: collectJob }],
+          strategy: "depend",
+        },
       };
       trigger.jobs[chunk.triggerName] = job;
     }

@@ -55,7 +55,9 @@ export function chunkStages({ levels, jobs, gitlabNames, common, settings }: Chu
     const groups: Array<{ names: string[]; texts: string[] }> = [];
     let current: { names: string[]; texts: string[] } = { names: [], texts: [] };
     let bytes = 0;
-    const stageNames = byLevel.get(level)!.sort((a, b) => naturalCompare(gitlabNames.get(a)!, gitlabNames.get(b)!));
+    const stageNames = byLevel
+      .get(level)!
+      .sort((a, b) => naturalCompare(gitlabNames.get(a)!, gitlabNames.get(b)!));
     for (const name of stageNames) {
       const job = jobs.get(name)!;
       job.stage = stage;

@@ -4,7 +4,6 @@ import {
   type CliSpec,
   credentialVariableNames,
   defineCommand,
-  formatProblem,
   InputInvalidError,
   parseSiteConfig,
   SITE_CONFIG_PATH,
@@ -210,7 +209,10 @@ const split = defineCommand({
     const { summary } = result;
     const report = { ...summary, warnings: result.warnings };
     if (values.report)
-      await writeFileAtomic(resolve(cwd, values.report), `${context.mask(JSON.stringify(report, null, 2))}\n`);
+      await writeFileAtomic(
+        resolve(cwd, values.report),
+        `${context.mask(JSON.stringify(report, null, 2))}\n`,
+      );
     const fullList = values.report ? values.report : "--json or --report FILE";
     for (const line of summarizeWarnings(result.warnings, { fullListHint: fullList })) context.log(line);
     if (values.json) {

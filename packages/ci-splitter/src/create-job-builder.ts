@@ -1,4 +1,9 @@
-import { type GitlabImage, type GitlabNeed, type GitlabScriptJob, infrastructureRetry } from "@spacktainers/core";
+import {
+  type GitlabImage,
+  type GitlabNeed,
+  type GitlabScriptJob,
+  infrastructureRetry,
+} from "@spacktainers/core";
 import { createRebase } from "./create-rebase.js";
 import type { SpackContainerPipeline, SpackJob } from "./parse-spack-pipeline.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
@@ -33,7 +38,11 @@ function credentialVariables(settings: SplitSettings): Record<string, string> {
 }
 
 /** A function that turns a Spack job into the job we write. */
-export type JobBuilder = (job: SpackJob, pipeline: SpackContainerPipeline, needs: GitlabNeed[]) => GitlabScriptJob;
+export type JobBuilder = (
+  job: SpackJob,
+  pipeline: SpackContainerPipeline,
+  needs: GitlabNeed[],
+) => GitlabScriptJob;
 
 /**
  * Step 4 of the split: each job, self-contained: its container's Spack variables, rebased on
@@ -73,10 +82,20 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     const { rebase } = container;
     const variables: Record<string, string> = { ...container.variables, ...settings.architecture.variables };
     if (isRecord(job.body.variables)) {
-      for (const [key, value] of Object.entries(job.body.variables)) variables[key] = rebase(String(value ?? ""));
+      for (const [key, value] of Object.entries(job.body.variables))
+        variables[key] = rebase(String(value ?? ""));
     }
     Object.assign(variables, credentials);
-    const { needs: _n, tags: _t, retry: _r, when: _w, stage: _s, dependencies: _d, image, ...rest } = job.body;
+    const {
+      needs: _n,
+      tags: _t,
+      retry: _r,
+      when: _w,
+      stage: _s,
+      dependencies: _d,
+      image,
+      ...rest
+    } = job.body;
     const result: GitlabScriptJob = {
       ...rest,
       stage: "",

@@ -56,8 +56,10 @@ const SPECIAL = [
   "zlib@1.2.13 /23njwcm %gcc@12.2.0 arch=linux-debian12-x86_64",
   "a  b",
   "a ",
-  'git config --global url."https://gitlab-ci-token:$' + '{CI_JOB_TOKEN}@example.org/".insteadOf ssh://git@example.org/',
-  'git config --add --global url."https://gitlab-ci-token:$' + '{CI_JOB_TOKEN}@example.org/".insteadOf git@example.org:',
+  'git config --global url."https://gitlab-ci-token:$' +
+    '{CI_JOB_TOKEN}@example.org/".insteadOf ssh://git@example.org/',
+  'git config --add --global url."https://gitlab-ci-token:$' +
+    '{CI_JOB_TOKEN}@example.org/".insteadOf git@example.org:',
   'spack gpg trust "$SPACK_DEPLOYMENT_KEY_PUBLIC"',
   "it's",
   "x'y:",
@@ -113,7 +115,8 @@ describe("renderJobYaml", () => {
       "https://s3.example.org",
       "cd $" + "{SPACK_CONCRETE_ENV_DIR}",
       "2022-10-11",
-      'git config --add --global url."https://gitlab-ci-token:$' + '{CI_JOB_TOKEN}@example.org/".insteadOf git@example.org:',
+      'git config --add --global url."https://gitlab-ci-token:$' +
+        '{CI_JOB_TOKEN}@example.org/".insteadOf git@example.org:',
       'spack gpg trust "$SPACK_DEPLOYMENT_KEY_PUBLIC"',
     ])
       expect(renderJobYamlFast("n", job(text))).toBeDefined();

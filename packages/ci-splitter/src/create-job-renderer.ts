@@ -48,7 +48,8 @@ type Memo = WeakMap<object, Map<string, string>>;
 
 /** The lines of a list or mapping at `indent`, each ending in a newline. */
 function block(value: unknown, indent: string, memo?: Memo): string {
-  const known = memo && typeof value === "object" && value !== null ? memo.get(value)?.get(indent) : undefined;
+  const known =
+    memo && typeof value === "object" && value !== null ? memo.get(value)?.get(indent) : undefined;
   if (known !== undefined) return known;
   let text = "";
   if (Array.isArray(value)) {
@@ -122,7 +123,9 @@ function createKeyOrder(order: (keys: string[]) => string[]): (keys: string[]) =
  */
 export function createJobRenderer(): (name: string, job: Record<string, unknown>) => string {
   const memo: Memo = new WeakMap();
-  const jobKeys = createKeyOrder((keys) => Object.keys(orderJobKeys(Object.fromEntries(keys.map((key) => [key, 0])))));
+  const jobKeys = createKeyOrder((keys) =>
+    Object.keys(orderJobKeys(Object.fromEntries(keys.map((key) => [key, 0])))),
+  );
   const variableKeys = createKeyOrder((keys) => [...keys].sort(naturalCompare));
   const render = (name: string, job: Record<string, unknown>): string => {
     let text = `${scalar(name)}:\n`;

@@ -10,5 +10,6 @@ function escapeRegExp(text: string): string {
 export function createRebase(oldRoot: string, newRoot: string): (text: string) => string {
   if (oldRoot === newRoot) return (text) => text;
   const pattern = new RegExp(`(^|[\\s'"=:])${escapeRegExp(oldRoot)}(?=$|[/\\s'"])`, "g");
-  return (text) => (text.includes(oldRoot) ? text.replace(pattern, (_, before: string) => `${before}${newRoot}`) : text);
+  return (text) =>
+    text.includes(oldRoot) ? text.replace(pattern, (_, before: string) => `${before}${newRoot}`) : text;
 }

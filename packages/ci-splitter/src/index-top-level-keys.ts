@@ -25,7 +25,8 @@ function keyOfLine(line: string): string | undefined {
       return undefined;
     }
   }
-  if ("-?:,[]{}#&*!|>%@`".includes(first) || line.startsWith("---") || line.startsWith("...")) return undefined;
+  if ("-?:,[]{}#&*!|>%@`".includes(first) || line.startsWith("---") || line.startsWith("..."))
+    return undefined;
   const separator = line.indexOf(": ");
   const trimmed = line.trimEnd();
   if (separator > 0) return line.slice(0, separator).trimEnd();

@@ -100,7 +100,13 @@ export function mergeJobs(pipelines: SpackContainerPipeline[]): MergedJobs {
       jobsRead++;
       const existing = merged.get(job.name);
       if (!existing) {
-        merged.set(job.name, { name: job.name, kept: job, pipeline, specNeeds: new Set(specNeedNames(job)), level: 0 });
+        merged.set(job.name, {
+          name: job.name,
+          kept: job,
+          pipeline,
+          specNeeds: new Set(specNeedNames(job)),
+          level: 0,
+        });
         first.set(job.name, { job, pipeline });
         continue;
       }

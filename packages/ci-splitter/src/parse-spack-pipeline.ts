@@ -118,7 +118,9 @@ export function parseSpackPipeline({ text, file, container }: ParseSpackPipeline
   const fallbackText = jobNames.some((name) => !index.keys.has(name)) ? text : undefined;
   const at = (key: string) => ({ file, ...locateKey(index, key, fallbackText) });
   if (jobNames.length === 0) {
-    return { problems: [{ code: "SPACK_PIPELINE_INVALID", message: "the file has no job", file, ...index.root }] };
+    return {
+      problems: [{ code: "SPACK_PIPELINE_INVALID", message: "the file has no job", file, ...index.root }],
+    };
   }
   const buildJobs = jobNames.filter((name) => name !== NO_SPECS_JOB);
   // Only `no-specs-to-rebuild`: the whole environment is in the build cache already.

@@ -1,8 +1,8 @@
 import {
   checkPipeline,
+  GITLAB_LIMITS,
   type GitlabPipeline,
   type GitlabScriptJob,
-  GITLAB_LIMITS,
   SpacktainersError,
 } from "@spacktainers/core";
 import { type Chunk, chunkHeader } from "./chunk-stages.js";

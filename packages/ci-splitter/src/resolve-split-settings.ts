@@ -59,7 +59,10 @@ export function resolveSplitSettings(options: SplitSettingsOptions): SplitSettin
     maxJobs: options.maxJobs ?? SPLIT_DEFAULTS.maxJobs,
     maxBytes: options.maxBytes ?? SPLIT_DEFAULTS.maxBytes,
     maxNeeds: Math.min(options.maxNeeds ?? SPLIT_DEFAULTS.maxNeeds, GITLAB_LIMITS.maxNeedsPerJob),
-    maxNameLength: Math.min(options.maxNameLength ?? SPLIT_DEFAULTS.maxNameLength, GITLAB_LIMITS.maxJobNameLength),
+    maxNameLength: Math.min(
+      options.maxNameLength ?? SPLIT_DEFAULTS.maxNameLength,
+      GITLAB_LIMITS.maxJobNameLength,
+    ),
     maxArtifactBytes: options.maxArtifactBytes ?? SPLIT_DEFAULTS.maxArtifactBytes,
     timeout: options.timeout ?? SPLIT_DEFAULTS.timeout,
     pullPolicy: options.pullPolicy ?? SPLIT_DEFAULTS.pullPolicy,

@@ -14,7 +14,7 @@ import { createJobBuilder } from "./create-job-builder.js";
 import { mergeJobs } from "./merge-jobs.js";
 import type { SpackContainerPipeline } from "./parse-spack-pipeline.js";
 import { pickRebuildIndex } from "./pick-rebuild-index.js";
-import { type SplitFile, renderChunkFiles } from "./render-chunk-files.js";
+import { renderChunkFiles, type SplitFile } from "./render-chunk-files.js";
 import { resolveSplitSettings, type SplitSettingsOptions } from "./resolve-split-settings.js";
 import { shortenJobName } from "./shorten-job-name.js";
 import { TRIGGER_PIPELINE_FILE } from "./split-defaults.js";
@@ -74,7 +74,13 @@ export function splitPipelines(options: SplitPipelinesOptions): SplitSpackPipeli
   const concretizeNeed = (container: string): GitlabNeed[] => {
     let needs = concretizeNeeds.get(container);
     if (!needs) {
-      needs = [{ job: `concretize ${container} for ${settings.arch}`, pipeline: settings.pipelineId, artifacts: true }];
+      needs = [
+        {
+          job: `concretize ${container} for ${settings.arch}`,
+          pipeline: settings.pipelineId,
+          artifacts: true,
+        },
+      ];
       concretizeNeeds.set(container, needs);
     }
     return needs;
@@ -102,10 +108,20 @@ export function splitPipelines(options: SplitPipelinesOptions): SplitSpackPipeli
   const chunks = chunkStages({ levels, jobs: built, gitlabNames, common, settings });
   const { files, summaryFiles } = renderChunkFiles({ chunks, jobs: built, gitlabNames, common });
   const rebuildIndex = chunks.length > 0 ? pickRebuildIndex(rebuildIndexJobs, warnings) : undefined;
-  const trigger = buildTriggerPipeline({ chunks, chunkFiles: summaryFiles, rebuildIndex, buildJob, settings });
+  const trigger = buildTriggerPipeline({
+    chunks,
+    chunkFiles: summaryFiles,
+    rebuildIndex,
+    buildJob,
+    settings,
+  });
   const triggerText = renderPipelineYaml(trigger);
   const allFiles = [
-    { path: TRIGGER_PIPELINE_FILE, bytes: Buffer.byteLength(triggerText), jobs: Object.keys(trigger.jobs).length },
+    {
+      path: TRIGGER_PIPELINE_FILE,
+      bytes: Buffer.byteLength(triggerText),
+      jobs: Object.keys(trigger.jobs).length,
+    },
     ...summaryFiles,
   ];
   for (const file of allFiles) {

@@ -28,7 +28,10 @@ export function summarizeWarnings(warnings: Warning[], options: WarningSummaryOp
     }
     const shown = list.slice(0, examples);
     const more = list.length - shown.length;
-    const rest = more > 0 ? `; first ${shown.length}${options.fullListHint ? ` (all in ${options.fullListHint})` : ""}` : "";
+    const rest =
+      more > 0
+        ? `; first ${shown.length}${options.fullListHint ? ` (all in ${options.fullListHint})` : ""}`
+        : "";
     lines.push(`warning: ${code} ×${list.length}${rest}:`);
     for (const warning of shown) lines.push(`  ${formatProblem(warning).replaceAll("\n", "\n  ")}`);
   }

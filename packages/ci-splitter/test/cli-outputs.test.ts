@@ -6,7 +6,10 @@ import { describe, expect, it } from "vitest";
 import { inputTree, SITE_CONFIG_TEXT, spackFixture, spackPipelineText } from "./helpers.js";
 
 async function repo(containers: Record<string, string>) {
-  return useTempDir({ "container_definitions/spacktainers.yaml": SITE_CONFIG_TEXT, ...inputTree(containers) });
+  return useTempDir({
+    "container_definitions/spacktainers.yaml": SITE_CONFIG_TEXT,
+    ...inputTree(containers),
+  });
 }
 
 async function split(cwd: string, extra: string[] = []) {
@@ -16,7 +19,11 @@ async function split(cwd: string, extra: string[] = []) {
     [...args, "--out", join(cwd, "split.amd64"), "--output-path", "split.amd64", ...extra],
     { cleanEnv: true, env: { CI_PIPELINE_ID: "4242" } },
   );
-  return { ...result, stdout: result.stdout.replaceAll(cwd, "<root>"), stderr: result.stderr.replaceAll(cwd, "<root>") };
+  return {
+    ...result,
+    stdout: result.stdout.replaceAll(cwd, "<root>"),
+    stderr: result.stderr.replaceAll(cwd, "<root>"),
+  };
 }
 
 describe("spacktainers-ci-split: one spec, two containers", () => {
@@ -24,7 +31,9 @@ describe("spacktainers-ci-split: one spec, two containers", () => {
     const app = spackFixture("0.23.1", "partial");
     const cwd = await repo({
       app,
-      other: app.replace("SPACK_BUILD_JOBS: '4'", "SPACK_BUILD_JOBS: '8'").replace("spack ci rebuild", "spack -d ci rebuild"),
+      other: app
+        .replace("SPACK_BUILD_JOBS: '4'", "SPACK_BUILD_JOBS: '8'")
+        .replace("spack ci rebuild", "spack -d ci rebuild"),
     });
     const result = await split(cwd);
     expect(result.code).toBe(2);
@@ -46,7 +55,11 @@ describe("spacktainers-ci-split: one spec, two containers", () => {
     });
     const result = await split(cwd, ["--json"]);
     expect(result.code).toBe(0);
-    const summary = JSON.parse(result.stdout) as { jobsRead: number; uniqueJobs: number; warnings: unknown[] };
+    const summary = JSON.parse(result.stdout) as {
+      jobsRead: number;
+      uniqueJobs: number;
+      warnings: unknown[];
+    };
     expect([summary.jobsRead, summary.uniqueJobs, summary.warnings.length]).toEqual([3, 2, 1]);
     // The copy kept (b's, in the earliest stage) runs from b's concretize artifacts.
     const chunk = await readFile(join(cwd, "split.amd64/chunks/stage-1.yml"), "utf8");
@@ -59,7 +72,10 @@ describe("spacktainers-ci-split: warnings", () => {
     const names = ["app1", "app2", "app3", "app4", "app5"];
     // In a, each app needs zlib; in b, each app sits in stage-0: kept there, it must move after zlib.
     const cwd = await repo({
-      a: spackPipelineText({ zlib: { stage: 0 }, ...Object.fromEntries(names.map((name) => [name, { stage: 1, needs: ["zlib"] }])) }),
+      a: spackPipelineText({
+        zlib: { stage: 0 },
+        ...Object.fromEntries(names.map((name) => [name, { stage: 1, needs: ["zlib"] }])),
+      }),
       b: spackPipelineText(Object.fromEntries(names.map((name) => [name, { stage: 0 }]))),
     });
     const result = await split(cwd, ["--report", join(cwd, "report.json")]);
@@ -83,7 +99,11 @@ describe("spacktainers-ci-split: warnings", () => {
 describe("spacktainers-ci-split: --out", () => {
   it("is replaced whole: a chunk of an earlier run is gone after a rerun with fewer stages", async () => {
     const cwd = await repo({
-      a: spackPipelineText({ zlib: { stage: 0 }, lib: { stage: 1, needs: ["zlib"] }, app: { stage: 2, needs: ["lib"] } }),
+      a: spackPipelineText({
+        zlib: { stage: 0 },
+        lib: { stage: 1, needs: ["zlib"] },
+        app: { stage: 2, needs: ["lib"] },
+      }),
       b: spackPipelineText({ zlib: { stage: 0 } }),
     });
     const list = async () => (await readdir(join(cwd, "split.amd64"), { recursive: true })).sort();
@@ -99,7 +119,11 @@ describe("spacktainers-ci-split: --out", () => {
     await rm(join(cwd, "jobs_scratch_dir.amd64/a"), { recursive: true });
     expect((await split(cwd)).code).toBe(0);
     expect(await list()).toEqual([".spacktainers-output", "chunks", "chunks/stage-0.yml", "pipeline.yml"]);
-    expect((await readdir(cwd)).sort()).toEqual(["container_definitions", "jobs_scratch_dir.amd64", "split.amd64"]);
+    expect((await readdir(cwd)).sort()).toEqual([
+      "container_definitions",
+      "jobs_scratch_dir.amd64",
+      "split.amd64",
+    ]);
   });
 
   it("refuses a non-empty folder it did not write, and leaves it as it was", async () => {

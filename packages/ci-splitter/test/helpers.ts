@@ -120,7 +120,11 @@ export function spackPipelineText(
   artifactsRoot = "jobs_scratch_dir",
 ): string {
   const image = { name: "ghcr.io/example/spack-runner-debian12:latest", entrypoint: [""] };
-  const script = [`cd ${artifactsRoot}/concrete_environment`, "spack env activate --without-view .", "spack ci rebuild"];
+  const script = [
+    `cd ${artifactsRoot}/concrete_environment`,
+    "spack env activate --without-view .",
+    "spack ci rebuild",
+  ];
   const document: Record<string, unknown> = {};
   const depth = Math.max(...Object.values(jobs).map((job) => job.stage));
   for (const [name, job] of Object.entries(jobs)) {
@@ -129,14 +133,23 @@ export function spackPipelineText(
       variables: { SPACK_JOB_SPEC_DAG_HASH: name.padEnd(32, "x"), SPACK_JOB_SPEC_PKG_NAME: name },
       script,
       needs: [
-        ...(job.needs ?? []).map((need) => ({ job: `${need}@1.0 /${need.padEnd(7, "x")}`, artifacts: false })),
+        ...(job.needs ?? []).map((need) => ({
+          job: `${need}@1.0 /${need.padEnd(7, "x")}`,
+          artifacts: false,
+        })),
         { job: "generate-pipeline", pipeline: "1001" },
       ],
       artifacts: { when: "always", paths: [`${artifactsRoot}/logs`] },
       stage: `stage-${job.stage}`,
     };
   }
-  document.stages = [...Array.from({ length: depth + 1 }, (_, index) => `stage-${index}`), "stage-rebuild-index"];
-  document.variables = { SPACK_ARTIFACTS_ROOT: artifactsRoot, SPACK_CONCRETE_ENV_DIR: `${artifactsRoot}/concrete_environment` };
+  document.stages = [
+    ...Array.from({ length: depth + 1 }, (_, index) => `stage-${index}`),
+    "stage-rebuild-index",
+  ];
+  document.variables = {
+    SPACK_ARTIFACTS_ROOT: artifactsRoot,
+    SPACK_CONCRETE_ENV_DIR: `${artifactsRoot}/concrete_environment`,
+  };
   return stringify(document, { lineWidth: 0 });
 }

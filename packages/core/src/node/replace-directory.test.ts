@@ -45,7 +45,12 @@ describe("replaceDirectory", () => {
     await mkdir(join(root, "mine"));
     await writeFile(join(root, "mine", "thesis.tex"), "years of work");
     await expect(
-      replaceDirectory({ dir: join(root, "mine"), displayDir: "mine", writer: "test", files: { "a.yml": "a" } }),
+      replaceDirectory({
+        dir: join(root, "mine"),
+        displayDir: "mine",
+        writer: "test",
+        files: { "a.yml": "a" },
+      }),
     ).rejects.toMatchObject({
       code: "OUTPUT_NOT_OURS",
       exitCode: 2,
