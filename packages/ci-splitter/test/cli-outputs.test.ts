@@ -1,30 +1,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { runBin, useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
-import { inputTree, SITE_CONFIG_TEXT, spackFixture, spackPipelineText } from "./helpers.js";
-
-async function repo(containers: Record<string, string>) {
-  return useTempDir({
-    "container_definitions/spacktainers.yaml": SITE_CONFIG_TEXT,
-    ...inputTree(containers),
-  });
-}
-
-async function split(cwd: string, extra: string[] = []) {
-  const args = ["--arch", "amd64", "--root", cwd, "--input", join(cwd, "jobs_scratch_dir.amd64")];
-  const result = await runBin(
-    "ci-splitter",
-    [...args, "--out", join(cwd, "split.amd64"), "--output-path", "split.amd64", ...extra],
-    { cleanEnv: true, env: { CI_PIPELINE_ID: "4242" } },
-  );
-  return {
-    ...result,
-    stdout: result.stdout.replaceAll(cwd, "<root>"),
-    stderr: result.stderr.replaceAll(cwd, "<root>"),
-  };
-}
+import { repo, spackFixture, spackPipelineText, split } from "./helpers.js";
 
 describe("spacktainers-ci-split: one spec, two containers", () => {
   it("refuses the same spec hash with different job content, naming both files and the keys that differ", async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ArchitectureConfig, parseSiteConfig } from "@spacktainers/core";
-import type { FileTree } from "@spacktainers/test-utils";
+import { type FileTree, runBin, useTempDir } from "@spacktainers/test-utils";
 import { parse, stringify } from "yaml";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../__fixtures__");
@@ -152,4 +152,43 @@ export function spackPipelineText(
     SPACK_CONCRETE_ENV_DIR: `${artifactsRoot}/concrete_environment`,
   };
   return stringify(document, { lineWidth: 0 });
+}
+
+/** Paths are absolute and the bin runs from the repository root; output normalised to `<root>`. */
+function args(cwd: string, extra: string[] = []): string[] {
+  return [
+    "--arch",
+    "amd64",
+    "--root",
+    cwd,
+    "--input",
+    join(cwd, "jobs_scratch_dir.amd64"),
+    "--out",
+    join(cwd, "split.amd64"),
+    "--output-path",
+    "split.amd64",
+    ...extra,
+  ];
+}
+
+/** A temp repository with the site config and `inputTree(containers)`. */
+export async function repo(containers: Record<string, string>) {
+  return useTempDir({
+    "container_definitions/spacktainers.yaml": SITE_CONFIG_TEXT,
+    ...inputTree(containers),
+  });
+}
+
+/** Runs the bin on `repo`'s input into `<cwd>/split.amd64`; paths in its output become `<root>`. */
+export async function split(
+  cwd: string,
+  extra: string[] = [],
+  env: Record<string, string> = { CI_PIPELINE_ID: "4242" },
+) {
+  const result = await runBin("ci-splitter", args(cwd, extra), { cleanEnv: true, env });
+  return {
+    ...result,
+    stdout: result.stdout.replaceAll(cwd, "<root>"),
+    stderr: result.stderr.replaceAll(cwd, "<root>"),
+  };
 }
