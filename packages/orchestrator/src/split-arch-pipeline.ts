@@ -11,7 +11,7 @@ import {
   type SiteConfig,
   type Warning,
 } from "@spacktainers/core";
-import { replaceDirectory } from "@spacktainers/core/node";
+import { writeFilesAtomic } from "@spacktainers/core/node";
 import { JOB_NAMES } from "./job-names.js";
 
 export interface SplitArchPipelineOptions {
@@ -31,9 +31,6 @@ export interface SplitArchPipelineOptions {
   pipelineId: string;
 }
 
-/** Named in the marker of the split's output folder, which is replaced whole on every run. */
-const SPLIT_WRITER = "spacktainers split";
-
 /**
  * `spacktainers split`: the ci-splitter with the orchestrator's paths and job names. An arch
  * without Spack containers gets the no-op pipeline, so the parent's static trigger always finds
@@ -47,8 +44,7 @@ export async function splitArchPipeline(
   const hasSpack = options.definitions.some((d) => d.arch === options.arch && d.kind === "spack");
   if (!hasSpack) {
     const text = renderPipelineYaml(nothingToRebuildPipeline({ arch: options.arch, architecture }));
-    const files = { [TRIGGER_PIPELINE_FILE]: text };
-    return { files: await replaceDirectory({ dir: out, files, writer: SPLIT_WRITER }), warnings: [] };
+    return { files: await writeFilesAtomic(out, { [TRIGGER_PIPELINE_FILE]: text }), warnings: [] };
   }
   const result = await splitSpackPipeline({
     arch: options.arch,
@@ -61,7 +57,7 @@ export async function splitArchPipeline(
     displayInputDir: options.input,
   });
   return {
-    files: await replaceDirectory({ dir: out, files: result.files, writer: SPLIT_WRITER }),
+    files: await writeFilesAtomic(out, result.files),
     summary: result.summary,
     warnings: result.warnings,
   };
