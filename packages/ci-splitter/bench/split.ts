@@ -1,86 +1,112 @@
 /**
- * Benchmark: 20 containers × 500 jobs with 60% of the specs shared (10 000 job entries), in
- * the job shape of real Spack output. Prints wall time, peak RSS and output sizes.
- * Run: pnpm bench (from packages/ci-splitter).
+ * Benchmark of the published bin (`bin/spacktainers-ci-split.js`, i.e. dist/: `pnpm build`
+ * first), run as a user runs it, each in a fresh process: wall time, peak RSS of that process,
+ * input size and job counts.
+ *
+ *   pnpm bench                    # synthesized: 20 containers × 500 jobs (60 % shared), 100 × 50
+ *   pnpm bench -- --input DIR     # an existing jobs_scratch_dir.<arch> instead
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { ArchitectureConfig } from "@spacktainers/core";
-import { writeFilesAtomic } from "@spacktainers/core/node";
-import { splitSpackPipeline } from "../src/index.js";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { synthesizeInput } from "./synthesize-input.js";
 
-const architecture: ArchitectureConfig = {
-  runner_tags: ["kubernetes", "amd64"],
-  proxy: false,
-  spack_requirement: "%gcc@12 target=x86_64_v3",
-  variables: { KUBERNETES_CPU_REQUEST: "4" },
-  cache_bucket: {
-    name: "spack-build-cache",
-    credentials: { access_key_var: "CACHE_KEY", secret_key_var: "CACHE_SECRET" },
-  },
-  containers_bucket: {
-    name: "sif-containers",
-    prefix: "containers/",
-    credentials: { access_key_var: "SIF_KEY", secret_key_var: "SIF_SECRET" },
-  },
+const PACKAGE = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = join(PACKAGE, "bin/spacktainers-ci-split.js");
+const SITE_CONFIG = join(PACKAGE, "__fixtures__/site/spacktainers.yaml");
+
+async function sizeOf(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }))
+    if (entry.isFile()) bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  return bytes;
+}
+
+type Run = {
+  seconds: number;
+  peakMb: number;
+  summary: { jobsRead: number; uniqueJobs: number; chunks: number; warnings: unknown[] };
 };
 
-const cases = [
-  { containers: 20, jobsPerContainer: 500, sharedFraction: 0.6 },
-  { containers: 100, jobsPerContainer: 50, sharedFraction: 0.6 },
-];
+/** Runs the bin in a fresh Node process; a wrapper reports that process's peak RSS on exit. */
+async function runBin(root: string, input: string): Promise<Run> {
+  const wrapper = join(root, "measure.mjs");
+  await writeFile(
+    wrapper,
+    `process.on("exit", () => process.stderr.write("\\nPEAK_RSS_KB " + process.resourceUsage().maxRSS + "\\n"));\nawait import(${JSON.stringify(BIN)});\n`,
+  );
+  const args = [
+    "--arch",
+    "amd64",
+    "--root",
+    root,
+    "--config",
+    SITE_CONFIG,
+    "--input",
+    input,
+    "--out",
+    join(root, "out"),
+  ];
+  args.push("--output-path", "out", "--pipeline-id", "1234", "--json");
+  const start = performance.now();
+  const child = spawnSync(process.execPath, [wrapper, ...args], {
+    cwd: root,
+    maxBuffer: 1 << 30,
+    encoding: "utf8",
+  });
+  const seconds = (performance.now() - start) / 1000;
+  if (child.status !== 0) throw new Error(`the bin failed (${child.status}):\n${child.stderr}`);
+  const peak = /PEAK_RSS_KB (\d+)/.exec(child.stderr);
+  return {
+    seconds,
+    peakMb: Number(peak?.[1] ?? 0) / 1024,
+    summary: JSON.parse(child.stdout) as Run["summary"],
+  };
+}
 
+// `pnpm bench -- --input DIR` passes the `--` on.
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+  options: { input: { type: "string" } },
+});
 const root = await mkdtemp(join(tmpdir(), "ci-splitter-bench-"));
 try {
+  const inputs: Array<{ label: string; dir: string }> = [];
+  if (values.input) inputs.push({ label: values.input, dir: resolve(values.input) });
+  else {
+    for (const [index, shape] of [
+      { containers: 20, jobsPerContainer: 500, sharedFraction: 0.6 },
+      { containers: 100, jobsPerContainer: 50, sharedFraction: 0.6 },
+    ].entries()) {
+      const dir = join(root, `input-${index}`, "jobs_scratch_dir.amd64");
+      await synthesizeInput({ dir, ...shape });
+      inputs.push({ label: `${shape.containers}×${shape.jobsPerContainer}`, dir });
+    }
+  }
+  const header = ["input", "input size", "entries", "unique", "chunks", "warnings", "wall", "peak RSS"];
   const rows: string[][] = [];
-  for (const [index, input] of cases.entries()) {
-    const dir = join(root, `input-${index}`, "jobs_scratch_dir.amd64");
-    const generated = await synthesizeInput({ dir, ...input });
-    const start = performance.now();
-    const result = await splitSpackPipeline({
-      arch: "amd64",
-      architecture,
-      inputDir: dir,
-      outputPath: "split.amd64",
-      pipelineId: "1234",
-    });
-    await writeFilesAtomic(join(root, `out-${index}`), result.files);
-    const seconds = (performance.now() - start) / 1000;
-    const { summary } = result;
-    const totalBytes = summary.files.reduce((sum, file) => sum + file.bytes, 0);
+  for (const { label, dir } of inputs) {
+    const { seconds, peakMb, summary } = await runBin(root, dir);
     rows.push([
-      `${input.containers}×${input.jobsPerContainer}`,
-      String(generated.jobEntries),
-      `${(generated.bytes / 1e6).toFixed(1)} MB`,
+      label,
+      `${((await sizeOf(dir)) / 1e6).toFixed(1)} MB`,
+      String(summary.jobsRead),
       String(summary.uniqueJobs),
-      String(summary.stages),
       String(summary.chunks),
-      `${(totalBytes / 1e6).toFixed(2)} MB`,
-      `${(summary.largestFile.bytes / 1024).toFixed(0)} KB`,
+      String(summary.warnings.length),
       `${seconds.toFixed(2)} s`,
+      `${peakMb.toFixed(0)} MB`,
     ]);
   }
-  const peakMb = process.resourceUsage().maxRSS / 1024;
-  const header = [
-    "input",
-    "entries",
-    "input size",
-    "unique",
-    "stages",
-    "chunks",
-    "output",
-    "largest",
-    "wall",
-  ];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length)),
   );
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ");
   console.log(line(header));
   for (const row of rows) console.log(line(row));
-  console.log(`peak RSS of the process: ${peakMb.toFixed(0)} MB (target: 10k entries in < 2 s and < 300 MB)`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }

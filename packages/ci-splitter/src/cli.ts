@@ -4,14 +4,15 @@ import {
   type CliSpec,
   credentialVariableNames,
   defineCommand,
-  formatProblem,
   InputInvalidError,
   parseSiteConfig,
   SITE_CONFIG_PATH,
   UsageError,
 } from "@spacktainers/core";
-import { writeFilesAtomic } from "@spacktainers/core/node";
-import { SPLIT_DEFAULTS, splitSpackPipeline } from "./split-spack-pipeline.js";
+import { OUTPUT_MARKER_FILE, replaceDirectory, writeFileAtomic } from "@spacktainers/core/node";
+import { SPLIT_DEFAULTS } from "./split-defaults.js";
+import { splitSpackPipeline } from "./split-spack-pipeline.js";
+import { summarizeWarnings } from "./summarize-warnings.js";
 
 const PROGRAM = "spacktainers-ci-split";
 
@@ -27,7 +28,11 @@ const flags = {
       "directory with one folder per container holding Spack's pipeline.yml (default jobs_scratch_dir.<ARCH>)",
     placeholder: "DIR",
   },
-  out: { type: "string", description: "output directory (pipeline.yml + chunks/)", placeholder: "DIR" },
+  out: {
+    type: "string",
+    description: `output directory (pipeline.yml + chunks/), replaced whole; refused when it holds files but no ${OUTPUT_MARKER_FILE}`,
+    placeholder: "DIR",
+  },
   root: {
     type: "string",
     description: "repository root holding container_definitions/spacktainers.yaml",
@@ -93,7 +98,12 @@ const flags = {
       "name of the job running this split, whose artifacts hold --out (default 'split spack pipeline for <ARCH>')",
     placeholder: "NAME",
   },
-  json: { type: "boolean", description: "machine-readable result on stdout" },
+  report: {
+    type: "string",
+    description: "also write the JSON result (summary and every warning) to this file",
+    placeholder: "FILE",
+  },
+  json: { type: "boolean", description: "machine-readable result on stdout (summary and every warning)" },
 } as const;
 
 function positiveInteger(name: string, value: string | undefined): number {
@@ -113,12 +123,18 @@ function insidePath(cwd: string, path: string): string | undefined {
 const split = defineCommand({
   name: "",
   summary: "split Spack's generated pipelines of one architecture into child pipelines GitLab accepts",
-  usage: "--arch ARCH --out DIR [--input DIR] [--root DIR] [--max-jobs N] [--max-bytes B] [--json]",
+  usage:
+    "--arch ARCH --out DIR [--input DIR] [--root DIR] [--max-jobs N] [--max-bytes B] [--report FILE] [--json]",
   details: [
     "Reads <input>/<container>/pipeline.yml for every container (what `spack ci generate` wrote),",
     "keeps one job per spec in its earliest stage, and writes <out>/pipeline.yml (the trigger",
     "pipeline: a collect job, one `strategy: depend` trigger per chunk, stage after stage, then",
-    "rebuild-index) and <out>/chunks/stage-<N>[-<k>].yml. Files are written all or none.",
+    "rebuild-index) and <out>/chunks/stage-<N>[-<k>].yml.",
+    `The output is written into a new folder beside <out> and swapped in: nothing of an earlier run`,
+    `survives, and a failed run leaves <out> as it was. <out> must be new, empty, or written by this`,
+    `tool (it holds ${OUTPUT_MARKER_FILE}); any other folder is refused (exit 2), never emptied.`,
+    "Warnings are summarised on stderr, one line per kind with its first examples; --json and",
+    "--report FILE hold every one.",
     "Build jobs need `concretize <container> for <ARCH>` of pipeline --pipeline-id for their",
     "concrete environment, found under <input-path>/<container>/.",
   ].join("\n"),
@@ -189,11 +205,18 @@ const split = defineCommand({
       pullPolicy,
       ...(values["split-job"] ? { splitJobName: values["split-job"] } : {}),
     });
-    await writeFilesAtomic(outDir, result.files);
-    for (const warning of result.warnings) context.log(`warning: ${formatProblem(warning)}`);
+    await replaceDirectory({ dir: outDir, files: result.files, writer: PROGRAM, displayDir: values.out });
     const { summary } = result;
+    const report = { ...summary, warnings: result.warnings };
+    if (values.report)
+      await writeFileAtomic(
+        resolve(cwd, values.report),
+        `${context.mask(JSON.stringify(report, null, 2))}\n`,
+      );
+    const fullList = values.report ? values.report : "--json or --report FILE";
+    for (const line of summarizeWarnings(result.warnings, { fullListHint: fullList })) context.log(line);
     if (values.json) {
-      context.json({ ...summary, warnings: result.warnings });
+      context.json(report);
     } else {
       context.log(
         `${arch}: ${summary.jobsRead} jobs read from ${summary.containers} containers, ${summary.uniqueJobs} unique, ` +

@@ -1,29 +1,19 @@
 /**
  * `@spacktainers/ci-splitter`: turns the pipelines `spack ci generate` wrote for every container
- * of one architecture into child pipelines a stock GitLab accepts (DESIGN §6–§7).
+ * of one architecture into child pipelines a stock GitLab accepts.
  */
 
-export type {
-  ReadSpackPipelinesOptions,
-  SpackContainerPipeline,
-  SpackJob,
-} from "./read-spack-pipelines.js";
-export {
-  NO_SPECS_JOB,
-  PIPELINE_FILE_NAMES,
-  parseSpackPipeline,
-  REBUILD_INDEX_STAGE,
-  readSpackPipelines,
-} from "./read-spack-pipelines.js";
-export type {
-  SplitFile,
-  SplitSpackPipelineOptions,
-  SplitSpackPipelineResult,
-  SplitSummary,
-} from "./split-spack-pipeline.js";
-export {
-  nothingToRebuildPipeline,
-  SPLIT_DEFAULTS,
-  splitSpackPipeline,
-  TRIGGER_PIPELINE_FILE,
-} from "./split-spack-pipeline.js";
+export { nothingToRebuildPipeline } from "./nothing-to-rebuild-pipeline.js";
+export type { ParseSpackPipelineOptions, SpackContainerPipeline, SpackJob } from "./parse-spack-pipeline.js";
+export { NO_SPECS_JOB, parseSpackPipeline, REBUILD_INDEX_STAGE } from "./parse-spack-pipeline.js";
+export type { ReadSpackPipelinesOptions } from "./read-spack-pipelines.js";
+export { PIPELINE_FILE_NAMES, readSpackPipelines } from "./read-spack-pipelines.js";
+export type { SplitFile } from "./render-chunk-files.js";
+export type { SplitSettingsOptions } from "./resolve-split-settings.js";
+export { SPLIT_DEFAULTS, TRIGGER_PIPELINE_FILE } from "./split-defaults.js";
+export type { SplitPipelinesOptions, SplitSpackPipelineResult, SplitSummary } from "./split-pipelines.js";
+export { splitPipelines } from "./split-pipelines.js";
+export type { SplitSpackPipelineOptions } from "./split-spack-pipeline.js";
+export { splitSpackPipeline } from "./split-spack-pipeline.js";
+export type { WarningSummaryOptions } from "./summarize-warnings.js";
+export { summarizeWarnings } from "./summarize-warnings.js";

@@ -3,44 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runBin, useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
-import { inputTree, SITE_CONFIG_TEXT, spackFixture } from "./helpers.js";
-
-/** Paths are absolute and the bin runs from the repository root; output normalised to `<root>`. */
-function args(cwd: string, extra: string[] = []): string[] {
-  return [
-    "--arch",
-    "amd64",
-    "--root",
-    cwd,
-    "--input",
-    join(cwd, "jobs_scratch_dir.amd64"),
-    "--out",
-    join(cwd, "split.amd64"),
-    "--output-path",
-    "split.amd64",
-    ...extra,
-  ];
-}
-
-async function repo(containers: Record<string, string>) {
-  return useTempDir({
-    "container_definitions/spacktainers.yaml": SITE_CONFIG_TEXT,
-    ...inputTree(containers),
-  });
-}
-
-async function split(
-  cwd: string,
-  extra: string[] = [],
-  env: Record<string, string> = { CI_PIPELINE_ID: "4242" },
-) {
-  const result = await runBin("ci-splitter", args(cwd, extra), { cleanEnv: true, env });
-  return {
-    ...result,
-    stdout: result.stdout.replaceAll(cwd, "<root>"),
-    stderr: result.stderr.replaceAll(cwd, "<root>"),
-  };
-}
+import { repo, SITE_CONFIG_TEXT, spackFixture, split } from "./helpers.js";
 
 describe("spacktainers-ci-split", () => {
   it("writes the trigger pipeline and chunks, prints the summary as JSON, byte-identical on a rerun", async () => {

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ArchitectureConfig, parseSiteConfig } from "@spacktainers/core";
-import type { FileTree } from "@spacktainers/test-utils";
-import { parse } from "yaml";
+import { type FileTree, runBin, useTempDir } from "@spacktainers/test-utils";
+import { parse, stringify } from "yaml";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../__fixtures__");
 
@@ -109,4 +109,86 @@ export function checkSplit(files: Record<string, string>, inputs: string[]): str
     }
   });
   return violations;
+}
+
+/**
+ * A small pipeline in the shape Spack 1.0 writes (block style, sorted top-level keys, anchors
+ * for what jobs share): `jobs` maps a spec name to its stage and the specs it needs.
+ */
+export function spackPipelineText(
+  jobs: Record<string, { stage: number; needs?: string[] }>,
+  artifactsRoot = "jobs_scratch_dir",
+): string {
+  const image = { name: "ghcr.io/example/spack-runner-debian12:latest", entrypoint: [""] };
+  const script = [
+    `cd ${artifactsRoot}/concrete_environment`,
+    "spack env activate --without-view .",
+    "spack ci rebuild",
+  ];
+  const document: Record<string, unknown> = {};
+  const depth = Math.max(...Object.values(jobs).map((job) => job.stage));
+  for (const [name, job] of Object.entries(jobs)) {
+    document[`${name}@1.0 /${name.padEnd(7, "x")}`] = {
+      image,
+      variables: { SPACK_JOB_SPEC_DAG_HASH: name.padEnd(32, "x"), SPACK_JOB_SPEC_PKG_NAME: name },
+      script,
+      needs: [
+        ...(job.needs ?? []).map((need) => ({
+          job: `${need}@1.0 /${need.padEnd(7, "x")}`,
+          artifacts: false,
+        })),
+        { job: "generate-pipeline", pipeline: "1001" },
+      ],
+      artifacts: { when: "always", paths: [`${artifactsRoot}/logs`] },
+      stage: `stage-${job.stage}`,
+    };
+  }
+  document.stages = [
+    ...Array.from({ length: depth + 1 }, (_, index) => `stage-${index}`),
+    "stage-rebuild-index",
+  ];
+  document.variables = {
+    SPACK_ARTIFACTS_ROOT: artifactsRoot,
+    SPACK_CONCRETE_ENV_DIR: `${artifactsRoot}/concrete_environment`,
+  };
+  return stringify(document, { lineWidth: 0 });
+}
+
+/** Paths are absolute and the bin runs from the repository root; output normalised to `<root>`. */
+function args(cwd: string, extra: string[] = []): string[] {
+  return [
+    "--arch",
+    "amd64",
+    "--root",
+    cwd,
+    "--input",
+    join(cwd, "jobs_scratch_dir.amd64"),
+    "--out",
+    join(cwd, "split.amd64"),
+    "--output-path",
+    "split.amd64",
+    ...extra,
+  ];
+}
+
+/** A temp repository with the site config and `inputTree(containers)`. */
+export async function repo(containers: Record<string, string>) {
+  return useTempDir({
+    "container_definitions/spacktainers.yaml": SITE_CONFIG_TEXT,
+    ...inputTree(containers),
+  });
+}
+
+/** Runs the bin on `repo`'s input into `<cwd>/split.amd64`; paths in its output become `<root>`. */
+export async function split(
+  cwd: string,
+  extra: string[] = [],
+  env: Record<string, string> = { CI_PIPELINE_ID: "4242" },
+) {
+  const result = await runBin("ci-splitter", args(cwd, extra), { cleanEnv: true, env });
+  return {
+    ...result,
+    stdout: result.stdout.replaceAll(cwd, "<root>"),
+    stderr: result.stderr.replaceAll(cwd, "<root>"),
+  };
 }

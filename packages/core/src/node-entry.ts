@@ -5,5 +5,7 @@
 
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
+export type { ReplaceDirectoryOptions } from "./node/replace-directory.js";
+export { OUTPUT_MARKER_FILE, replaceDirectory } from "./node/replace-directory.js";
 export { runCliProcess } from "./node/run-cli-process.js";
 export { writeFileAtomic, writeFilesAtomic } from "./node/write-file-atomic.js";

@@ -11,7 +11,7 @@ import {
   UsageError,
   type Warning,
 } from "@spacktainers/core";
-import { writeFilesAtomic } from "@spacktainers/core/node";
+import { replaceDirectory } from "@spacktainers/core/node";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
 import {
   BASE_IMAGE_NAMES,
@@ -151,8 +151,10 @@ export async function planBaseImages({
 /**
  * `spacktainers generate`: loads and validates the definitions, decides which base images to
  * build, writes one Spack environment per container × arch, child pipeline A and the gather
- * manifest — all at once, or nothing (temp files + rename). Offline (no CI variables), base
- * images are planned for building with the reason "not checked (offline)".
+ * manifest — all at once, or nothing: written into a new folder beside `out` and swapped in, so
+ * `out` holds exactly this generation (refused when `out` holds files but no marker of ours).
+ * Offline (no CI variables), base images are planned for building with the reason "not checked
+ * (offline)".
  */
 export async function generate({
   root,
@@ -206,7 +208,14 @@ export async function generate({
   };
   for (const environment of environments.environments)
     files[`${OUT_PATHS.environments}/${environment.path}`] = environment.yaml;
-  const written = await writeFilesAtomic(absoluteOut, files);
+  // Written beside out/ and swapped in: nothing of an earlier generation (a deleted container's
+  // environment, an earlier split) survives. A non-empty out/ we did not write is refused.
+  const written = await replaceDirectory({
+    dir: absoluteOut,
+    files,
+    writer: "spacktainers generate",
+    displayDir: outOption,
+  });
   return {
     out: absoluteOut,
     files: written.sort(),

@@ -1,6 +1,6 @@
 import { renderYaml } from "@spacktainers/core";
 import { describe, expect, it } from "vitest";
-import { orderJobKeys, renderJobYaml, renderJobYamlFast } from "./render-jobs-fast.js";
+import { createJobRenderer, orderJobKeys, renderJobYaml, renderJobYamlFast } from "./create-job-renderer.js";
 
 const SPECIAL = [
   "",
@@ -56,6 +56,20 @@ const SPECIAL = [
   "zlib@1.2.13 /23njwcm %gcc@12.2.0 arch=linux-debian12-x86_64",
   "a  b",
   "a ",
+  'git config --global url."https://gitlab-ci-token:$' +
+    '{CI_JOB_TOKEN}@example.org/".insteadOf ssh://git@example.org/',
+  'git config --add --global url."https://gitlab-ci-token:$' +
+    '{CI_JOB_TOKEN}@example.org/".insteadOf git@example.org:',
+  'spack gpg trust "$SPACK_DEPLOYMENT_KEY_PUBLIC"',
+  "it's",
+  "x'y:",
+  '"a',
+  "a\\b:",
+  "--- a",
+  "...",
+  "<<",
+  "a [x]",
+  "é",
 ];
 const CHARS = "aZ09_$./()@%+=,~^{}*<>!?- :#'\"\\\t|&[]`";
 
@@ -101,6 +115,9 @@ describe("renderJobYaml", () => {
       "https://s3.example.org",
       "cd $" + "{SPACK_CONCRETE_ENV_DIR}",
       "2022-10-11",
+      'git config --add --global url."https://gitlab-ci-token:$' +
+        '{CI_JOB_TOKEN}@example.org/".insteadOf git@example.org:',
+      'spack gpg trust "$SPACK_DEPLOYMENT_KEY_PUBLIC"',
     ])
       expect(renderJobYamlFast("n", job(text))).toBeDefined();
     expect(fast).toBeGreaterThan(1000);
@@ -116,5 +133,23 @@ describe("renderJobYaml", () => {
       stage: "s",
       variables: { A: "3", B2: "2", B10: "1" },
     });
+  });
+});
+
+describe("createJobRenderer", () => {
+  it("writes renderYaml's bytes of the ordered job, with shared lists rendered once and reused", () => {
+    const script = ["cd jobs_scratch_dir/concrete_environment", "spack ci rebuild"];
+    const image = { name: "ghcr.io/example/runner:latest", entrypoint: [""] };
+    const needs = [{ job: "concretize app for amd64", pipeline: "1", artifacts: true }];
+    const jobs: Array<[string, Record<string, unknown>]> = [
+      ["a@1 /x", { script, variables: { B10: "1", B2: "True", A: "x: y" }, stage: "stage-0", image, needs }],
+      ["b@1 /y", { needs, stage: "stage-1", image, script, variables: { A: "'q'", B2: '"a' } }],
+      ["c@1 /z", { stage: "stage-1", script, artifacts: { paths: script }, before_script: script }],
+      // Not in the fast path (an empty list, a null): core's renderYaml writes it.
+      ["d@1 /w", { stage: "stage-1", script, tags: [], when: null }],
+    ];
+    const render = createJobRenderer();
+    for (const [name, job] of [...jobs, ...jobs])
+      expect(render(name, job)).toBe(renderYaml({ [name]: orderJobKeys(job) }));
   });
 });

@@ -1,0 +1,48 @@
+import { InputInvalidError, naturalCompare, type Warning } from "@spacktainers/core";
+import type { MergedJob } from "./merge-jobs.js";
+
+/**
+ * Step 2 of the split: a job runs after every job it needs. A dependency kept in a later stage
+ * (its copy in another container was generated against a different cache state) pushes the job
+ * down (warning `SPACK_JOB_MOVED`). Sets `level` of every job; returns the names in natural
+ * order. Throws {@link InputInvalidError} on a cycle of needs.
+ */
+export function assignLevels(merged: Map<string, MergedJob>, warnings: Warning[]): string[] {
+  const levels = new Map<string, number>();
+  const visiting = new Set<string>();
+  const levelOf = (name: string): number => {
+    const known = levels.get(name);
+    if (known !== undefined) return known;
+    const job = merged.get(name)!;
+    if (visiting.has(name)) {
+      throw new InputInvalidError({
+        code: "SPACK_PIPELINE_INVALID",
+        problems: [
+          {
+            code: "SPACK_NEEDS_CYCLE",
+            message: `job "${name}" needs itself through other jobs`,
+            file: job.pipeline.file,
+            ...job.kept.locate(),
+          },
+        ],
+      });
+    }
+    visiting.add(name);
+    let level = job.kept.stageIndex;
+    for (const need of job.specNeeds) if (merged.has(need)) level = Math.max(level, levelOf(need) + 1);
+    visiting.delete(name);
+    levels.set(name, level);
+    if (level !== job.kept.stageIndex) {
+      warnings.push({
+        code: "SPACK_JOB_MOVED",
+        message: `job "${name}" moved from stage-${job.kept.stageIndex} to stage-${level} to run after the jobs it needs`,
+        file: job.pipeline.file,
+        ...job.kept.locate(),
+      });
+    }
+    return level;
+  };
+  const names = [...merged.keys()].sort(naturalCompare);
+  for (const name of names) merged.get(name)!.level = levelOf(name);
+  return names;
+}

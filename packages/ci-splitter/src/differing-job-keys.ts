@@ -1,0 +1,59 @@
+import { naturalCompare } from "@spacktainers/core";
+import type { SpackJob } from "./parse-spack-pipeline.js";
+
+/** Keywords the split replaces or drops (stage, needs, runner settings): their differences do not matter. */
+const REPLACED_KEYWORDS = new Set(["needs", "stage", "tags", "retry", "when", "dependencies"]);
+
+type Rebase = (text: string) => string;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function sameValue(a: unknown, rebaseA: Rebase, b: unknown, rebaseB: Rebase): boolean {
+  if (typeof a === "string") return typeof b === "string" && (a === b || rebaseA(a) === rebaseB(b));
+  if (Array.isArray(a)) {
+    return (
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, index) => sameValue(item, rebaseA, b[index], rebaseB))
+    );
+  }
+  if (isRecord(a)) {
+    if (!isRecord(b)) return false;
+    const keys = Object.keys(a);
+    return (
+      keys.length === Object.keys(b).length &&
+      keys.every((key) => key in b && sameValue(a[key], rebaseA, b[key], rebaseB))
+    );
+  }
+  return a === b;
+}
+
+/**
+ * Keys in which two copies of one spec's job differ, `variables.<NAME>` for a variable, in
+ * natural order; empty when they build alike. Strings are compared after each copy's paths
+ * under its own artifacts root are rebased to one place (`rebase*`): two containers legitimately
+ * keep logs in their own folders. Stage and needs differ legitimately too (each container's
+ * pipeline was generated for its own environment) and are not compared.
+ */
+export function differingJobKeys(a: SpackJob, rebaseA: Rebase, b: SpackJob, rebaseB: Rebase): string[] {
+  if (a.body === b.body) return [];
+  const keys = new Set([...Object.keys(a.body), ...Object.keys(b.body)]);
+  const differing: string[] = [];
+  for (const key of keys) {
+    if (REPLACED_KEYWORDS.has(key)) continue;
+    const valueA = a.body[key];
+    const valueB = b.body[key];
+    if (key === "variables" && isRecord(valueA) && isRecord(valueB)) {
+      for (const name of new Set([...Object.keys(valueA), ...Object.keys(valueB)])) {
+        const inBoth = name in valueA && name in valueB;
+        if (!inBoth || !sameValue(String(valueA[name] ?? ""), rebaseA, String(valueB[name] ?? ""), rebaseB))
+          differing.push(`variables.${name}`);
+      }
+    } else if (!sameValue(valueA, rebaseA, valueB, rebaseB)) {
+      differing.push(key);
+    }
+  }
+  return differing.sort(naturalCompare);
+}
