@@ -44,6 +44,45 @@ async function uploadFixture(name: FixtureCacheName, prefix: string): Promise<S3
   return storage;
 }
 
+type IncomingMessage = Parameters<Parameters<typeof createServer>[1] & {}>[0];
+type ServerResponse = Parameters<Parameters<typeof createServer>[1] & {}>[1];
+
+/**
+ * A loopback proxy in front of s3rver, for faults a real network or store has. `intercept` may
+ * answer a request itself (true: handled); `shape` may answer from s3rver's response (true:
+ * handled); otherwise the response passes through.
+ */
+async function startS3Proxy(hooks: {
+  intercept?: (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
+  shape?: (incoming: IncomingMessage, answer: IncomingMessage, outgoing: ServerResponse) => boolean;
+}): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const upstream = new URL(server.endpoint);
+  const proxy: Server = createServer((incoming, outgoing) => {
+    if (hooks.intercept?.(incoming, outgoing)) return;
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (answer) => {
+        if (hooks.shape?.(incoming, answer, outgoing)) return;
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forward.on("error", () => outgoing.destroy());
+    incoming.pipe(forward);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => proxy.close(() => resolve())),
+  };
+}
+
 const decode = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
 /** Objects in s3rver are as new as the upload; "now" is set far enough ahead for age rules. */
 /** The environment of a bin run against s3rver: endpoint and credentials as CI would give them. */
@@ -178,49 +217,34 @@ describe("S3 backend (s3rver)", () => {
   }, 120_000);
 
   it("reaches the same final state through a proxy that answers 500/503/SlowDown and resets connections", async () => {
-    const upstream = new URL(server.endpoint);
     let count = 0;
     const faults: Record<string, number> = {};
-    const proxy: Server = createServer((incoming, outgoing) => {
-      count++;
-      const fault = count % 5 === 1 ? "reset" : count % 5 === 2 ? "503" : count % 5 === 3 ? "500" : undefined;
-      if (fault) faults[fault] = (faults[fault] ?? 0) + 1;
-      if (fault === "reset") {
-        incoming.socket.destroy();
-        return;
-      }
-      if (fault) {
+    const proxy = await startS3Proxy({
+      intercept(incoming, outgoing) {
+        count++;
+        const fault =
+          count % 5 === 1 ? "reset" : count % 5 === 2 ? "503" : count % 5 === 3 ? "500" : undefined;
+        if (!fault) return false;
+        faults[fault] = (faults[fault] ?? 0) + 1;
+        if (fault === "reset") {
+          incoming.socket.destroy();
+          return true;
+        }
         incoming.resume();
         const code = fault === "503" ? "SlowDown" : "InternalError";
         outgoing.writeHead(Number(fault), { "content-type": "application/xml" });
         outgoing.end(
           `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected</Message></Error>`,
         );
-        return;
-      }
-      const forward = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: incoming.method,
-          path: incoming.url,
-          headers: incoming.headers,
-        },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        },
-      );
-      forward.on("error", () => outgoing.destroy());
-      incoming.pipe(forward);
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
       const options = { now: later(1), packagesFrom: [fixturePath("repos/api-v2")], maxDeleteFraction: 0.6 };
       const clean = await uploadFixture("v3-1.0-unsigned", "faults/clean");
       await applyPrune({ ...options, cache: clean });
       await uploadFixture("v3-1.0-unsigned", "faults/faulty");
-      const faulty = storageAt("faults/faulty", `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+      const faulty = storageAt("faults/faulty", proxy.endpoint);
       const result = await applyPrune({ ...options, cache: faulty, retryDelayMs: 10 });
       expect(result.failed).toEqual([]);
       expect(Object.keys(faults).sort()).toEqual(["500", "503", "reset"]);
@@ -230,7 +254,7 @@ describe("S3 backend (s3rver)", () => {
         );
       expect(await state(storageAt("faults/faulty"))).toEqual(await state(clean));
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   }, 120_000);
 
@@ -380,48 +404,29 @@ describe("S3 backend (s3rver)", () => {
   }, 60_000);
 
   it("retries a GET whose body breaks off (Error: aborted), as any transient fault", async () => {
-    const upstream = new URL(server.endpoint);
     let cut = 0;
-    const proxy: Server = createServer((incoming, outgoing) => {
-      const forward = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: incoming.method,
-          path: incoming.url,
-          headers: incoming.headers,
-        },
-        (answer) => {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          // The first two reads of the index: headers and half the body, then the connection drops.
-          const path = new URL(incoming.url ?? "/", "http://proxy").pathname;
-          if (incoming.method === "GET" && path.endsWith("/build_cache/index.json") && cut < 2) {
-            cut++;
-            // Headers and half the body reach the client, which is reading the body when the
-            // connection drops (the SDK has already answered the command by then).
-            answer.once("data", (chunk: Buffer) => {
-              answer.pause();
-              outgoing.write(chunk.subarray(0, Math.floor(chunk.length / 2)));
-              setTimeout(() => {
-                outgoing.socket?.destroy();
-                answer.destroy();
-              }, 100);
-            });
-            return;
-          }
-          answer.pipe(outgoing);
-        },
-      );
-      forward.on("error", () => outgoing.destroy());
-      incoming.pipe(forward);
+    const proxy = await startS3Proxy({
+      shape(incoming, answer, outgoing) {
+        // The first two reads of the index: headers and half the body reach the client, which is
+        // reading the body when the connection drops (the SDK has already answered the command).
+        const path = new URL(incoming.url ?? "/", "http://proxy").pathname;
+        if (incoming.method !== "GET" || !path.endsWith("/build_cache/index.json") || cut >= 2) return false;
+        cut++;
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.once("data", (chunk: Buffer) => {
+          answer.pause();
+          outgoing.write(chunk.subarray(0, Math.floor(chunk.length / 2)));
+          setTimeout(() => {
+            outgoing.socket?.destroy();
+            answer.destroy();
+          }, 100);
+        });
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
       await uploadFixture("v2-0.19-signed", "mirrors/truncated");
-      const storage = storageAt(
-        "mirrors/truncated",
-        `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-      );
+      const storage = storageAt("mirrors/truncated", proxy.endpoint);
       const plan = await planPrune({
         cache: storage,
         now: later(1),
@@ -431,7 +436,7 @@ describe("S3 backend (s3rver)", () => {
       // Each cut GET was sent again: the index read three times, its hash once.
       expect(storage.operations.GetObject).toBe(4);
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   }, 60_000);
 
@@ -442,40 +447,24 @@ describe("S3 backend (s3rver)", () => {
       storageAt("mirrors/lossy"),
       new Map([...objects].map(([key, object]) => [key, object.body])),
     );
-    const upstream = new URL(server.endpoint);
     // A proxy that drops every tenth <Contents> entry of ListObjectsV2 answers.
-    const proxy: Server = createServer((incoming, outgoing) => {
-      const forward = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: incoming.method,
-          path: incoming.url,
-          headers: incoming.headers,
-        },
-        (answer) => {
-          if (!incoming.url?.includes("list-type=2")) {
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(outgoing);
-            return;
-          }
-          const chunks: Buffer[] = [];
-          answer.on("data", (chunk: Buffer) => chunks.push(chunk));
-          answer.on("end", () => {
-            let entry = 0;
-            const body = Buffer.concat(chunks)
-              .toString("utf8")
-              .replace(/<Contents>.*?<\/Contents>/gs, (contents) => (entry++ % 10 === 5 ? "" : contents));
-            const headers = { ...answer.headers, "content-length": String(Buffer.byteLength(body)) };
-            outgoing.writeHead(answer.statusCode ?? 502, headers);
-            outgoing.end(body);
-          });
-        },
-      );
-      forward.on("error", () => outgoing.destroy());
-      incoming.pipe(forward);
+    const proxy = await startS3Proxy({
+      shape(incoming, answer, outgoing) {
+        if (!incoming.url?.includes("list-type=2")) return false;
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () => {
+          let entry = 0;
+          const body = Buffer.concat(chunks)
+            .toString("utf8")
+            .replace(/<Contents>.*?<\/Contents>/gs, (contents) => (entry++ % 10 === 5 ? "" : contents));
+          const headers = { ...answer.headers, "content-length": String(Buffer.byteLength(body)) };
+          outgoing.writeHead(answer.statusCode ?? 502, headers);
+          outgoing.end(body);
+        });
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
     try {
       const run = await runBin(
         "cache-janitor",
@@ -491,7 +480,7 @@ describe("S3 backend (s3rver)", () => {
           "--force",
         ],
         {
-          env: binEnv({ AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }),
+          env: binEnv({ AWS_ENDPOINT_URL_S3: proxy.endpoint }),
           cleanEnv: true,
         },
       );
@@ -502,7 +491,7 @@ describe("S3 backend (s3rver)", () => {
       const keys = (await storageAt("mirrors/lossy").list()).map((object) => object.key);
       expect(keys).toEqual([...objects.keys()].sort());
     } finally {
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   }, 120_000);
 });

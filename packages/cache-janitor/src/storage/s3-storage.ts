@@ -193,8 +193,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     try {
       response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
     } catch (error) {
-      const name = (error as { name?: string }).name;
-      if (name === "NoSuchKey" || name === "NotFound") return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
     const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
@@ -211,27 +210,30 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
       const response = await client.send(new HeadObjectCommand({ Bucket, Key: keyPrefix + key }));
       return { key, size: response.ContentLength ?? 0, lastModified: response.LastModified?.getTime() ?? 0 };
     } catch (error) {
-      const name = (error as { name?: string }).name;
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (name === "NotFound" || name === "NoSuchKey" || status === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
 
+  /** A PutObject, conditional (`If-None-Match: *`) when `ifAbsent`. */
+  function sendPut(key: string, body: string | Uint8Array, contentType?: string, ifAbsent = false) {
+    return client.send(
+      new PutObjectCommand({
+        Bucket,
+        Key: keyPrefix + key,
+        Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        ContentType: contentType,
+        ...(ifAbsent ? { IfNoneMatch: "*" } : {}),
+      }),
+    );
+  }
+
   async function createOne(key: string, body: string | Uint8Array, contentType?: string): Promise<boolean> {
     try {
-      await client.send(
-        new PutObjectCommand({
-          Bucket,
-          Key: keyPrefix + key,
-          Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-          ContentType: contentType,
-          IfNoneMatch: "*",
-        }),
-      );
+      await sendPut(key, body, contentType, true);
       return true;
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const status = httpStatus(error);
       // 412: the key exists. 409 ConditionalRequestConflict: another conditional write is in flight.
       if (status === 412 || status === 409) return false;
       if (status === 501)
@@ -245,14 +247,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
   }
 
   async function putOne(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
-    await client.send(
-      new PutObjectCommand({
-        Bucket,
-        Key: keyPrefix + key,
-        Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-        ContentType: contentType,
-      }),
-    );
+    await sendPut(key, body, contentType);
   }
 
   async function deleteKeys(keys: readonly string[]): Promise<DeleteFailure[]> {
@@ -283,6 +278,19 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The HTTP status of an SDK error. */
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** The object does not exist (GetObject: NoSuchKey; HeadObject, which has no body: NotFound / 404). */
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return (
+    name === "NoSuchKey" || name === "NotFound" || (httpStatus(error) === 404 && name !== "NoSuchBucket")
+  );
+}
+
 /** UTF-8 byte order, S3's listing order. */
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -291,7 +299,7 @@ function byteOrder(a: string, b: string): number {
 /** Faults worth another attempt: a broken or short body, a reset, a 5xx. Not: access, missing bucket. */
 function isTransient(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? "";
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatus(error);
   if (ACCESS_ERRORS.has(name) || name === "NoSuchBucket" || SpacktainersError.isInstance(error)) return false;
   if (status !== undefined && status >= 400 && status < 500) return false;
   return true;
