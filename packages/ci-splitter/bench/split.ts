@@ -3,8 +3,13 @@
  * first), run as a user runs it, each in a fresh process: wall time, peak RSS of that process,
  * input size and job counts.
  *
- *   pnpm bench                    # synthesized: 20 containers × 500 jobs (60 % shared), 100 × 50
+ *   pnpm bench                    # 20 containers × 500 jobs, 60 % shared, seed 1 (10,000 entries)
+ *   pnpm bench -- --large         # also 100 × 858 (85,800 entries, about 50 MB)
  *   pnpm bench -- --input DIR     # an existing jobs_scratch_dir.<arch> instead
+ *
+ * The input comes from bench/generate-spack-pipelines.ts, the port of the project's
+ * gen_spack_pipelines.py (the same options: --containers 20 --jobs 500 --shared-fraction 0.6
+ * --seed 1).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
@@ -12,7 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { synthesizeInput } from "./synthesize-input.js";
+import { generateSpackPipelines } from "./generate-spack-pipelines.js";
 
 const PACKAGE = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(PACKAGE, "bin/spacktainers-ci-split.js");
@@ -27,6 +32,8 @@ async function sizeOf(dir: string): Promise<number> {
 
 type Run = {
   seconds: number;
+  /** User + system CPU time of the process: less sensitive than wall time to a busy machine. */
+  cpuSeconds: number;
   peakMb: number;
   summary: { jobsRead: number; uniqueJobs: number; chunks: number; warnings: unknown[] };
 };
@@ -36,7 +43,7 @@ async function runBin(root: string, input: string): Promise<Run> {
   const wrapper = join(root, "measure.mjs");
   await writeFile(
     wrapper,
-    `process.on("exit", () => process.stderr.write("\\nPEAK_RSS_KB " + process.resourceUsage().maxRSS + "\\n"));\nawait import(${JSON.stringify(BIN)});\n`,
+    `process.on("exit", () => { const usage = process.resourceUsage(); process.stderr.write("\\nPEAK_RSS_KB " + usage.maxRSS + " CPU_US " + (usage.userCPUTime + usage.systemCPUTime) + "\\n"); });\nawait import(${JSON.stringify(BIN)});\n`,
   );
   const args = [
     "--arch",
@@ -59,9 +66,10 @@ async function runBin(root: string, input: string): Promise<Run> {
   });
   const seconds = (performance.now() - start) / 1000;
   if (child.status !== 0) throw new Error(`the bin failed (${child.status}):\n${child.stderr}`);
-  const peak = /PEAK_RSS_KB (\d+)/.exec(child.stderr);
+  const peak = /PEAK_RSS_KB (\d+) CPU_US (\d+)/.exec(child.stderr);
   return {
     seconds,
+    cpuSeconds: Number(peak?.[2] ?? 0) / 1e6,
     peakMb: Number(peak?.[1] ?? 0) / 1024,
     summary: JSON.parse(child.stdout) as Run["summary"],
   };
@@ -70,26 +78,27 @@ async function runBin(root: string, input: string): Promise<Run> {
 // `pnpm bench -- --input DIR` passes the `--` on.
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
-  options: { input: { type: "string" } },
+  options: { input: { type: "string" }, large: { type: "boolean" } },
 });
 const root = await mkdtemp(join(tmpdir(), "ci-splitter-bench-"));
 try {
   const inputs: Array<{ label: string; dir: string }> = [];
   if (values.input) inputs.push({ label: values.input, dir: resolve(values.input) });
   else {
-    for (const [index, shape] of [
-      { containers: 20, jobsPerContainer: 500, sharedFraction: 0.6 },
-      { containers: 100, jobsPerContainer: 50, sharedFraction: 0.6 },
-    ].entries()) {
+    const shapes = [{ containers: 20, jobs: 500 }, ...(values.large ? [{ containers: 100, jobs: 858 }] : [])];
+    for (const [index, shape] of shapes.entries()) {
       const dir = join(root, `input-${index}`, "jobs_scratch_dir.amd64");
-      await synthesizeInput({ dir, ...shape });
-      inputs.push({ label: `${shape.containers}×${shape.jobsPerContainer}`, dir });
+      const stats = await generateSpackPipelines({ out: dir, ...shape, sharedFraction: 0.6, seed: 1 });
+      inputs.push({
+        label: `${shape.containers}×${shape.jobs} (${stats.distinctJobNames} distinct)`,
+        dir,
+      });
     }
   }
-  const header = ["input", "input size", "entries", "unique", "chunks", "warnings", "wall", "peak RSS"];
+  const header = ["input", "input size", "entries", "unique", "chunks", "warnings", "wall", "CPU", "peak RSS"];
   const rows: string[][] = [];
   for (const { label, dir } of inputs) {
-    const { seconds, peakMb, summary } = await runBin(root, dir);
+    const { seconds, cpuSeconds, peakMb, summary } = await runBin(root, dir);
     rows.push([
       label,
       `${((await sizeOf(dir)) / 1e6).toFixed(1)} MB`,
@@ -98,6 +107,7 @@ try {
       String(summary.chunks),
       String(summary.warnings.length),
       `${seconds.toFixed(2)} s`,
+      `${cpuSeconds.toFixed(2)} s`,
       `${peakMb.toFixed(0)} MB`,
     ]);
   }
