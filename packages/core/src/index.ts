@@ -13,7 +13,7 @@ export type {
   FlagTable,
   FlagValues,
 } from "./cli/define-cli.js";
-export { defineCommand, formatHelp, runCli } from "./cli/define-cli.js";
+export { defineCommand, formatHelp, invocationOf, runCli } from "./cli/define-cli.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";
 export { parseSiteConfig, proxyVariables, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
 export type { ParsedYaml, ParseYamlOptions } from "./config/parse-yaml.js";

@@ -113,6 +113,8 @@ const validateCommand = defineCommand({
   summary:
     "Check the site config, every definition, and that .gitlab-ci.yml triggers every configured architecture (warns when it differs from parent-pipeline output).",
   usage: "validate [--root DIR] [--json]",
+  details:
+    "The repository as a pipeline sees it: what 'spacktainers-definitions validate' checks (site config and definitions), plus .gitlab-ci.yml against the site config. Merge-request pipelines run it.",
   flags: { root: rootFlag },
   async run({ flags, cwd, log, json }) {
     const root = resolve(cwd, flags.root ?? ".");
