@@ -11,13 +11,13 @@ export interface BuildParentPipelineOptions {
 
 const ON_DEFAULT_BRANCH = "$CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH";
 
-/** Per-arch jobs run only when the repository has definitions for that arch (DESIGN §6). */
+/** Per-arch jobs run only when the repository has definitions for that arch. */
 function archRules(arch: string): GitlabRule[] {
   return [{ exists: [`container_definitions/${arch}/**/*`] }];
 }
 
 /**
- * The parent pipeline, the repository's `.gitlab-ci.yml` (DESIGN §6): generate → trigger
+ * The parent pipeline, the repository's `.gitlab-ci.yml`: generate → trigger
  * pipeline A (base images, concretization, split, container plans) → gather A's artifacts →
  * per arch: populate the build cache (pipeline B) → build containers → prune the cache (after
  * population, on the default branch) — plus removal of deleted branches' SIFs.

@@ -1,5 +1,5 @@
 /**
- * Names of the jobs of the pipeline we emit (DESIGN §6). One place, because jobs refer to each
+ * Names of the jobs of the pipeline we emit. One place, because jobs refer to each
  * other by name across files: the parent `.gitlab-ci.yml`, child pipeline A and the gatherer.
  */
 export const JOB_NAMES = {
