@@ -96,6 +96,13 @@ export {
   renderPipelineYaml,
   renderYaml,
 } from "./pipeline/render-pipeline-yaml.js";
+export {
+  architectureTemplateName,
+  architectureTemplates,
+  type JobTemplate,
+  type ShareJobSettingsOptions,
+  shareJobSettings,
+} from "./pipeline/share-job-settings.js";
 export { TOOLS_SETUP } from "./pipeline/tools-setup.js";
 export type {
   ParseSpackLockOptions,

@@ -1,4 +1,11 @@
-import { type GitlabPipeline, type GitlabRule, naturalSort, type SiteConfig } from "@spacktainers/core";
+import {
+  architectureTemplates,
+  type GitlabPipeline,
+  type GitlabRule,
+  naturalSort,
+  type SiteConfig,
+  shareJobSettings,
+} from "@spacktainers/core";
 import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { toolsJob } from "./tools-job.js";
 
@@ -112,5 +119,5 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
     interruptible: false,
     script: ["pnpm spacktainers remove-stale-sifs --apply"],
   });
-  return pipeline;
+  return shareJobSettings(pipeline, { templates: architectureTemplates(config) });
 }

@@ -115,7 +115,10 @@ test("help names the invocation: pnpm -s <name> under the root script of that na
     firstLines.push([lines[0], lines.at(-3)]);
   }
   expect(firstLines).toEqual([
-    ["Usage: pnpm -s demo <command> [options]", "Run 'pnpm -s demo <command> --help' for the options of a command."],
+    [
+      "Usage: pnpm -s demo <command> [options]",
+      "Run 'pnpm -s demo <command> --help' for the options of a command.",
+    ],
     ["Usage: demo <command> [options]", "Run 'demo <command> --help' for the options of a command."],
     ["Usage: demo <command> [options]", "Run 'demo <command> --help' for the options of a command."],
   ]);
