@@ -12,12 +12,12 @@ import {
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { loadDefinitions, loadSiteConfig } from "@spacktainers/definitions-parser";
-import { buildParentPipeline } from "./build-parent-pipeline.js";
+import { buildParentPipeline, parentPipelineFor } from "./build-parent-pipeline.js";
 import { checkParentPipeline, PARENT_PIPELINE_PATH, parentPipelineDrift } from "./check-parent-pipeline.js";
 import { contextFromEnv } from "./ci-context-from-env.js";
 import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
 import { generate } from "./generate.js";
-import { OUT_PATHS } from "./job-names.js";
+import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { onlineClients } from "./online-clients.js";
 import { planContainers, summarizePlan } from "./plan-containers.js";
 import { planRepository, planRows } from "./plan-repository.js";
@@ -180,20 +180,27 @@ const parentPipelineCommand = defineCommand({
 const graphCommand = defineCommand({
   name: "graph",
   summary: "Print the flow of the parent pipeline as a Mermaid or Graphviz graph.",
-  usage: "graph [--root DIR] [--format mermaid|dot]",
+  usage: "graph [--root DIR] [--format mermaid|dot] [--merge-request]",
   flags: {
     root: rootFlag,
     format: { type: "string", description: "mermaid or dot", placeholder: "FORMAT", default: "mermaid" },
+    "merge-request": {
+      type: "boolean",
+      description: "the pipeline of a merge request instead of a branch's",
+    },
   },
   async run({ flags, cwd, out }) {
     if (flags.format !== "mermaid" && flags.format !== "dot")
       throw new UsageError(`--format must be mermaid or dot, got ${flags.format}`);
     const root = resolve(cwd, flags.root ?? ".");
     const { config } = await loadValidConfig(root);
-    const parent = buildParentPipeline({ config });
+    const parent = parentPipelineFor(
+      buildParentPipeline({ config }),
+      flags["merge-request"] ? "merge-request" : "branch",
+    );
     const children: Record<string, string> = {};
     for (const name of Object.keys(parent.jobs)) {
-      if (name === "concretize and plan")
+      if (name === JOB_NAMES.generationTrigger)
         children[name] = "pipeline A: base images, concretize, split, plan containers";
       else if (name.startsWith("populate build cache for"))
         children[name] =
