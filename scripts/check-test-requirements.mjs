@@ -3,7 +3,7 @@
 // and tools, so a missing Debian package would otherwise surface as a dozen unrelated failures
 // (`spawn umoci ENOENT`, a gitlab-ci-local run failing for lack of rsync). Checks only; it never
 // installs (that needs root): `.ci/run` installs the same list on a fresh machine.
-import { accessSync, constants, openSync, readSync, closeSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
 /** Debian package → the file a test runs. Keep in step with APT_PACKAGES in .ci/run. */
@@ -12,7 +12,12 @@ const REQUIREMENTS = [
   { pkg: "buildah", file: "buildah", why: "builds the images of the build-job tests" },
   { pkg: "skopeo", file: "skopeo", why: "copies test images into the registry" },
   { pkg: "docker-registry", file: "/usr/bin/docker-registry", why: "the OCI registry on loopback" },
-  { pkg: "busybox-static", file: "/usr/bin/busybox", why: "the only binary of the scratch test images", static: true },
+  {
+    pkg: "busybox-static",
+    file: "/usr/bin/busybox",
+    why: "the only binary of the scratch test images",
+    static: true,
+  },
   { pkg: "rsync", file: "rsync", why: "gitlab-ci-local copies the repository with it" },
   { pkg: "git", file: "git", why: "gitlab-ci-local needs a git repository" },
 ];
@@ -20,7 +25,10 @@ const REQUIREMENTS = [
 function findExecutable(file) {
   const candidates = file.includes("/")
     ? [file]
-    : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, file));
+    : (process.env.PATH ?? "")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, file));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

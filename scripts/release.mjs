@@ -29,7 +29,9 @@ function run(command, args, options = {}) {
   }
 }
 
-const pending = readdirSync(join(root, ".changeset")).filter((file) => file.endsWith(".md") && file !== "README.md");
+const pending = readdirSync(join(root, ".changeset")).filter(
+  (file) => file.endsWith(".md") && file !== "README.md",
+);
 if (pending.length > 0) {
   run("pnpm", ["exec", "changeset", "version"]);
   if (!dryRun) {
@@ -63,14 +65,10 @@ if (!dryRun) {
   }
   // pnpm expands ${NPM_TOKEN} itself when it reads this file: the value is never written anywhere.
   const npmrc = join(mkdtempSync(join(tmpdir(), "release-")), "npmrc");
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NPM_TOKEN} for pnpm to expand
   writeFileSync(npmrc, "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n");
   publishEnv.npm_config_userconfig = npmrc;
 }
-run("pnpm", [
-  "-r",
-  "publish",
-  "--access",
-  "public",
-  "--no-git-checks",
-  ...(dryRun ? ["--dry-run"] : []),
-], { env: publishEnv });
+run("pnpm", ["-r", "publish", "--access", "public", "--no-git-checks", ...(dryRun ? ["--dry-run"] : [])], {
+  env: publishEnv,
+});

@@ -40,10 +40,14 @@ test("pnpm release --dry-run versions from the pending changesets and dry-runs t
     cwd: root,
   });
   // The build is left out here: the pack-and-install test of cache-janitor proves the tarballs.
-  const { stdout } = await run("node", [join(REPO_ROOT, "scripts/release.mjs"), "--dry-run", "--skip-build"], {
-    cwd: root,
-    env: { ...process.env, NPM_TOKEN: "", RELEASE_GIT_TOKEN: "" },
-  });
+  const { stdout } = await run(
+    "node",
+    [join(REPO_ROOT, "scripts/release.mjs"), "--dry-run", "--skip-build"],
+    {
+      cwd: root,
+      env: { ...process.env, NPM_TOKEN: "", RELEASE_GIT_TOKEN: "" },
+    },
+  );
   const manifest = (name: string) =>
     readFile(join(root, "packages", name, "package.json"), "utf8").then((text) => JSON.parse(text));
   const janitor = await manifest("cache-janitor");

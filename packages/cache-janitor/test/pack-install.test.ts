@@ -41,12 +41,13 @@ test("the packed janitor installs alone with npm and its bin plans a cache folde
     { cwd: REPO_ROOT },
   );
   const tarballs = await useTempDir();
-  for (const { dir } of packages)
-    await run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir });
+  for (const { dir } of packages) await run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir });
   const files = (await readdir(tarballs)).sort();
   expect(files).toEqual(["spacktainers-cache-janitor-0.1.0.tgz", "spacktainers-core-0.1.0.tgz"].sort());
 
-  const project = await useTempDir({ "package.json": JSON.stringify({ name: "janitor-user", private: true }) });
+  const project = await useTempDir({
+    "package.json": JSON.stringify({ name: "janitor-user", private: true }),
+  });
   await run(
     "npm",
     ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files.map((file) => join(tarballs, file))],

@@ -108,7 +108,12 @@ test("--help and --version", async () => {
 
 test("help names the invocation: pnpm -s <name> under the root script of that name, else the bin", async () => {
   const firstLines = [];
-  for (const env of [{ npm_lifecycle_event: "demo" }, { npm_lifecycle_event: "test" }, {}]) {
+  const envs: Array<Record<string, string>> = [
+    { npm_lifecycle_event: "demo" },
+    { npm_lifecycle_event: "test" },
+    {},
+  ];
+  for (const env of envs) {
     const c = capture(env);
     await runCli(cli, ["--help"], c.cliIo);
     const lines = c.io.out.split("\n");
