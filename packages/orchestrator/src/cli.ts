@@ -20,7 +20,7 @@ import { generate } from "./generate.js";
 import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { onlineClients } from "./online-clients.js";
 import { planContainers, summarizePlan } from "./plan-containers.js";
-import { planRepository, planRows } from "./plan-repository.js";
+import { type PlanRepositoryOptions, planRepository, planRows } from "./plan-repository.js";
 import { pruneArchCache } from "./prune-arch-cache.js";
 import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
@@ -537,6 +537,29 @@ const environmentsFlag = {
   placeholder: "DIR",
 } as const;
 
+/** The plan of `plan` and `plan-note`, its warnings logged. */
+async function planWithWarnings({
+  root,
+  env,
+  log,
+  flags,
+  ...loaded
+}: Pick<PlanRepositoryOptions, "root" | "config" | "definitions" | "env"> & {
+  log: (text: string) => void;
+  flags: { now?: string | undefined; environments?: string | undefined };
+}) {
+  const context = await contextFromEnv({ env, root, now: flags.now });
+  const plan = await planRepository({
+    root,
+    ...loaded,
+    context,
+    env,
+    ...(flags.environments ? { environments: flags.environments } : {}),
+  });
+  for (const warning of plan.warnings) log(`warning: ${formatProblem(warning)}`);
+  return plan;
+}
+
 const planCommand = defineCommand({
   name: "plan",
   summary: "Show, per container and architecture, what will be built, uploaded or pushed, and why.",
@@ -548,16 +571,7 @@ const planCommand = defineCommand({
     const root = resolve(cwd, flags.root ?? ".");
     const { config, definitions } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
-    const context = await contextFromEnv({ env, root, now: flags.now });
-    const plan = await planRepository({
-      root,
-      config,
-      definitions,
-      context,
-      env,
-      ...(flags.environments ? { environments: flags.environments } : {}),
-    });
-    for (const warning of plan.warnings) log(`warning: ${formatProblem(warning)}`);
+    const plan = await planWithWarnings({ root, config, definitions, env, log, flags });
     if (flags.json) {
       json({ offline: plan.offline, baseImages: plan.baseImages, containers: plan.containers });
       return 0;
@@ -584,16 +598,7 @@ const planNoteCommand = defineCommand({
     const { CI_MERGE_REQUEST_IID } = requireEnv(env, ["CI_MERGE_REQUEST_IID"]);
     const connection = gitlabFromEnv(env, config.ci.api_token_var);
     maskValues([connection.token]);
-    const context = await contextFromEnv({ env, root, now: flags.now });
-    const plan = await planRepository({
-      root,
-      config,
-      definitions,
-      context,
-      env,
-      ...(flags.environments ? { environments: flags.environments } : {}),
-    });
-    for (const warning of plan.warnings) log(`warning: ${formatProblem(warning)}`);
+    const plan = await planWithWarnings({ root, config, definitions, env, log, flags });
     const body = renderPlanNote({ plan, commit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL });
     const gitlab = createGitlabClient(connection);
     try {
