@@ -5,6 +5,6 @@ import { defineConfig } from "vitest/config";
 // Spawned bins do the same with `node --conditions=spacktainers-source --import tsx`.
 export default defineConfig({
   test: {
-    projects: ["packages/*"],
+    projects: ["packages/*", "scripts"],
   },
 });

@@ -72,6 +72,12 @@ export type GitlabClient = {
    * temp + rename. A truncated body is retried from the start.
    */
   download(path: string, file: string, expectedBytes?: number): Promise<DownloadResult>;
+  /**
+   * Sends a JSON body to a project-scoped path (`POST /merge_requests/3/notes`) and returns the
+   * JSON answer. `PUT` is retried like a GET (it is idempotent); `POST` only after a 429, which
+   * GitLab answers before doing anything, so a retried POST never creates a thing twice.
+   */
+  sendJson<T>(method: "POST" | "PUT", path: string, body: unknown): Promise<T>;
   /** Closes the connection pool. */
   close(): Promise<void>;
 };
@@ -128,7 +134,8 @@ function authMessage(status: number, what: string): string {
   return [
     `GitLab answered ${status} to ${what}: the token was refused or lacks access.`,
     "A CI_JOB_TOKEN cannot list a pipeline's bridges or jobs; use a project or personal access",
-    "token with the read_api scope, stored in a masked CI/CD variable (default GITLAB_API_TOKEN).",
+    "token with the read_api scope (api to post merge-request notes), stored in a masked CI/CD",
+    "variable (default GITLAB_API_TOKEN).",
   ].join("\n");
 }
 
@@ -259,6 +266,44 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
 
   return {
     projectUrl,
+
+    async sendJson<T>(method: "POST" | "PUT", path: string, body: unknown): Promise<T> {
+      const url = new URL(`${projectUrl}${path}`);
+      const what = `${method} ${describeUrl(url)}`;
+      const text = JSON.stringify(body);
+      return withRetries(what, async (attempt) => {
+        const response = await request(url, {
+          dispatcher: agent,
+          method,
+          headers: { ...headersFor(url), "content-type": "application/json" },
+          body: text,
+        }).catch((error: unknown) => {
+          if (method === "POST")
+            throw new GitlabApiError({
+              code: "GITLAB_REQUEST_FAILED",
+              attempts: attempt,
+              message: `${what} failed: ${(error as Error).message}`,
+              cause: error,
+            });
+          throw error;
+        });
+        if (method === "POST" && response.statusCode !== 429 && response.statusCode >= 300) {
+          const answer = await response.body.text().catch(() => "");
+          throw failure(response.statusCode, what, answer, attempt);
+        }
+        await checkStatus(response, what, attempt);
+        const answer = await response.body.text();
+        try {
+          return JSON.parse(answer) as T;
+        } catch {
+          throw new GitlabApiError({
+            code: "GITLAB_REQUEST_FAILED",
+            attempts: attempt,
+            message: `${what} returned invalid JSON (${excerpt(answer)}).`,
+          });
+        }
+      });
+    },
 
     async listAll<T>(path: string, query: Record<string, string> = {}): Promise<T[]> {
       const url = new URL(`${projectUrl}${path}`);

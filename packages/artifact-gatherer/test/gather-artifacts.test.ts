@@ -202,7 +202,8 @@ describe("the client", () => {
       message: [
         "GitLab answered 401 to GET /api/v4/projects/42/pipelines/1000/bridges?per_page=100&page=1: the token was refused or lacks access.",
         "A CI_JOB_TOKEN cannot list a pipeline's bridges or jobs; use a project or personal access",
-        "token with the read_api scope, stored in a masked CI/CD variable (default GITLAB_API_TOKEN).",
+        "token with the read_api scope (api to post merge-request notes), stored in a masked CI/CD",
+        "variable (default GITLAB_API_TOKEN).",
       ].join("\n"),
     });
     expect(requestLines(double)).toEqual([

@@ -13,7 +13,7 @@ export type {
   FlagTable,
   FlagValues,
 } from "./cli/define-cli.js";
-export { defineCommand, formatHelp, runCli } from "./cli/define-cli.js";
+export { defineCommand, formatHelp, invocationOf, runCli } from "./cli/define-cli.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";
 export { parseSiteConfig, proxyVariables, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
 export type { ParsedYaml, ParseYamlOptions } from "./config/parse-yaml.js";
@@ -96,6 +96,13 @@ export {
   renderPipelineYaml,
   renderYaml,
 } from "./pipeline/render-pipeline-yaml.js";
+export {
+  architectureTemplateName,
+  architectureTemplates,
+  type JobTemplate,
+  type ShareJobSettingsOptions,
+  shareJobSettings,
+} from "./pipeline/share-job-settings.js";
 export { TOOLS_SETUP } from "./pipeline/tools-setup.js";
 export type {
   ParseSpackLockOptions,

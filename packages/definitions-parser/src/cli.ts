@@ -54,6 +54,8 @@ const validate = defineCommand({
     "Reads container_definitions/spacktainers.yaml and container_definitions/<arch>/ (folders",
     "starting with _ are skipped). Prints one summary line on stderr, or every problem as",
     "file:line:col and exits 2. With --json, prints {valid, containers, problems, warnings}.",
+    "The definitions only: 'spacktainers validate' checks the same and, in addition, that",
+    ".gitlab-ci.yml is in step with the site configuration (the check a pipeline runs).",
   ].join("\n"),
   flags: rootFlag,
   async run(context) {

@@ -58,7 +58,7 @@ type SpackSection = { specs: string[] } & Record<string, unknown>;
 
 /**
  * Finds every container definition under `<root>/container_definitions/<arch>/` in its three
- * forms (DESIGN §4): `<name>.yaml`, `<name>/spack.yaml` (+ `Dockerfile.epilogue`,
+ * forms: `<name>.yaml`, `<name>/spack.yaml` (+ `Dockerfile.epilogue`,
  * `spacktainer.yaml`) and `<name>.def`. Folders starting with `_` are disabled and skipped.
  * Validates each against the core schemas, the Spack spec grammar, the `.def` header and the
  * `files:` rules, and computes the container checksum. Never throws for bad input: every

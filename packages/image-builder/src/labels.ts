@@ -15,7 +15,7 @@ export const LABELS = {
   spacktainersVersion: "spacktainers_version",
 } as const;
 
-/** S3 object metadata of SIF files (DESIGN §5); S3 lower-cases metadata keys. */
+/** S3 object metadata of SIF files; S3 lower-cases metadata keys. */
 export const SIF_METADATA = {
   containerChecksum: "container-checksum",
   spackLockSha256: "spack-lock-sha256",

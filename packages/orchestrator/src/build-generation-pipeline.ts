@@ -37,7 +37,7 @@ export interface BuildGenerationPipelineOptions {
 }
 
 /**
- * Child pipeline A (DESIGN §6): base images (only when needed), then per container × arch a
+ * Child pipeline A: base images (only when needed), then per container × arch a
  * `concretize <c> for <arch>` job in the builder image (`spack concretize` + `spack ci
  * generate`), then per arch `split spack pipeline for <arch>` and `plan containers for <arch>`,
  * both reading the same locks — one concretization serves the cache and the image.

@@ -1,4 +1,11 @@
-import { type GitlabPipeline, type GitlabRule, naturalSort, type SiteConfig } from "@spacktainers/core";
+import {
+  architectureTemplates,
+  type GitlabPipeline,
+  type GitlabRule,
+  naturalSort,
+  type SiteConfig,
+  shareJobSettings,
+} from "@spacktainers/core";
 import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { toolsJob } from "./tools-job.js";
 
@@ -10,17 +17,26 @@ export interface BuildParentPipelineOptions {
 }
 
 const ON_DEFAULT_BRANCH = "$CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH";
+const IS_MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"';
 
-/** Per-arch jobs run only when the repository has definitions for that arch (DESIGN §6). */
+/**
+ * First rule of every job of a branch pipeline: a merge-request pipeline never builds, pushes
+ * or prunes (it checks and plans only).
+ */
+const NOT_IN_MERGE_REQUESTS: GitlabRule = { if: IS_MERGE_REQUEST, when: "never" };
+
+/** Per-arch jobs run only when the repository has definitions for that arch. */
 function archRules(arch: string): GitlabRule[] {
-  return [{ exists: [`container_definitions/${arch}/**/*`] }];
+  return [NOT_IN_MERGE_REQUESTS, { exists: [`container_definitions/${arch}/**/*`] }];
 }
 
 /**
- * The parent pipeline, the repository's `.gitlab-ci.yml` (DESIGN §6): generate → trigger
+ * The parent pipeline, the repository's `.gitlab-ci.yml`: generate → trigger
  * pipeline A (base images, concretization, split, container plans) → gather A's artifacts →
  * per arch: populate the build cache (pipeline B) → build containers → prune the cache (after
- * population, on the default branch) — plus removal of deleted branches' SIFs.
+ * population, on the default branch) — plus removal of deleted branches' SIFs, and the npm
+ * release of the tool (default branch, by hand). A merge-request pipeline runs only the checks:
+ * the tool's lint, type checks and tests, `validate`, and the plan posted as a note.
  *
  * Credentials never appear here: project CI variables are in every job's environment, and our
  * commands read them by the names the site config gives.
@@ -29,22 +45,38 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
   const arches = naturalSort(Object.keys(config.architectures));
 
   const pipeline: GitlabPipeline = {
-    stages: ["generate", "concretize", "gather", "populate", "build", "prune"],
+    stages: ["check", "generate", "concretize", "gather", "populate", "build", "prune", "release"],
     workflow: {
-      rules: [
-        { if: '$CI_PIPELINE_SOURCE == "merge_request_event"', when: "never" },
-        { if: "$CI_COMMIT_BRANCH" },
-      ],
+      // Branch pipelines build; merge-request pipelines check. Both run for a branch with an
+      // open merge request: the branch pipeline is the one that publishes its images.
+      rules: [{ if: IS_MERGE_REQUEST }, { if: "$CI_COMMIT_BRANCH" }],
     },
     jobs: {
+      [JOB_NAMES.checkTool]: toolsJob(config, {
+        stage: "check",
+        needs: [],
+        rules: [{ if: IS_MERGE_REQUEST }],
+        // Installs the Debian packages the tests need, builds, lints, type-checks and runs every
+        // test; its last line is "N passed, N failed".
+        timeout: "1h",
+        script: [".ci/run"],
+      }),
+      [JOB_NAMES.checkDefinitions]: toolsJob(config, {
+        stage: "check",
+        needs: [],
+        rules: [{ if: IS_MERGE_REQUEST }],
+        script: ["pnpm spacktainers validate", "pnpm spacktainers plan-note"],
+      }),
       [JOB_NAMES.generate]: toolsJob(config, {
         stage: "generate",
+        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
         script: [`pnpm spacktainers generate --out ${out}`],
         artifacts: { paths: [`${out}/`], expire_in: "1 week" },
       }),
       [JOB_NAMES.generationTrigger]: {
         stage: "concretize",
         needs: [JOB_NAMES.generate],
+        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
         trigger: {
           include: [{ artifact: `${out}/${OUT_PATHS.generationPipeline}`, job: JOB_NAMES.generate }],
           strategy: "depend",
@@ -57,6 +89,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
       [JOB_NAMES.gather]: toolsJob(config, {
         stage: "gather",
         dependencies: [JOB_NAMES.generate],
+        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
         script: [`pnpm spacktainers gather --out ${out}`],
         artifacts: { paths: OUT_PATHS.gatherArtifacts.map((path) => `${out}/${path}`), expire_in: "1 week" },
       }),
@@ -92,7 +125,10 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
         // protected by its lock, and the janitor never treats objects newer than its start as orphans.
         // It fetches the locks itself (`gather` again): the gather artifact is YAML-only.
         needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
-        rules: [{ if: ON_DEFAULT_BRANCH, exists: [`container_definitions/${arch}/**/*`] }],
+        rules: [
+          NOT_IN_MERGE_REQUESTS,
+          { if: ON_DEFAULT_BRANCH, exists: [`container_definitions/${arch}/**/*`] },
+        ],
         resource_group: `prune-build-cache-${arch}`,
         interruptible: false,
         script: [
@@ -107,10 +143,41 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
   pipeline.jobs[JOB_NAMES.removeSifs] = toolsJob(config, {
     stage: "prune",
     needs: [],
-    rules: [{ if: ON_DEFAULT_BRANCH }],
+    rules: [NOT_IN_MERGE_REQUESTS, { if: ON_DEFAULT_BRANCH }],
     resource_group: "remove-stale-sifs",
     interruptible: false,
     script: ["pnpm spacktainers remove-stale-sifs --apply"],
   });
-  return pipeline;
+  pipeline.jobs[JOB_NAMES.release] = toolsJob(config, {
+    stage: "release",
+    needs: [],
+    // By hand, on the default branch: versions from the pending changesets, a version commit
+    // pushed back, then npm publish of what the registry lacks (docs/releasing.md).
+    rules: [NOT_IN_MERGE_REQUESTS, { if: ON_DEFAULT_BRANCH, when: "manual", allow_failure: true }],
+    resource_group: "npm-release",
+    interruptible: false,
+    script: ["pnpm release"],
+  });
+  return shareJobSettings(pipeline, { templates: architectureTemplates(config) });
+}
+
+/**
+ * The jobs of the parent pipeline that a merge-request pipeline, or a branch pipeline, runs (by
+ * their first rule, the way {@link buildParentPipeline} writes them), for the graph.
+ */
+export function parentPipelineFor(
+  pipeline: GitlabPipeline,
+  source: "branch" | "merge-request",
+): GitlabPipeline {
+  const jobs = Object.entries(pipeline.jobs).filter(([, job]) => {
+    const first = job.rules?.[0];
+    const mergeRequestOnly = first?.if === IS_MERGE_REQUEST && first.when === undefined;
+    return source === "merge-request" ? mergeRequestOnly : !mergeRequestOnly;
+  });
+  const used = new Set(jobs.map(([, job]) => job.stage));
+  return {
+    ...pipeline,
+    stages: pipeline.stages?.filter((stage) => used.has(stage)),
+    jobs: Object.fromEntries(jobs),
+  };
 }

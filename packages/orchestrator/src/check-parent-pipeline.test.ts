@@ -23,6 +23,8 @@ test("the generated parent pipeline triggers every configured arch, each guarded
   expect(checkParentPipeline({ text, config })).toEqual([]);
   const pipeline = buildParentPipeline({ config });
   expect(Object.keys(pipeline.jobs)).toEqual([
+    "lint, typecheck and test the tool",
+    "validate and plan",
     "generate",
     "concretize and plan",
     "gather",
@@ -33,6 +35,7 @@ test("the generated parent pipeline triggers every configured arch, each guarded
     "build containers for arm64",
     "prune build cache for arm64",
     "remove SIFs of deleted branches",
+    "release npm packages",
   ]);
   // Prune comes after the population and the image builds of its arch, never before.
   expect(pipeline.jobs["prune build cache for arm64"]!.needs).toEqual([
@@ -60,7 +63,7 @@ test("an arch added to the config but not to .gitlab-ci.yml is reported with its
 test("a trigger without its rules: exists guard is reported at the job's line", () => {
   const config = configWith("amd64");
   const text = renderParentPipeline(buildParentPipeline({ config })).replace(
-    /(build containers for amd64:\n(?:.*\n)*?) {2}rules:\n {4}- exists:\n {8}- container_definitions\/amd64\/\*\*\/\*\n/,
+    /(build containers for amd64:\n(?:.*\n)*? {2}rules:\n(?:.*\n)*?) {4}- exists:\n {8}- container_definitions\/amd64\/\*\*\/\*\n/,
     "$1",
   );
   const problems = checkParentPipeline({ text, config });

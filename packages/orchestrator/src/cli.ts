@@ -12,19 +12,22 @@ import {
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { loadDefinitions, loadSiteConfig } from "@spacktainers/definitions-parser";
-import { buildParentPipeline } from "./build-parent-pipeline.js";
+import { buildParentPipeline, parentPipelineFor } from "./build-parent-pipeline.js";
 import { checkParentPipeline, PARENT_PIPELINE_PATH, parentPipelineDrift } from "./check-parent-pipeline.js";
 import { contextFromEnv } from "./ci-context-from-env.js";
 import { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
-import { generate, planBaseImages } from "./generate.js";
-import { OUT_PATHS } from "./job-names.js";
+import { generate } from "./generate.js";
+import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { onlineClients } from "./online-clients.js";
-import { decideContainers, planContainers, summarizePlan } from "./plan-containers.js";
+import { planContainers, summarizePlan } from "./plan-containers.js";
+import { type PlanRepositoryOptions, planRepository, planRows } from "./plan-repository.js";
 import { pruneArchCache } from "./prune-arch-cache.js";
 import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
+import { renderPlanNote } from "./render-plan-note.js";
 import { splitArchPipeline } from "./split-arch-pipeline.js";
+import { upsertMergeRequestNote } from "./upsert-merge-request-note.js";
 import { VERSION } from "./version.js";
 
 const rootFlag = {
@@ -113,6 +116,8 @@ const validateCommand = defineCommand({
   summary:
     "Check the site config, every definition, and that .gitlab-ci.yml triggers every configured architecture (warns when it differs from parent-pipeline output).",
   usage: "validate [--root DIR] [--json]",
+  details:
+    "The repository as a pipeline sees it: what 'spacktainers-definitions validate' checks (site config and definitions), plus .gitlab-ci.yml against the site config. Merge-request pipelines run it.",
   flags: { root: rootFlag },
   async run({ flags, cwd, log, json }) {
     const root = resolve(cwd, flags.root ?? ".");
@@ -175,20 +180,27 @@ const parentPipelineCommand = defineCommand({
 const graphCommand = defineCommand({
   name: "graph",
   summary: "Print the flow of the parent pipeline as a Mermaid or Graphviz graph.",
-  usage: "graph [--root DIR] [--format mermaid|dot]",
+  usage: "graph [--root DIR] [--format mermaid|dot] [--merge-request]",
   flags: {
     root: rootFlag,
     format: { type: "string", description: "mermaid or dot", placeholder: "FORMAT", default: "mermaid" },
+    "merge-request": {
+      type: "boolean",
+      description: "the pipeline of a merge request instead of a branch's",
+    },
   },
   async run({ flags, cwd, out }) {
     if (flags.format !== "mermaid" && flags.format !== "dot")
       throw new UsageError(`--format must be mermaid or dot, got ${flags.format}`);
     const root = resolve(cwd, flags.root ?? ".");
     const { config } = await loadValidConfig(root);
-    const parent = buildParentPipeline({ config });
+    const parent = parentPipelineFor(
+      buildParentPipeline({ config }),
+      flags["merge-request"] ? "merge-request" : "branch",
+    );
     const children: Record<string, string> = {};
     for (const name of Object.keys(parent.jobs)) {
-      if (name === "concretize and plan")
+      if (name === JOB_NAMES.generationTrigger)
         children[name] = "pipeline A: base images, concretize, split, plan containers";
       else if (name.startsWith("populate build cache for"))
         children[name] =
@@ -520,91 +532,84 @@ function formatTable(rows: string[][]): string[] {
   );
 }
 
+const environmentsFlag = {
+  type: "string",
+  description: "environments with spack.lock files (default out/environments)",
+  placeholder: "DIR",
+} as const;
+
+/** The plan of `plan` and `plan-note`, its warnings logged. */
+async function planWithWarnings({
+  root,
+  env,
+  log,
+  flags,
+  ...loaded
+}: Pick<PlanRepositoryOptions, "root" | "config" | "definitions" | "env"> & {
+  log: (text: string) => void;
+  flags: { now?: string | undefined; environments?: string | undefined };
+}) {
+  const context = await contextFromEnv({ env, root, now: flags.now });
+  const plan = await planRepository({
+    root,
+    ...loaded,
+    context,
+    env,
+    ...(flags.environments ? { environments: flags.environments } : {}),
+  });
+  for (const warning of plan.warnings) log(`warning: ${formatProblem(warning)}`);
+  return plan;
+}
+
 const planCommand = defineCommand({
   name: "plan",
   summary: "Show, per container and architecture, what will be built, uploaded or pushed, and why.",
   usage: "plan [--root DIR] [--environments DIR] [--now ISO] [--json]",
-  flags: {
-    root: rootFlag,
-    environments: {
-      type: "string",
-      description: "environments with spack.lock files (default out/environments)",
-      placeholder: "DIR",
-    },
-    now: nowFlag,
-  },
+  flags: { root: rootFlag, environments: environmentsFlag, now: nowFlag },
   details:
     "Without spack.lock files (before concretization) Spack containers show 'not concretized yet'. Offline, nothing is checked and everything is 'build'.",
   async run({ flags, env, cwd, out, log, json, maskVariables }) {
     const root = resolve(cwd, flags.root ?? ".");
     const { config, definitions } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
-    const context = await contextFromEnv({ env, root, now: flags.now });
-    const arches = [...new Set(definitions.map((definition) => definition.arch))];
-    const clients = onlineClients({ config, context, env });
+    const plan = await planWithWarnings({ root, config, definitions, env, log, flags });
+    if (flags.json) {
+      json({ offline: plan.offline, baseImages: plan.baseImages, containers: plan.containers });
+      return 0;
+    }
+    const { rows, reasons } = planRows(plan);
+    out(`${formatTable(rows).join("\n")}\n\nWhy:\n`);
+    for (const reason of reasons) out(`  ${reason}\n`);
+    return 0;
+  },
+});
+
+const planNoteCommand = defineCommand({
+  name: "plan-note",
+  summary:
+    "Post the plan on the merge request as one note, updated in place on every push (merge-request pipelines).",
+  usage: "plan-note [--root DIR] [--environments DIR] [--now ISO] [--json]",
+  flags: { root: rootFlag, environments: environmentsFlag, now: nowFlag },
+  details:
+    "Needs CI_MERGE_REQUEST_IID, CI_API_V4_URL, CI_PROJECT_ID and a token with the api scope in the variable named by ci.api_token_var (default GITLAB_API_TOKEN). Finds its earlier note by a hidden marker and updates it; creates it on the first push.",
+  async run({ flags, env, cwd, log, json, maskVariables, maskValues }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config, definitions } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const { CI_MERGE_REQUEST_IID } = requireEnv(env, ["CI_MERGE_REQUEST_IID"]);
+    const connection = gitlabFromEnv(env, config.ci.api_token_var);
+    maskValues([connection.token]);
+    const plan = await planWithWarnings({ root, config, definitions, env, log, flags });
+    const body = renderPlanNote({ plan, commit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL });
+    const gitlab = createGitlabClient(connection);
     try {
-      const { plans: baseImages, warnings } = await planBaseImages({
-        root,
-        config,
-        context,
-        arches,
-        registry: clients.registry,
-      });
-      for (const warning of warnings) log(`warning: ${formatProblem(warning)}`);
-      const plans = [];
-      for (const arch of arches) {
-        const decided = await decideContainers({
-          root,
-          arch,
-          config,
-          definitions,
-          context,
-          environments: flags.environments ?? `out/${OUT_PATHS.environments}`,
-          out: `out/${OUT_PATHS.containers(arch)}`,
-          // Nothing is written: the plan only needs the decisions.
-          pipelineId: "plan",
-          clients,
-          missingLocks: "report",
-        });
-        plans.push(...decided.plans.map(summarizePlan));
-        for (const warning of decided.warnings) log(`warning: ${formatProblem(warning)}`);
-      }
-      if (flags.json) {
-        json({
-          offline: context.offline,
-          baseImages: baseImages.map(({ name, tag, decision, spackCommit }) => ({
-            name,
-            tag,
-            decision,
-            ...(spackCommit ? { spackCommit } : {}),
-          })),
-          containers: plans,
-        });
-        return 0;
-      }
-      const mark = (decision?: { action: string }) => decision?.action ?? "-";
-      const rows = [["CONTAINER", "ARCH", "KIND", "TAG", "IMAGE", "SIF", "DOCKER HUB"]];
-      for (const base of baseImages)
-        rows.push([`(base) ${base.name}`, arches.join(","), "base", base.tag, mark(base.decision), "-", "-"]);
-      for (const plan of plans)
-        rows.push([
-          plan.name,
-          plan.arch,
-          plan.kind,
-          plan.tag ?? "?",
-          mark(plan.decisions.image),
-          mark(plan.decisions.sif),
-          mark(plan.decisions.dockerHub),
-        ]);
-      out(`${formatTable(rows).join("\n")}\n\nWhy:\n`);
-      for (const base of baseImages) out(`  (base) ${base.name}: ${base.decision.reason}\n`);
-      for (const plan of plans) {
-        for (const [what, decision] of Object.entries(plan.decisions))
-          out(`  ${plan.name} (${plan.arch}) ${what}: ${decision.reason}\n`);
-      }
+      const result = await upsertMergeRequestNote({ gitlab, mergeRequestIid: CI_MERGE_REQUEST_IID!, body });
+      if (flags.json) json(result);
+      else
+        log(`spacktainers: ${result.action} note ${result.noteId} on merge request !${CI_MERGE_REQUEST_IID}`);
       return 0;
     } finally {
-      await clients.close();
+      await gitlab.close();
     }
   },
 });
@@ -623,6 +628,7 @@ export const cli: CliSpec = {
     removeStaleSifsCommand,
     pruneCommand,
     planCommand,
+    planNoteCommand,
     validateCommand,
     graphCommand,
     parentPipelineCommand,

@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import {
+  architectureTemplates,
   type CiContext,
   type ContainerDefinition,
   type GitlabJob,
@@ -8,6 +9,7 @@ import {
   renderPipelineYaml,
   SITE_CONFIG_PATH,
   type SiteConfig,
+  shareJobSettings,
   UsageError,
   type Warning,
 } from "@spacktainers/core";
@@ -203,7 +205,9 @@ export async function generate({
   });
   const pipeline = buildGenerationPipeline({ config, definitions, context, baseImages, out });
   const files: Record<string, string> = {
-    [OUT_PATHS.generationPipeline]: renderPipelineYaml(pipeline),
+    [OUT_PATHS.generationPipeline]: renderPipelineYaml(
+      shareJobSettings(pipeline, { templates: architectureTemplates(config) }),
+    ),
     [OUT_PATHS.gatherManifest]: `${JSON.stringify(gatherManifest({ definitions, out }), null, 2)}\n`,
   };
   for (const environment of environments.environments)

@@ -1,8 +1,10 @@
 /**
- * Names of the jobs of the pipeline we emit (DESIGN §6). One place, because jobs refer to each
+ * Names of the jobs of the pipeline we emit. One place, because jobs refer to each
  * other by name across files: the parent `.gitlab-ci.yml`, child pipeline A and the gatherer.
  */
 export const JOB_NAMES = {
+  checkTool: "lint, typecheck and test the tool",
+  checkDefinitions: "validate and plan",
   generate: "generate",
   generationTrigger: "concretize and plan",
   gather: "gather",
@@ -13,6 +15,7 @@ export const JOB_NAMES = {
   buildContainers: (arch: string) => `build containers for ${arch}`,
   prune: (arch: string) => `prune build cache for ${arch}`,
   removeSifs: "remove SIFs of deleted branches",
+  release: "release npm packages",
 } as const;
 
 /** Folders inside the output directory (`out/` by default), shared by every job. */

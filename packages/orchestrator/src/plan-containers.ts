@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import {
+  architectureTemplates,
   type CiContext,
   type ContainerDefinition,
   type GitlabJob,
@@ -10,6 +11,7 @@ import {
   renderPipelineYaml,
   type SiteConfig,
   SpacktainersError,
+  shareJobSettings,
   type Warning,
 } from "@spacktainers/core";
 import { writeFilesAtomic } from "@spacktainers/core/node";
@@ -361,7 +363,9 @@ export async function decideContainers(
   }
   const used = new Set(Object.values(jobs).map((job) => job.stage));
   const pipeline: GitlabPipeline = { stages: Object.values(STAGES).filter((stage) => used.has(stage)), jobs };
-  files["pipeline.yml"] = renderPipelineYaml(pipeline);
+  files["pipeline.yml"] = renderPipelineYaml(
+    shareJobSettings(pipeline, { templates: architectureTemplates(config) }),
+  );
   files["plan.json"] = `${JSON.stringify(plans.map(summarizePlan), null, 2)}\n`;
   return { plans, pipeline, files, warnings };
 }

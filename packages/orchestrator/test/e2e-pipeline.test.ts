@@ -328,6 +328,8 @@ describe("generate → split → containers on real Spack outputs", () => {
     expect(listed).toMatchInlineSnapshot(`
       {
         ".gitlab-ci.yml": [
+          "lint, typecheck and test the tool",
+          "validate and plan",
           "generate",
           "concretize and plan",
           "gather",
@@ -338,6 +340,7 @@ describe("generate → split → containers on real Spack outputs", () => {
           "prune build cache for amd64",
           "prune build cache for arm64",
           "remove SIFs of deleted branches",
+          "release npm packages",
         ],
         "out/containers/amd64/pipeline.yml": [
           "build fixture-app for amd64",

@@ -64,7 +64,7 @@ afterAll(async () => {
   await remove?.();
 });
 
-type Job = { tags?: string[]; variables?: Record<string, string>; script?: unknown };
+type Job = { tags?: string[]; variables?: Record<string, string>; script?: unknown; extends?: string };
 
 function archJobs(arch: string): Array<[string, string, Job]> {
   const found: Array<[string, string, Job]> = [];
@@ -76,10 +76,15 @@ function archJobs(arch: string): Array<[string, string, Job]> {
     > & {
       variables?: Record<string, string>;
     };
-    // Top-level variables apply to every job of the file.
-    for (const [name, job] of Object.entries(jobs))
-      if (Array.isArray(job?.tags) && job.tags.includes(arch))
+    // Top-level variables apply to every job of the file; `extends:` takes the template's keys
+    // the job lacks and merges the `variables` hashes (docs.gitlab.com/ci/yaml/#extends).
+    for (const [name, own] of Object.entries(jobs)) {
+      if (name.startsWith(".")) continue;
+      const template = own?.extends ? jobs[own.extends] : undefined;
+      const job = { ...template, ...own, variables: { ...template?.variables, ...own?.variables } };
+      if (Array.isArray(job.tags) && job.tags.includes(arch))
         found.push([path, name, { ...job, variables: { ...fileVariables, ...job.variables } }]);
+    }
   }
   return found;
 }

@@ -114,7 +114,7 @@ function buildCacheMirror(
 }
 
 /**
- * Builds the Spack environment of a container for an architecture (DESIGN §3, §6): the site
+ * Builds the Spack environment of a container for an architecture: the site
  * template's `spack:` deep-merged with the definition's `spack:` (see {@link mergeSpackSections}),
  * then
  * - the architecture's `spack_requirement` is put first in `packages:all:require`, combined with

@@ -23,7 +23,7 @@ export type BaseImageDigests = {
 };
 
 /**
- * Everything that identifies one built container (DESIGN §5): the one place later packages —
+ * Everything that identifies one built container: the one place later packages —
  * the image builder, the orchestrator, the janitor — read a container's version, tag, file names
  * and labels from, so they can never disagree. Deterministic: same inputs, same value.
  */

@@ -81,7 +81,7 @@ function formatWhere(location: SourceLocation): string {
 }
 
 /**
- * Deep-merges a definition's `spack:` section over the site template (DESIGN §3):
+ * Deep-merges a definition's `spack:` section over the site template:
  * mappings merge key by key, lists concatenate without duplicates (template items first),
  * equal values stay, `packages.<name>.require` values combine into one list, an empty value
  * (`specs:` with nothing after it) yields to the other side, and a key written `key::` in the

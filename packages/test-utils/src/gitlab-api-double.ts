@@ -12,7 +12,11 @@ import { type GeneratedZipEntry, generatedZipLength, streamGeneratedZip } from "
  * - `GET /api/v4/projects/:id/pipelines/:pipeline_id/jobs` — jobs with id/name/status/artifacts,
  *   `include_retried` (without it only the latest attempt of each name is listed);
  * - `GET /api/v4/projects/:id/jobs/:job_id/artifacts` — the archive, or a 302 to object storage
- *   (a path on the same server, or a second server), as GitLab does with direct downloads.
+ *   (a path on the same server, or a second server), as GitLab does with direct downloads;
+ * - merge-request notes (docs.gitlab.com/api/notes/#merge-requests): `GET
+ *   /projects/:id/merge_requests/:iid/notes` (paged, newest first unless `sort=asc`), `POST`
+ *   (201) and `PUT .../notes/:note_id` (200), with a JSON or form body holding `body`; 400 without
+ *   it, 404 for an unknown merge request or note. A note keeps its `created_at` when updated.
  *
  * Auth is `PRIVATE-TOKEN`; a job-token-like value (`glcbt-…`, or listed in `jobTokens`) gets the
  * 401 GitLab gives a `CI_JOB_TOKEN` on these endpoints. Faults: bursts of 429 with
@@ -58,6 +62,21 @@ export type GitlabDoubleBridge = {
 /** A pipeline with its bridges and jobs. */
 export type GitlabDoublePipeline = { id: number; bridges?: GitlabDoubleBridge[]; jobs?: GitlabDoubleJob[] };
 
+/** A note on a merge request, as `GET .../notes` returns it (documented core fields). */
+export type GitlabDoubleNote = {
+  id: number;
+  body: string;
+  /** Who wrote it; default the token's user, `project_bot`. */
+  author?: string;
+  /** GitLab's own notes ("added 1 commit"). */
+  system?: boolean;
+  created_at: string;
+  updated_at: string;
+};
+
+/** A merge request and its notes, oldest first. */
+export type GitlabDoubleMergeRequest = { iid: number; notes: GitlabDoubleNote[] };
+
 /** The double's live state. */
 export type GitlabApiDoubleState = {
   /** Project id as used in URLs (`42`, or `group/project` which clients URL-encode). */
@@ -67,6 +86,8 @@ export type GitlabApiDoubleState = {
   /** Job tokens (plus anything starting with `glcbt-`): 401 on these endpoints. */
   jobTokens?: string[];
   pipelines: GitlabDoublePipeline[];
+  /** Merge requests with their notes (the notes endpoints). */
+  mergeRequests?: GitlabDoubleMergeRequest[];
   /** Which paging headers to send (default `all`); `omitTotal` drops x-total/x-total-pages and rel="last" as GitLab does past 10,000 rows. */
   pagination?: { headers?: "all" | "x-next-page" | "link"; omitTotal?: boolean };
   /** The next `remaining` requests (any server) get 429 with `Retry-After: retryAfterSeconds`. */
@@ -352,6 +373,8 @@ export async function startGitlabApiDouble(state: GitlabApiDoubleState): Promise
         response,
       );
     }
+    const notes = /^merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(rest);
+    if (notes) return handleNotes(request, response, url, Number(notes[1]), notes[2]);
     const artifacts = /^jobs\/(\d+)\/artifacts$/.exec(rest);
     if (artifacts) {
       const job = findJob(Number(artifacts[1]));
@@ -370,6 +393,65 @@ export async function startGitlabApiDouble(state: GitlabApiDoubleState): Promise
       return sendArchive(job, response);
     }
     return sendJson(response, 404, { message: "404 Not Found" });
+  }
+
+  async function handleNotes(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    iid: number,
+    noteId: string | undefined,
+  ): Promise<number> {
+    const mergeRequest = (state.mergeRequests ?? []).find((mr) => mr.iid === iid);
+    if (!mergeRequest) return sendJson(response, 404, { message: "404 Not found" });
+    const noteJson = (note: GitlabDoubleNote) => ({
+      id: note.id,
+      type: null,
+      body: note.body,
+      attachment: null,
+      author: { id: 1, username: note.author ?? "project_bot", name: note.author ?? "project_bot" },
+      created_at: note.created_at,
+      updated_at: note.updated_at,
+      system: note.system ?? false,
+      noteable_id: 1000 + iid,
+      noteable_type: "MergeRequest",
+      noteable_iid: iid,
+      resolvable: false,
+      confidential: false,
+      internal: false,
+    });
+    const now = (state.now ?? new Date()).toISOString();
+    if (request.method === "GET" && noteId === undefined) {
+      const listed = [...mergeRequest.notes];
+      // GitLab's default order is created_at descending.
+      if (url.searchParams.get("sort") !== "asc") listed.reverse();
+      return paginate(state, url, listed.map(noteJson), response);
+    }
+    if ((request.method === "POST" && noteId === undefined) || (request.method === "PUT" && noteId)) {
+      const text = Buffer.concat(await request.toArray()).toString("utf8");
+      const body = (request.headers["content-type"] ?? "").startsWith("application/json")
+        ? (JSON.parse(text || "{}") as { body?: unknown }).body
+        : new URLSearchParams(text).get("body");
+      if (typeof body !== "string" || body === "")
+        return sendJson(response, 400, { message: "400 Bad request - body is missing" });
+      if (request.method === "POST") {
+        const ids = (state.mergeRequests ?? []).flatMap((mr) => mr.notes.map((n) => n.id));
+        const note: GitlabDoubleNote = {
+          id: Math.max(100, ...ids) + 1,
+          body,
+          created_at: now,
+          updated_at: now,
+        };
+        mergeRequest.notes.push(note);
+        return sendJson(response, 201, noteJson(note));
+      }
+      const note = mergeRequest.notes.find((n) => n.id === Number(noteId));
+      if (!note) return sendJson(response, 404, { message: "404 Not found" });
+      note.body = body;
+      note.updated_at = now;
+      return sendJson(response, 200, noteJson(note));
+    }
+    return sendJson(response, 405, { message: "405 Method Not Allowed" });
   }
 
   async function handleStorage(request: IncomingMessage, response: ServerResponse): Promise<number> {

@@ -45,7 +45,7 @@ export interface ValidateGitlabCiOptions {
   entries?: string[];
   /** `list` runs `--list-json` (schema + needs + job list); `preview` runs `--preview`. Default `list`. */
   mode?: "list" | "preview";
-  /** Predefined/project variables passed with `--variable`. */
+  /** Predefined/project variables passed with `--variable` (predefined ones without a warning). */
   variables?: Record<string, string>;
   /** Runs in parallel (default 2: the machine is shared). */
   concurrency?: number;
@@ -121,10 +121,16 @@ export async function validateGitlabCi(options: ValidateGitlabCiOptions): Promis
     await git(["update-ref", "refs/remotes/origin/main", "HEAD"], root, env);
     await git(["symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main"], root, env);
 
-    const variables = Object.entries(options.variables ?? {}).flatMap(([name, value]) => [
-      "--variable",
-      `${name}=${value}`,
-    ]);
+    const names = Object.keys(options.variables ?? {});
+    const variables = [
+      ...Object.entries(options.variables ?? {}).flatMap(([name, value]) => [
+        "--variable",
+        `${name}=${value}`,
+      ]),
+      // Setting a predefined variable (CI_PIPELINE_SOURCE, to list a merge-request pipeline) is
+      // the point here: without this gitlab-ci-local prints a warning on stdout, before the JSON.
+      ...(names.length > 0 ? ["--ignore-predefined-vars", names.join(",")] : []),
+    ];
     const results: GitlabCiLocalResult[] = new Array(entries.length);
     let next = 0;
     const worker = async () => {

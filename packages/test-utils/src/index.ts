@@ -8,6 +8,8 @@ export type {
   GitlabDoubleArchive,
   GitlabDoubleBridge,
   GitlabDoubleJob,
+  GitlabDoubleMergeRequest,
+  GitlabDoubleNote,
   GitlabDoublePipeline,
   GitlabDoubleRequest,
 } from "./gitlab-api-double.js";

@@ -105,3 +105,26 @@ test("--help and --version", async () => {
   await runCli(cli, ["--version"], v.cliIo);
   expect(v.io.out).toBe("1.2.3\n");
 });
+
+test("help names the invocation: pnpm -s <name> under the root script of that name, else the bin", async () => {
+  const firstLines = [];
+  const envs: Array<Record<string, string>> = [
+    { npm_lifecycle_event: "demo" },
+    { npm_lifecycle_event: "test" },
+    {},
+  ];
+  for (const env of envs) {
+    const c = capture(env);
+    await runCli(cli, ["--help"], c.cliIo);
+    const lines = c.io.out.split("\n");
+    firstLines.push([lines[0], lines.at(-3)]);
+  }
+  expect(firstLines).toEqual([
+    [
+      "Usage: pnpm -s demo <command> [options]",
+      "Run 'pnpm -s demo <command> --help' for the options of a command.",
+    ],
+    ["Usage: demo <command> [options]", "Run 'demo <command> --help' for the options of a command."],
+    ["Usage: demo <command> [options]", "Run 'demo <command> --help' for the options of a command."],
+  ]);
+});

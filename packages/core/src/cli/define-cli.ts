@@ -131,11 +131,23 @@ function flagHelp(flags: FlagTable): string[] {
     .map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
 }
 
-/** The `--help` text of a CLI, or of one of its commands. */
-export function formatHelp(cli: CliSpec, command?: CommandSpec): string {
+/**
+ * How the user started the CLI, for help and usage lines: `pnpm -s <name>` when pnpm ran the
+ * root script of that name (a clone of the repository; pnpm sets `npm_lifecycle_event` to the
+ * script's name), else the bin's name (installed from npm, or on PATH).
+ */
+export function invocationOf(cli: CliSpec, env: Record<string, string | undefined>): string {
+  return env.npm_lifecycle_event === cli.name ? `pnpm -s ${cli.name}` : cli.name;
+}
+
+/**
+ * The `--help` text of a CLI, or of one of its commands. `program` is how the user runs it
+ * ({@link invocationOf}; default the bin's name).
+ */
+export function formatHelp(cli: CliSpec, command?: CommandSpec, program: string = cli.name): string {
   if (command) {
     const lines = [
-      `Usage: ${cli.name} ${command.usage ?? command.name}`.trimEnd(),
+      `Usage: ${program} ${command.usage ?? command.name}`.trimEnd(),
       "",
       command.summary,
       "",
@@ -148,14 +160,14 @@ export function formatHelp(cli: CliSpec, command?: CommandSpec): string {
   }
   const width = Math.max(...cli.commands.map((c) => c.name.length));
   const lines = [
-    `Usage: ${cli.name} <command> [options]`,
+    `Usage: ${program} <command> [options]`,
     "",
     cli.description,
     "",
     "Commands:",
     ...cli.commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
-    `Run '${cli.name} <command> --help' for the options of a command.`,
+    `Run '${program} <command> --help' for the options of a command.`,
     EXIT_CODES,
   ];
   return `${lines.join("\n")}\n`;
@@ -171,6 +183,7 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
   const secretValues = new Set<string>();
   let mask = createSecretMasker(collectSecretValues(io.env));
   const log = (text: string) => io.stderr.write(`${mask(text)}\n`);
+  const program = invocationOf(cli, io.env);
   const single = cli.commands.length === 1 && cli.commands[0]!.name === "";
   let args = [...argv];
   if (args[0] === "--version" || args[0] === "-v") {
@@ -182,7 +195,7 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
   else {
     const name = args[0];
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-      (name === undefined ? io.stderr : io.stdout).write(formatHelp(cli));
+      (name === undefined ? io.stderr : io.stdout).write(formatHelp(cli, undefined, program));
       return name === undefined ? 2 : 0;
     }
     command = cli.commands.find((c) => c.name === name);
@@ -193,7 +206,7 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
     args = args.slice(1);
   }
   if (args.includes("--help") || args.includes("-h")) {
-    io.stdout.write(formatHelp(cli, command));
+    io.stdout.write(formatHelp(cli, command, program));
     return 0;
   }
   try {
@@ -212,7 +225,7 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
       parsed = parseArgs({ args, options, strict: true, allowPositionals: command!.positionals ?? false });
     } catch (error) {
       throw new UsageError(
-        `${(error as Error).message.split("\n")[0]}. Run '${cli.name}${command!.name ? ` ${command!.name}` : ""} --help'.`,
+        `${(error as Error).message.split("\n")[0]}. Run '${program}${command!.name ? ` ${command!.name}` : ""} --help'.`,
       );
     }
     const flags: Record<string, unknown> = { json: parsed.values.json ?? false };

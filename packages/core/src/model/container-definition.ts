@@ -34,7 +34,7 @@ type DefinitionBase = {
   arch: string;
   /** The definition file, relative to the repository root. */
   path: string;
-  /** Container checksum (DESIGN §5) over the definition, epilogue and copied files. */
+  /** Container checksum over the definition, epilogue and copied files. */
   checksum: string;
   /** Files that went into the checksum, relative to the repository root, sorted. */
   checksumInputs: string[];

@@ -1,5 +1,5 @@
 /**
- * The site configuration, `container_definitions/spacktainers.yaml` (DESIGN §3). Field names
+ * The site configuration, `container_definitions/spacktainers.yaml`. Field names
  * are the YAML keys. Everything the original tool hard-coded (hosts, buckets, runner tags,
  * resources, the Spack template) lives here. Defaults are filled in by {@link parseSiteConfig}.
  */
@@ -144,7 +144,7 @@ export type SpackConfig = {
   public_key_var?: string;
   /** CI variable holding the private signing key (only build jobs see it; never an image layer). */
   private_key_var?: string;
-  /** The environment merged under every container's `spack:` section (DESIGN §3). */
+  /** The environment merged under every container's `spack:` section. */
   template: Record<string, unknown>;
 };
 

@@ -34,7 +34,7 @@ export function treeChecksum(entries: readonly ChecksumEntry[]): string {
 }
 
 /**
- * The container checksum (DESIGN §5): covers the definition file(s), the `Dockerfile.epilogue`
+ * The container checksum: covers the definition file(s), the `Dockerfile.epilogue`
  * and the content of every copied file. A container whose only input is its definition file
  * gets the sha256 of that file, exactly as the original tool computed it, so images it built
  * are recognised as up to date; any extra input switches to {@link treeChecksum}.

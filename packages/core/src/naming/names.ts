@@ -1,7 +1,7 @@
 import type { CiContext } from "../model/ci-context.js";
 
 /**
- * Container names end up in shell lines, image names and S3 keys (DESIGN §4). `__` is refused:
+ * Container names end up in shell lines, image names and S3 keys. `__` is refused:
  * it separates the parts of tags and SIF names (`<name>__<tag>.sif`), which must stay readable.
  */
 export const CONTAINER_NAME_PATTERN = /^(?!.*__)[a-z0-9][a-z0-9._-]*$/;

@@ -138,6 +138,8 @@ export type GitlabPipeline = {
   workflow?: Record<string, unknown>;
   /** `default:` keywords for every job. */
   default?: Record<string, unknown>;
+  /** Hidden jobs (names starting with `.`) that jobs name in `extends:`, written before the jobs. */
+  templates?: Record<string, Record<string, unknown>>;
   /** Jobs by name. */
   jobs: Record<string, GitlabJob>;
 };

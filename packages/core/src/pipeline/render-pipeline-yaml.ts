@@ -78,6 +78,9 @@ export function checkPipeline(pipeline: GitlabPipeline): string[] {
   const problems: string[] = [];
   const names = Object.keys(pipeline.jobs);
   if (names.length === 0) problems.push("a pipeline needs at least one job");
+  for (const name of Object.keys(pipeline.templates ?? {}))
+    if (!name.startsWith("."))
+      problems.push(`template "${name}" is not hidden (its name must start with ".")`);
   for (const [name, job] of Object.entries(pipeline.jobs)) {
     if (name.length > GITLAB_LIMITS.maxJobNameLength)
       problems.push(
@@ -91,6 +94,9 @@ export function checkPipeline(pipeline: GitlabPipeline): string[] {
       problems.push(
         `job "${name}" has ${job.needs!.length} needs (GitLab allows ${GITLAB_LIMITS.maxNeedsPerJob})`,
       );
+    const extended = (job as { extends?: unknown }).extends;
+    if (typeof extended === "string" && !(extended in (pipeline.templates ?? {})))
+      problems.push(`job "${name}" extends "${extended}", which is not a template of this pipeline`);
     if (!isTriggerJob(job) && (!Array.isArray(job.script) || job.script.length === 0))
       problems.push(`job "${name}" has no script`);
     for (const need of job.needs ?? []) {
@@ -109,7 +115,7 @@ export function checkPipeline(pipeline: GitlabPipeline): string[] {
 
 /**
  * Writes a pipeline as YAML, deterministically: `stages`, `variables`, `workflow`, `default`,
- * then jobs ordered by stage and natural name, keys in a stable order, no anchors or aliases,
+ * hidden templates, then jobs ordered by stage and natural name, keys in a stable order, no anchors or aliases,
  * no line folding. Throws a `PIPELINE_INVALID` SpacktainersError for what GitLab would refuse.
  */
 export function renderPipelineYaml(pipeline: GitlabPipeline): string {
@@ -128,6 +134,11 @@ export function renderPipelineYaml(pipeline: GitlabPipeline): string {
     top.variables = sortKeys(pipeline.variables);
   if (pipeline.workflow) top.workflow = pipeline.workflow;
   if (pipeline.default) top.default = pipeline.default;
+  for (const [name, template] of Object.entries(pipeline.templates ?? {}).sort(([a], [b]) =>
+    naturalCompare(a, b),
+  )) {
+    top[name] = orderJobKeys(template);
+  }
   const names = Object.keys(pipeline.jobs).sort(
     (a, b) =>
       stageIndex.get(pipeline.jobs[a]!.stage)! - stageIndex.get(pipeline.jobs[b]!.stage)! ||

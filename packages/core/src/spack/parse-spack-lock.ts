@@ -96,7 +96,7 @@ export type SpackLock = {
   roots: SpackLockRoot[];
   /** Every concrete spec by DAG hash, in file order. */
   specs: Record<string, SpackLockSpec>;
-  /** sha256 hex of the file's text (the lock checksum of DESIGN §5). */
+  /** sha256 hex of the file's text (the lock checksum, `lockChecksum` in naming). */
   sha256: string;
 };
 
