@@ -78,7 +78,7 @@ function nameParts(fileName: string): string[] {
 }
 
 /**
- * Reads a SIF file name with the naming rules of core (DESIGN §5):
+ * Reads a SIF file name with the naming rules of core (container tags and SIF names):
  * Spack `<name>__<version>[__<slug>][-<arch>]`, custom `<name>__<sourceTag>[__<slug>]__<arch>`.
  * It assumes what those rules cannot express: container names and Spack versions hold no `__`
  * (names are single path components; Spack versions never use `__`). Every reading the name
