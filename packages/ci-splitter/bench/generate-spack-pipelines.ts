@@ -74,7 +74,9 @@ const RETRY_WHEN = [
   "data_integrity_failure",
 ];
 const SPACK_BEFORE_SCRIPT = [
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable, expanded by the job
   'git config --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@bbpgitlab.epfl.ch/".insteadOf ssh://git@bbpgitlab.epfl.ch/',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable, expanded by the job
   'git config --add --global url."https://gitlab-ci-token:${CI_JOB_TOKEN}@bbpgitlab.epfl.ch/".insteadOf git@bbpgitlab.epfl.ch:',
   ". $SPACK_ROOT/share/spack/setup-env.sh",
   'spack gpg trust "$SPACK_DEPLOYMENT_KEY_PUBLIC"',
@@ -175,6 +177,7 @@ function containerPipeline(
   };
   const beforeScript = [...SPACK_BEFORE_SCRIPT];
   const script = [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable, expanded by the job
     "pushd ${SPACK_CONCRETE_ENV_DIR} && spack env activate --without-view . && popd",
     "spack -d ci rebuild",
   ];

@@ -95,7 +95,17 @@ try {
       });
     }
   }
-  const header = ["input", "input size", "entries", "unique", "chunks", "warnings", "wall", "CPU", "peak RSS"];
+  const header = [
+    "input",
+    "input size",
+    "entries",
+    "unique",
+    "chunks",
+    "warnings",
+    "wall",
+    "CPU",
+    "peak RSS",
+  ];
   const rows: string[][] = [];
   for (const { label, dir } of inputs) {
     const { seconds, cpuSeconds, peakMb, summary } = await runBin(root, dir);
