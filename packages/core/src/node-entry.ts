@@ -5,5 +5,7 @@
 
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
+export type { ReadInputFileOptions, ReadInputFileResult } from "./node/read-input-file.js";
+export { isInsideFolder, readInputFile } from "./node/read-input-file.js";
 export { runCliProcess } from "./node/run-cli-process.js";
 export { writeFileAtomic, writeFilesAtomic } from "./node/write-file-atomic.js";
