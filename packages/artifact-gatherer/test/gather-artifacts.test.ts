@@ -465,7 +465,7 @@ describe("gathering", () => {
     );
     expect(error).toEqual({
       code: "ARTIFACT_ARCHIVE_UNSAFE",
-      exitCode: 1,
+      exitCode: 2,
       message: [
         'refusing to extract the artifacts of job "slip" (51); nothing was written:',
         `  - "../escape.txt": '..' would escape the target folder`,
@@ -477,6 +477,44 @@ describe("gathering", () => {
       ].join("\n"),
     });
     expect(await tree(root)).toEqual(["keep.txt"]);
+  });
+
+  test("entries that cannot be written (a file/folder clash, a 300-character name) are named by entry, before anything is written", async () => {
+    const long = `${"n".repeat(300)}.yml`;
+    const archive = createArtifactZip([
+      { name: "split/amd64/pipeline.yml", data: "jobs: {}\n" },
+      { name: "split/amd64", data: "a file where a folder is needed" },
+      { name: `split/${long}`, data: "x" },
+      { name: "plan/", data: undefined },
+      { name: "plan/amd64.yml/inner.yml", data: "x" },
+      { name: "plan/amd64.yml", data: "x" },
+    ]);
+    const double = await useDouble(pipelineState([{ id: 51, name: "odd", archive }]));
+    const { client } = useClient(double);
+    const cwd = await useTempDir();
+    const error = await failure(
+      gatherArtifacts({
+        client,
+        cwd,
+        pipelineId: "1000",
+        bridge: "generate",
+        targets: [{ job: "odd", directory: "." }],
+        extract: true,
+        concurrency: 1,
+        now: NOW,
+      }),
+    );
+    expect(error).toEqual({
+      code: "ARTIFACT_ARCHIVE_UNSAFE",
+      exitCode: 2,
+      message: [
+        'refusing to extract the artifacts of job "odd" (51); nothing was written:',
+        `  - "split/${long}": a name of 304 bytes, longer than the 255 a file system accepts`,
+        '  - "split/amd64": a file, but the entry "split/amd64/pipeline.yml" needs a folder of that name',
+        '  - "plan/amd64.yml": a file, but the entry "plan/amd64.yml/inner.yml" needs a folder of that name',
+      ].join("\n"),
+    });
+    expect(await readdir(cwd)).toEqual([]);
   });
 
   test("the cap on extracted bytes holds over the whole run", async () => {
@@ -504,7 +542,7 @@ describe("gathering", () => {
       ),
     ).toEqual({
       code: "ARTIFACT_ARCHIVE_UNSAFE",
-      exitCode: 1,
+      exitCode: 2,
       message:
         'refusing to extract the artifacts of job "one" (51); nothing was written:\n  - entries total 600 bytes uncompressed, more than the cap of 500 bytes',
     });

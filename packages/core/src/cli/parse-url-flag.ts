@@ -21,7 +21,7 @@ export function parseUrlFlag(value: string): string {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new Error(
-      `${JSON.stringify(value)} is a ${url.protocol.slice(0, -1)} URL; expected http(s)://host[:port], ${example}`,
+      `${JSON.stringify(value)} uses ${url.protocol}//, not http:// or https://; expected http(s)://host[:port], ${example}`,
     );
   if (url.hostname === "") throw new Error(`${JSON.stringify(value)} names no host; ${example}`);
   return value;
