@@ -1,5 +1,5 @@
 import type { Dirent } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ChecksumEntry,
@@ -13,13 +13,14 @@ import {
   type ParsedYaml,
   type Problem,
   parseYamlWithSchema,
+  SITE_CONFIG_PATH,
   type SiteConfig,
   type SourceLocation,
   spackEnvironmentFileSchema,
   spacktainerFileSchema,
   type Warning,
 } from "@spacktainers/core";
-import { readInputFile } from "@spacktainers/core/node";
+import { isInsideFolder, readInputFile } from "@spacktainers/core/node";
 import { parseDefFile } from "./parse-def-file.js";
 import { type FilesEntry, resolveContainerFiles } from "./resolve-container-files.js";
 import { parseSpecPackages, SpecSyntaxError } from "./tokenize-spec.js";
@@ -89,10 +90,12 @@ export async function findDefinitions({
     return { definitions, problems, warnings };
   }
   const configured = config ? Object.keys(config.architectures) : undefined;
-  for (const folder of archFolders.filter((entry) => entry.isDirectory()).sort(byName)) {
-    const arch = folder.name;
+  const folders = await architectureFolders(root, archFolders, problems);
+  for (const arch of folders) {
     // `_arm64`: the reference's way to switch an architecture off while keeping its definitions.
     if (arch.startsWith("_") || arch.startsWith(".")) continue;
+    // A folder in place of spacktainers.yaml is reported by the config loader, not read as an arch.
+    if (`${DEFINITIONS_DIR}/${arch}` === SITE_CONFIG_PATH) continue;
     if (configured && !configured.includes(arch)) {
       const suggestion = closestName(arch, configured);
       problems.push({
@@ -111,6 +114,38 @@ export async function findDefinitions({
   }
   definitions.sort((a, b) => naturalCompare(a.arch, b.arch) || naturalCompare(a.name, b.name));
   return { definitions, problems: sortProblems(problems), warnings: sortProblems(warnings) };
+}
+
+/**
+ * Names of the folders under container_definitions/, sorted. A symlink counts when it resolves
+ * to a folder inside the repository (`arm64 -> amd64` shares definitions); a symlink loop, a
+ * dangling link or one leading out of the repository is a problem, not a silently skipped arch.
+ */
+async function architectureFolders(root: string, entries: Dirent[], problems: Problem[]): Promise<string[]> {
+  const names: string[] = [];
+  const realRoot = await realpath(root);
+  for (const entry of [...entries].sort(byName)) {
+    if (entry.isDirectory()) names.push(entry.name);
+    if (!entry.isSymbolicLink() || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
+    const file = `${DEFINITIONS_DIR}/${entry.name}`;
+    let real: string | undefined;
+    let reason: string | undefined;
+    try {
+      real = await realpath(join(root, DEFINITIONS_DIR, entry.name));
+    } catch (error) {
+      reason = (error as NodeJS.ErrnoException).code === "ELOOP" ? "is a symlink loop" : "is a dangling symlink";
+    }
+    if (real !== undefined && !isInsideFolder(real, realRoot)) reason = "is a symlink to a folder outside the repository";
+    else if (real !== undefined && (await stat(real)).isDirectory()) names.push(entry.name);
+    if (reason)
+      problems.push({
+        code: "ARCH_FOLDER_INVALID",
+        message: `${file} ${reason}; its definitions cannot be read`,
+        hint: "make it a real folder of the repository, or rename it to start with _ to switch it off",
+        file,
+      });
+  }
+  return names;
 }
 
 function byName(a: Dirent, b: Dirent): number {

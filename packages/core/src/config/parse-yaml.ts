@@ -104,10 +104,17 @@ export function parseYaml({ text, file }: ParseYamlOptions): {
     const end = text.indexOf("\n", start);
     return text.slice(start, end === -1 ? undefined : end).replace(/\r$/, "");
   };
+  // yaml reports some errors at the start of the line; point at its first character instead.
+  const firstCharacter = (offset: number, code: YAMLError["code"]): number => {
+    if (code === "TAB_AS_INDENT" || (offset > 0 && text[offset - 1] !== "\n")) return offset;
+    let at = offset;
+    while (text[at] === " " || text[at] === "\t") at += 1;
+    return at < text.length && text[at] !== "\n" && text[at] !== "\r" ? at : offset;
+  };
   const problems = syntaxProblems(document.errors).map((error) => ({
     code: "YAML_SYNTAX",
     message: `YAML ${error.code === "DUPLICATE_KEY" ? "duplicate key" : "syntax error"}: ${error.message.split("\n")[0]}`,
-    ...position(error.pos[0]),
+    ...position(firstCharacter(error.pos[0], error.code)),
     excerpt: excerpt(error.pos[0]),
     ...(SYNTAX_HINTS[error.code] ? { hint: SYNTAX_HINTS[error.code] } : {}),
   }));
@@ -176,7 +183,7 @@ function checkAliases(document: Document): AliasProblem | undefined {
       alias: aliases[INPUT_LIMITS.yamlAliases]!,
       problem: {
         code: "YAML_ALIASES",
-        message: `this file holds ${aliases.length} YAML aliases (*name); at most ${INPUT_LIMITS.yamlAliases} are read`,
+        message: `this file holds ${aliases.length.toLocaleString("en-US")} YAML aliases (*name); at most ${INPUT_LIMITS.yamlAliases.toLocaleString("en-US")} are read`,
         hint: "write the values out, or reuse fewer anchors",
       },
     };

@@ -43,14 +43,16 @@ export async function readInputFile({
 }: ReadInputFileOptions): Promise<ReadInputFileResult> {
   const refuse = (message: string, hint?: string): ReadInputFileResult => ({
     status: "refused",
-    problem: { code: "INPUT_FILE_REFUSED", message: `the ${what} ${path} ${message}`, file: path, ...(hint ? { hint } : {}) },
+    problem: { code: "INPUT_FILE_REFUSED", message: `this ${what} ${message}`, file: path, ...(hint ? { hint } : {}) },
   });
   const absolute = join(root, ...path.split("/"));
+  const hint = "replace the symlink by the file itself";
   try {
     await lstat(absolute);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR")
-      return { status: "missing" };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") return refuse("lies in a folder that is a symlink loop (it leads back to itself)", hint);
+    if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
     throw error;
   }
   let real: string;
@@ -58,8 +60,8 @@ export async function readInputFile({
     real = await realpath(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") return refuse("is a symlink loop (it leads back to itself)", "replace the symlink by the file itself");
-    if (code === "ENOENT") return refuse("is a symlink whose target does not exist", "replace the symlink by the file itself");
+    if (code === "ELOOP") return refuse("is a symlink loop (it leads back to itself)", hint);
+    if (code === "ENOENT") return refuse("is a symlink whose target does not exist", hint);
     throw error;
   }
   const realRoot = await realpath(root);
