@@ -17,7 +17,9 @@ export function parseUrlFlag(value: string): string {
         : !/^[a-z][a-z0-9+.-]*:\/\//i.test(value)
           ? "it does not start with http:// or https://"
           : "it does not parse as a URL";
-    throw new Error(`${JSON.stringify(value)} is not a URL: ${reason}; expected http(s)://host[:port], ${example}`);
+    throw new Error(
+      `${JSON.stringify(value)} is not a URL: ${reason}; expected http(s)://host[:port], ${example}`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw new Error(

@@ -104,18 +104,22 @@ export function parseYaml({ text, file }: ParseYamlOptions): {
     const end = text.indexOf("\n", start);
     return text.slice(start, end === -1 ? undefined : end).replace(/\r$/, "");
   };
-  // yaml reports some errors at the start of the line; point at its first character instead.
+  // yaml reports some errors at the start of a line: point at its first character instead, or,
+  // on a blank line (an unclosed "[" at the end of the file), just after the text before it.
   const firstCharacter = (offset: number, code: YAMLError["code"]): number => {
     if (code === "TAB_AS_INDENT" || (offset > 0 && text[offset - 1] !== "\n")) return offset;
     let at = offset;
     while (text[at] === " " || text[at] === "\t") at += 1;
-    return at < text.length && text[at] !== "\n" && text[at] !== "\r" ? at : offset;
+    if (at < text.length && text[at] !== "\n" && text[at] !== "\r") return at;
+    let before = offset - 1;
+    while (before >= 0 && /\s/.test(text[before]!)) before -= 1;
+    return before >= 0 ? before + 1 : offset;
   };
   const problems = syntaxProblems(document.errors).map((error) => ({
     code: "YAML_SYNTAX",
     message: `YAML ${error.code === "DUPLICATE_KEY" ? "duplicate key" : "syntax error"}: ${error.message.split("\n")[0]}`,
     ...position(firstCharacter(error.pos[0], error.code)),
-    excerpt: excerpt(error.pos[0]),
+    excerpt: excerpt(firstCharacter(error.pos[0], error.code)),
     ...(SYNTAX_HINTS[error.code] ? { hint: SYNTAX_HINTS[error.code] } : {}),
   }));
   if (problems.length > 0) return { value: undefined, problems, parsed };

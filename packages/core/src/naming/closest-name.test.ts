@@ -2,9 +2,11 @@ import { expect, test } from "vitest";
 import { closestName, editDistance } from "./closest-name.js";
 
 test("a swap of neighbouring letters is one edit", () => {
-  expect([editDistance("amd46", "amd64"), editDistance("genrate", "generate"), editDistance("", "abc")]).toEqual([
-    1, 1, 3,
-  ]);
+  expect([
+    editDistance("amd46", "amd64"),
+    editDistance("genrate", "generate"),
+    editDistance("", "abc"),
+  ]).toEqual([1, 1, 3]);
 });
 
 test("suggests the closest candidate, or nothing when none is close", () => {

@@ -43,7 +43,12 @@ export async function readInputFile({
 }: ReadInputFileOptions): Promise<ReadInputFileResult> {
   const refuse = (message: string, hint?: string): ReadInputFileResult => ({
     status: "refused",
-    problem: { code: "INPUT_FILE_REFUSED", message: `this ${what} ${message}`, file: path, ...(hint ? { hint } : {}) },
+    problem: {
+      code: "INPUT_FILE_REFUSED",
+      message: `this ${what} ${message}`,
+      file: path,
+      ...(hint ? { hint } : {}),
+    },
   });
   const absolute = join(root, ...path.split("/"));
   const hint = "replace the symlink by the file itself";
@@ -51,7 +56,8 @@ export async function readInputFile({
     await lstat(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") return refuse("lies in a folder that is a symlink loop (it leads back to itself)", hint);
+    if (code === "ELOOP")
+      return refuse("lies in a folder that is a symlink loop (it leads back to itself)", hint);
     if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
     throw error;
   }
