@@ -69,6 +69,7 @@ export type {
 export { bucketName, credentialVariableNames } from "./model/site-config.js";
 export type { ChecksumEntry } from "./naming/checksums.js";
 export { containerChecksum, lockChecksum, sha256Hex, treeChecksum } from "./naming/checksums.js";
+export { closestName, editDistance } from "./naming/closest-name.js";
 export {
   BASE_IMAGE_TAG_LENGTH,
   baseImageTag,
@@ -80,7 +81,6 @@ export {
   spackContainerTag,
   TAG_SEPARATOR,
 } from "./naming/names.js";
-export { closestName, editDistance } from "./naming/closest-name.js";
 export { naturalCompare, naturalSort } from "./naming/natural-compare.js";
 export {
   GITLAB_LIMITS,

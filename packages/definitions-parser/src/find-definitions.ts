@@ -4,8 +4,8 @@ import { join } from "node:path";
 import {
   type ChecksumEntry,
   CONTAINER_NAME_PATTERN,
-  closestName,
   type ContainerDefinition,
+  closestName,
   containerChecksum,
   definitionFileSchema,
   INPUT_LIMITS,
@@ -133,9 +133,11 @@ async function architectureFolders(root: string, entries: Dirent[], problems: Pr
     try {
       real = await realpath(join(root, DEFINITIONS_DIR, entry.name));
     } catch (error) {
-      reason = (error as NodeJS.ErrnoException).code === "ELOOP" ? "is a symlink loop" : "is a dangling symlink";
+      reason =
+        (error as NodeJS.ErrnoException).code === "ELOOP" ? "is a symlink loop" : "is a dangling symlink";
     }
-    if (real !== undefined && !isInsideFolder(real, realRoot)) reason = "is a symlink to a folder outside the repository";
+    if (real !== undefined && !isInsideFolder(real, realRoot))
+      reason = "is a symlink to a folder outside the repository";
     else if (real !== undefined && (await stat(real)).isDirectory()) names.push(entry.name);
     if (reason)
       problems.push({
@@ -357,7 +359,13 @@ async function readDefinition(
       checksumEntries.push({ path: epiloguePath, bytes: epilogueRead.bytes });
     }
     const spacktainerPath = `${folder}/${FOLDER_FILES.spacktainer}`;
-    const spacktainerRead = await readInput(root, spacktainerPath, problems, "yaml", "container settings file");
+    const spacktainerRead = await readInput(
+      root,
+      spacktainerPath,
+      problems,
+      "yaml",
+      "container settings file",
+    );
     if (spacktainerRead) {
       checksumEntries.push({ path: spacktainerPath, bytes: spacktainerRead.bytes });
       const result = parseYamlWithSchema<{ files?: string[] }>({

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { cp, lstat, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { createTempDir, REPO_ROOT, runBin } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "./helpers/e2e-repo.js";
@@ -11,7 +11,9 @@ import { FIXTURES } from "./helpers/e2e-repo.js";
  * `__fixtures__/malformed-fresh/` (a second corpus written afterwards, without looking at the
  * first). Each folder holds `expected.json` and an overlay: `repo/…` is laid over a valid
  * repository (the fixture repository, the real `images/` and its `.gitlab-ci.yml`), anything
- * else lands next to `repo/` (outside the repository). Every command of a case runs through
+ * else lands next to `repo/` (outside the repository). Symlinks are listed in `expected.json`
+ * and made at run time: a symlink loop committed to the repository breaks tools that walk it
+ * (turbo's input hashing fails on one). Every command of a case runs through
  * the real bin, must exit with the expected code and print exactly the expected stderr, and
  * must leave every file as it was (a previous `out/` included).
  */
@@ -34,6 +36,8 @@ type Case = {
   edits?: { path: string; find?: string; replace?: string; append?: string }[];
   /** A large file written at run time (or appended to one): `head`, then `line` repeated `count` times. */
   generate?: { path: string; head: string; line: string; count: number; append?: boolean };
+  /** Symlinks to make (path relative to the case folder → target), replacing what is there. */
+  symlinks?: Record<string, string>;
   /** Environment of the bin (on top of PATH and HOME only). */
   env?: Record<string, string>;
 };
@@ -55,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(() => base?.remove());
 
-/** Copies an overlay tree onto `target`, replacing what is in the way; symlinks stay symlinks. */
+/** Copies an overlay tree onto `target`, replacing what is in the way. */
 async function overlay(source: string, target: string): Promise<void> {
   for (const entry of await readdir(source, { withFileTypes: true })) {
     const from = join(source, entry.name);
@@ -68,8 +72,7 @@ async function overlay(source: string, target: string): Promise<void> {
       continue;
     }
     await rm(to, { recursive: true, force: true });
-    if (entry.isSymbolicLink()) await symlink(await readlink(from), to);
-    else await cp(from, to);
+    await cp(from, to);
   }
 }
 
@@ -80,13 +83,19 @@ async function snapshot(root: string): Promise<Record<string, string>> {
     const path = join(entry.parentPath, entry.name);
     const key = relative(root, path);
     if (entry.isSymbolicLink()) state[key] = `-> ${await readlink(path)}`;
-    else if (entry.isFile()) state[key] = createHash("sha256").update(await readFile(path)).digest("hex");
+    else if (entry.isFile())
+      state[key] = createHash("sha256")
+        .update(await readFile(path))
+        .digest("hex");
     else state[key] = "dir";
   }
   return state;
 }
 
-async function prepare(folder: string, spec: Case): Promise<{ root: string; repo: string; remove(): Promise<void> }> {
+async function prepare(
+  folder: string,
+  spec: Case,
+): Promise<{ root: string; repo: string; remove(): Promise<void> }> {
   const temp = await createTempDir({}, "spacktainers-malformed-");
   const repo = join(temp.path, "repo");
   await cp(base.path, repo, { recursive: true });
@@ -107,6 +116,11 @@ async function prepare(folder: string, spec: Case): Promise<{ root: string; repo
       text = text.replace(edit.find, edit.replace ?? "");
     }
     await writeFile(file, text + (edit.append ?? ""));
+  }
+  for (const [path, target] of Object.entries(spec.symlinks ?? {})) {
+    await rm(join(temp.path, path), { recursive: true, force: true });
+    await mkdir(dirname(join(temp.path, path)), { recursive: true });
+    await symlink(target, join(temp.path, path));
   }
   if (spec.generate) {
     const { path, head, line, count, append } = spec.generate;

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
-import { parseSiteConfig } from "./parse-site-config.js";
 import { collectSecretValues, createSecretMasker, MASK, SECRET_NAME_PARTS } from "../errors/mask-secrets.js";
+import { parseSiteConfig } from "./parse-site-config.js";
 
 const minimal = `
 architectures:
