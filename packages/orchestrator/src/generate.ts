@@ -13,7 +13,7 @@ import {
   UsageError,
   type Warning,
 } from "@spacktainers/core";
-import { writeFilesAtomic } from "@spacktainers/core/node";
+import { listFilesRecursive, writeFilesAtomic } from "@spacktainers/core/node";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
 import {
   BASE_IMAGE_NAMES,
@@ -85,10 +85,11 @@ async function checkBaseImageFolders(root: string): Promise<void> {
   for (const name of BASE_IMAGE_NAMES) {
     const folder = `images/${name}`;
     const info = await stat(resolve(root, folder)).catch(() => undefined);
-    if (!info?.isDirectory())
+    const empty = info?.isDirectory() && (await listFilesRecursive(resolve(root, folder))).length === 0;
+    if (!info?.isDirectory() || empty)
       problems.push({
         code: "BASE_IMAGE_MISSING",
-        message: `${folder}/ ${info ? "is not a folder" : "does not exist"}: the ${name} base image is built from it`,
+        message: `${folder}/ ${empty ? "holds no file" : info ? "is not a folder" : "does not exist"}: the ${name} base image is built from it`,
         hint: `restore ${folder}/ (its Dockerfile and build inputs) from the spacktainers repository`,
         file: folder,
       });
