@@ -42,6 +42,16 @@ const getFileNameLowLevel = (
 
 type Checked = { entry: yauzl.Entry; name: string; isDirectory: boolean; mode: number };
 
+/** A failed write, named by the archive entry rather than the staging path it was written to. */
+function entryError(label: string, name: string, error: unknown): SpacktainersError {
+  if (SpacktainersError.isInstance(error)) return error;
+  return new SpacktainersError({
+    code: "ARTIFACT_ARCHIVE_INVALID",
+    message: `cannot extract the entry ${JSON.stringify(name)} of the artifacts of ${label}: ${describeWriteError(error)}; nothing was kept`,
+    cause: error,
+  });
+}
+
 function openZip(archive: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) =>
     yauzl.open(
@@ -72,13 +82,62 @@ function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
   );
 }
 
+/** Longest file name (one path segment) Linux file systems accept, in bytes (NAME_MAX). */
+const NAME_MAX = 255;
+/** Longest path the kernel accepts, in bytes (PATH_MAX), the target folder included. */
+const PATH_MAX = 4096;
+
 /** Why an entry name is unsafe, or undefined when it is fine. */
 function unsafeName(name: string): string | undefined {
   if (name === "" || name === "/") return "empty name";
   if (name.includes("\0")) return "NUL byte in name";
   if (name.startsWith("/") || /^[a-zA-Z]:/.test(name)) return "absolute path";
   if (name.split("/").includes("..")) return "'..' would escape the target folder";
+  const long = name.split("/").find((segment) => Buffer.byteLength(segment) > NAME_MAX);
+  if (long !== undefined)
+    return `a name of ${Buffer.byteLength(long)} bytes, longer than the ${NAME_MAX} a file system accepts`;
   return undefined;
+}
+
+/**
+ * Entries that cannot all be written: a file whose name another entry needs as a folder
+ * (`a` and `a/b`). Returns one message per such file.
+ */
+function clashingEntries(checked: readonly Checked[]): string[] {
+  const folders = new Map<string, string>();
+  for (const { name } of checked) {
+    const parts = name.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const folder = parts.slice(0, i).join("/");
+      if (!folders.has(folder)) folders.set(folder, name);
+    }
+  }
+  return checked
+    .filter(({ name, isDirectory }) => !isDirectory && folders.has(name))
+    .map(
+      ({ name }) =>
+        `${JSON.stringify(name)}: a file, but the entry ${JSON.stringify(folders.get(name))} needs a folder of that name`,
+    );
+}
+
+/** A write error in words, without the internal path Node puts in its message. */
+function describeWriteError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "EEXIST":
+    case "ENOTDIR":
+    case "EISDIR":
+      return "a file and a folder of the same name clash";
+    case "ENAMETOOLONG":
+      return "the name is too long for the file system";
+    case "ENOSPC":
+      return "the disk is full";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied in the target folder";
+    default:
+      return code ?? (error as Error).message;
+  }
 }
 
 /**
@@ -140,23 +199,35 @@ export async function extractZipSafely(options: ExtractZipSafelyOptions): Promis
       if (normalized !== "" && normalized !== ".")
         checked.push({ entry, name: normalized, isDirectory, mode });
     }
+    problems.push(...clashingEntries(checked));
+    const tooLong = checked.find(({ name }) => Buffer.byteLength(join(directory, name)) >= PATH_MAX);
+    if (tooLong)
+      problems.push(
+        `${JSON.stringify(tooLong.name)}: the path would be longer than the ${PATH_MAX} bytes a file system accepts`,
+      );
     if (total > maxBytes)
       problems.push(`entries total ${total} bytes uncompressed, more than the cap of ${maxBytes} bytes`);
     if (problems.length > 0)
       throw new SpacktainersError({
         code: "ARTIFACT_ARCHIVE_UNSAFE",
         message: `refusing to extract the artifacts of ${label}; nothing was written:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+        // The archive is input this run cannot use: like every bad input, exit 2.
+        exitCode: 2,
       });
 
     const files: ExtractedFile[] = [];
     await mkdir(directory, { recursive: true });
     for (const { entry, name, isDirectory, mode } of checked) {
       const target = join(directory, name);
-      if (isDirectory) {
-        await mkdir(target, { recursive: true });
-        continue;
+      try {
+        if (isDirectory) {
+          await mkdir(target, { recursive: true });
+          continue;
+        }
+        await mkdir(dirname(target), { recursive: true });
+      } catch (error) {
+        throw entryError(label, name, error);
       }
-      await mkdir(dirname(target), { recursive: true });
       const hash = createHash("sha256");
       let bytes = 0;
       await pipeline(
@@ -169,7 +240,9 @@ export async function extractZipSafely(options: ExtractZipSafelyOptions): Promis
           }
         },
         createWriteStream(target, { flags: "wx" }),
-      );
+      ).catch((error: unknown) => {
+        throw entryError(label, name, error);
+      });
       // Keep the executable bit of scripts; never setuid/setgid/sticky.
       if (mode & 0o111) await chmod(target, 0o755);
       files.push({ path: name, bytes, sha256: hash.digest("hex") });

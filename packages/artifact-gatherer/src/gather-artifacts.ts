@@ -191,6 +191,7 @@ export async function gatherArtifacts(options: GatherArtifactsOptions): Promise<
           throw new SpacktainersError({
             code: "ARTIFACT_ARCHIVE_UNSAFE",
             message: `extracting ${label} exceeds the cap of ${options.maxExtractedBytes ?? DEFAULT_MAX_EXTRACTED_BYTES} bytes for the whole run.`,
+            exitCode: 2,
           });
         onProgress?.({ type: "extracted", job: job.name, files: files.length, bytes: used });
       }

@@ -430,8 +430,15 @@ describe("gathering", () => {
     expect(await readFile(join(cwd, "gather.env"), "utf8")).toBe("CHILD_PIPELINE=2000\n");
   });
 
-  test("a zip-slip archive is refused whole, listing every bad entry, and nothing is written", async () => {
+  test("a zip-slip archive is refused whole, listing every bad entry (also those that cannot be written: a file/folder clash, a 300-character name), and nothing is written", async () => {
+    const long = `${"n".repeat(300)}.yml`;
     const slip = createArtifactZip([
+      { name: "split/amd64/pipeline.yml", data: "jobs: {}\n" },
+      { name: "split/amd64", data: "a file where a folder is needed" },
+      { name: `split/${long}`, data: "x" },
+      { name: "plan/" },
+      { name: "plan/amd64.yml/inner.yml", data: "x" },
+      { name: "plan/amd64.yml", data: "x" },
       { name: "ok.txt", data: "fine" },
       { name: "../escape.txt", data: "x" },
       { name: "/etc/passwd", data: "x" },
@@ -466,15 +473,18 @@ describe("gathering", () => {
     );
     expect(error).toEqual({
       code: "ARTIFACT_ARCHIVE_UNSAFE",
-      exitCode: 1,
+      exitCode: 2,
       message: [
         'refusing to extract the artifacts of job "slip" (51); nothing was written:',
+        `  - "split/${long}": a name of 304 bytes, longer than the 255 a file system accepts`,
         `  - "../escape.txt": '..' would escape the target folder`,
         '  - "/etc/passwd": absolute path',
         `  - "a/../../b": '..' would escape the target folder`,
         `  - "../windows.txt": '..' would escape the target folder`,
         '  - "link": symbolic link',
         '  - "ok.txt": duplicate entry',
+        '  - "split/amd64": a file, but the entry "split/amd64/pipeline.yml" needs a folder of that name',
+        '  - "plan/amd64.yml": a file, but the entry "plan/amd64.yml/inner.yml" needs a folder of that name',
       ].join("\n"),
     });
     expect(await tree(root)).toEqual(["keep.txt"]);
@@ -505,7 +515,7 @@ describe("gathering", () => {
       ),
     ).toEqual({
       code: "ARTIFACT_ARCHIVE_UNSAFE",
-      exitCode: 1,
+      exitCode: 2,
       message:
         'refusing to extract the artifacts of job "one" (51); nothing was written:\n  - entries total 600 bytes uncompressed, more than the cap of 500 bytes',
     });

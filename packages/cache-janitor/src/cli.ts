@@ -7,6 +7,7 @@ import {
   type CommandContext,
   defineCommand,
   type FlagTable,
+  parseUrlFlag,
   UsageError,
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
@@ -26,6 +27,7 @@ const connectionFlags = {
     type: "string",
     placeholder: "URL",
     env: "AWS_ENDPOINT_URL_S3",
+    parse: parseUrlFlag,
     description:
       "S3 endpoint of an S3-compatible store (else S3_ENDPOINT_URL; credentials: the standard AWS variables)",
   },

@@ -14,6 +14,8 @@ export type {
   FlagValues,
 } from "./cli/define-cli.js";
 export { defineCommand, formatHelp, invocationOf, runCli } from "./cli/define-cli.js";
+export { parseUrlFlag } from "./cli/parse-url-flag.js";
+export { formatBytes, INPUT_LIMITS } from "./config/input-limits.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";
 export { parseSiteConfig, proxyVariables, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
 export type { ParsedYaml, ParseYamlOptions } from "./config/parse-yaml.js";
@@ -28,7 +30,13 @@ export {
 export { ExitError } from "./errors/exit-error.js";
 export { InputInvalidError, UsageError } from "./errors/input-invalid-error.js";
 export type { SecretMasker } from "./errors/mask-secrets.js";
-export { collectSecretValues, createSecretMasker, isSecretName, MASK } from "./errors/mask-secrets.js";
+export {
+  collectSecretValues,
+  createSecretMasker,
+  isSecretName,
+  MASK,
+  SECRET_NAME_PARTS,
+} from "./errors/mask-secrets.js";
 export type {
   Problem,
   SourceLocation,
@@ -61,6 +69,7 @@ export type {
 export { bucketName, credentialVariableNames } from "./model/site-config.js";
 export type { ChecksumEntry } from "./naming/checksums.js";
 export { containerChecksum, lockChecksum, sha256Hex, treeChecksum } from "./naming/checksums.js";
+export { closestName, editDistance } from "./naming/closest-name.js";
 export {
   BASE_IMAGE_TAG_LENGTH,
   baseImageTag,

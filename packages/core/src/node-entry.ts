@@ -5,6 +5,8 @@
 
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
+export type { ReadInputFileOptions, ReadInputFileResult } from "./node/read-input-file.js";
+export { isInsideFolder, readInputFile } from "./node/read-input-file.js";
 export type { ReplaceDirectoryOptions } from "./node/replace-directory.js";
 export { OUTPUT_MARKER_FILE, replaceDirectory } from "./node/replace-directory.js";
 export { runCliProcess } from "./node/run-cli-process.js";

@@ -1,22 +1,26 @@
 import type { Dirent } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type ChecksumEntry,
   CONTAINER_NAME_PATTERN,
   type ContainerDefinition,
+  closestName,
   containerChecksum,
   definitionFileSchema,
+  INPUT_LIMITS,
   naturalCompare,
   type ParsedYaml,
   type Problem,
   parseYamlWithSchema,
+  SITE_CONFIG_PATH,
   type SiteConfig,
   type SourceLocation,
   spackEnvironmentFileSchema,
   spacktainerFileSchema,
   type Warning,
 } from "@spacktainers/core";
+import { isInsideFolder, readInputFile } from "@spacktainers/core/node";
 import { parseDefFile } from "./parse-def-file.js";
 import { type FilesEntry, resolveContainerFiles } from "./resolve-container-files.js";
 import { parseSpecPackages, SpecSyntaxError } from "./tokenize-spec.js";
@@ -35,8 +39,9 @@ export interface FindDefinitionsOptions {
   /** Repository root (absolute, or relative to the working directory). */
   root: string;
   /**
-   * The site configuration. Only folders of its architectures are read (others get a
-   * warning). Without it, every folder not starting with `_` is read as an architecture — useful
+   * The site configuration. Only folders of its architectures are read; any other folder not
+   * starting with `_` is a problem (a misspelt `amd46/` would silently drop its containers
+   * from CI). Without it, every folder not starting with `_` is read as an architecture — useful
    * to report definition problems even when the config itself is broken.
    */
   config?: Pick<SiteConfig, "architectures">;
@@ -48,7 +53,7 @@ export type FindDefinitionsResult = {
   definitions: ContainerDefinition[];
   /** Every problem found, sorted by file and position. Definitions with problems are left out. */
   problems: Problem[];
-  /** Things that do not stop a build (an unconfigured architecture folder, an ignored file). */
+  /** Things that do not stop a build (an ignored file). */
   warnings: Warning[];
 };
 
@@ -61,8 +66,9 @@ type SpackSection = { specs: string[] } & Record<string, unknown>;
  * forms: `<name>.yaml`, `<name>/spack.yaml` (+ `Dockerfile.epilogue`,
  * `spacktainer.yaml`) and `<name>.def`. Folders starting with `_` are disabled and skipped.
  * Validates each against the core schemas, the Spack spec grammar, the `.def` header and the
- * `files:` rules, and computes the container checksum. Never throws for bad input: every
- * problem is returned with its `file:line:col`.
+ * `files:` rules, and computes the container checksum. Every file is read inside the
+ * repository only (symlink loops and links out are refused) and within `INPUT_LIMITS`. Never
+ * throws for bad input: every problem is returned with its `file:line:col`.
  */
 export async function findDefinitions({
   root,
@@ -84,15 +90,18 @@ export async function findDefinitions({
     return { definitions, problems, warnings };
   }
   const configured = config ? Object.keys(config.architectures) : undefined;
-  for (const folder of archFolders.filter((entry) => entry.isDirectory()).sort(byName)) {
-    const arch = folder.name;
+  const folders = await architectureFolders(root, archFolders, problems);
+  for (const arch of folders) {
     // `_arm64`: the reference's way to switch an architecture off while keeping its definitions.
     if (arch.startsWith("_") || arch.startsWith(".")) continue;
+    // A folder in place of spacktainers.yaml is reported by the config loader, not read as an arch.
+    if (`${DEFINITIONS_DIR}/${arch}` === SITE_CONFIG_PATH) continue;
     if (configured && !configured.includes(arch)) {
-      warnings.push({
+      const suggestion = closestName(arch, configured);
+      problems.push({
         code: "ARCH_NOT_CONFIGURED",
-        message: `folder ${DEFINITIONS_DIR}/${arch}/ is not a configured architecture; its definitions are ignored`,
-        hint: `add architectures.${arch} to ${DEFINITIONS_DIR}/spacktainers.yaml, or rename the folder to _${arch} to silence this (configured: ${configured.join(", ")})`,
+        message: `folder ${DEFINITIONS_DIR}/${arch}/ is not a configured architecture${suggestion ? `; did you mean ${suggestion}?` : ""} (configured: ${configured.join(", ")})`,
+        hint: `${suggestion ? `rename the folder to ${suggestion}, ` : ""}add architectures.${arch} to ${DEFINITIONS_DIR}/spacktainers.yaml, or rename the folder to _${arch} to switch it off`,
         file: `${DEFINITIONS_DIR}/${arch}`,
       });
       continue;
@@ -105,6 +114,40 @@ export async function findDefinitions({
   }
   definitions.sort((a, b) => naturalCompare(a.arch, b.arch) || naturalCompare(a.name, b.name));
   return { definitions, problems: sortProblems(problems), warnings: sortProblems(warnings) };
+}
+
+/**
+ * Names of the folders under container_definitions/, sorted. A symlink counts when it resolves
+ * to a folder inside the repository (`arm64 -> amd64` shares definitions); a symlink loop, a
+ * dangling link or one leading out of the repository is a problem, not a silently skipped arch.
+ */
+async function architectureFolders(root: string, entries: Dirent[], problems: Problem[]): Promise<string[]> {
+  const names: string[] = [];
+  const realRoot = await realpath(root);
+  for (const entry of [...entries].sort(byName)) {
+    if (entry.isDirectory()) names.push(entry.name);
+    if (!entry.isSymbolicLink() || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
+    const file = `${DEFINITIONS_DIR}/${entry.name}`;
+    let real: string | undefined;
+    let reason: string | undefined;
+    try {
+      real = await realpath(join(root, DEFINITIONS_DIR, entry.name));
+    } catch (error) {
+      reason =
+        (error as NodeJS.ErrnoException).code === "ELOOP" ? "is a symlink loop" : "is a dangling symlink";
+    }
+    if (real !== undefined && !isInsideFolder(real, realRoot))
+      reason = "is a symlink to a folder outside the repository";
+    else if (real !== undefined && (await stat(real)).isDirectory()) names.push(entry.name);
+    if (reason)
+      problems.push({
+        code: "ARCH_FOLDER_INVALID",
+        message: `${file} ${reason}; its definitions cannot be read`,
+        hint: "make it a real folder of the repository, or rename it to start with _ to switch it off",
+        file,
+      });
+  }
+  return names;
 }
 
 function byName(a: Dirent, b: Dirent): number {
@@ -198,13 +241,26 @@ function suggestName(name: string): string {
   return suggestion === "" ? "my-container" : suggestion;
 }
 
-async function readBytes(root: string, path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(join(root, ...path.split("/")));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
-  }
+/**
+ * Reads an input file of a definition within its size limit, inside the repository; a refused
+ * file becomes a problem. `undefined` when it is missing or refused.
+ */
+async function readInput(
+  root: string,
+  path: string,
+  problems: Problem[],
+  kind: "yaml" | "text",
+  what: string,
+): Promise<{ bytes: Buffer; text: string } | undefined> {
+  const read = await readInputFile({
+    root,
+    path,
+    maxBytes: kind === "yaml" ? INPUT_LIMITS.yamlFileBytes : INPUT_LIMITS.textFileBytes,
+    text: true,
+    what,
+  });
+  if (read.status === "refused") problems.push(read.problem);
+  return read.status === "read" ? read : undefined;
 }
 
 async function readDefinition(
@@ -215,8 +271,9 @@ async function readDefinition(
 ): Promise<ContainerDefinition | undefined> {
   const { name, arch, path } = candidate;
   if (candidate.form === "def") {
-    const bytes = (await readBytes(root, path))!;
-    const text = bytes.toString("utf8");
+    const read = await readInput(root, path, problems, "text", "definition");
+    if (!read) return undefined;
+    const { bytes, text } = read;
     const result = parseDefFile({ text, file: path });
     problems.push(...result.problems);
     if (!result.value) return undefined;
@@ -241,9 +298,11 @@ async function readDefinition(
   let specsPath: (string | number)[] = [];
 
   if (candidate.form === "file") {
-    const bytes = (await readBytes(root, path))!;
+    const read = await readInput(root, path, problems, "yaml", "definition");
+    if (!read) return undefined;
+    const { bytes } = read;
     const result = parseYamlWithSchema<{ spack: SpackSection; spacktainer?: { files?: string[] } }>({
-      text: bytes.toString("utf8"),
+      text: read.text,
       file: path,
       schema: definitionFileSchema,
     });
@@ -269,18 +328,19 @@ async function readDefinition(
         : `${entry.name} is ignored: a definition folder holds ${Object.values(FOLDER_FILES).join(", ")}`;
       warnings.push({ code: "FILE_IGNORED", message, file: `${folder}/${entry.name}` });
     }
-    const bytes = await readBytes(root, path);
-    if (!bytes) {
+    const countBefore = problems.length;
+    const read = await readInput(root, path, problems, "yaml", "definition");
+    if (!read && problems.length === countBefore) {
       problems.push({
         code: "DEFINITION_MISSING",
         message: `folder ${folder}/ has no ${FOLDER_FILES.spack}`,
         hint: `add ${folder}/${FOLDER_FILES.spack} with a spack: section listing specs, or rename the folder to start with _ if it is not a container`,
         file: folder,
       });
-    } else {
-      checksumEntries.push({ path, bytes });
+    } else if (read) {
+      checksumEntries.push({ path, bytes: read.bytes });
       const result = parseYamlWithSchema<{ spack: SpackSection }>({
-        text: bytes.toString("utf8"),
+        text: read.text,
         file: path,
         schema: spackEnvironmentFileSchema,
       });
@@ -292,17 +352,24 @@ async function readDefinition(
       }
     }
     const epiloguePath = `${folder}/${FOLDER_FILES.epilogue}`;
-    const epilogueBytes = await readBytes(root, epiloguePath);
-    if (epilogueBytes) {
-      epilogue = epilogueBytes.toString("utf8");
-      checksumEntries.push({ path: epiloguePath, bytes: epilogueBytes });
+    // Appended verbatim to a Dockerfile: it must be text.
+    const epilogueRead = await readInput(root, epiloguePath, problems, "text", "Dockerfile epilogue");
+    if (epilogueRead) {
+      epilogue = epilogueRead.text;
+      checksumEntries.push({ path: epiloguePath, bytes: epilogueRead.bytes });
     }
     const spacktainerPath = `${folder}/${FOLDER_FILES.spacktainer}`;
-    const spacktainerBytes = await readBytes(root, spacktainerPath);
-    if (spacktainerBytes) {
-      checksumEntries.push({ path: spacktainerPath, bytes: spacktainerBytes });
+    const spacktainerRead = await readInput(
+      root,
+      spacktainerPath,
+      problems,
+      "yaml",
+      "container settings file",
+    );
+    if (spacktainerRead) {
+      checksumEntries.push({ path: spacktainerPath, bytes: spacktainerRead.bytes });
       const result = parseYamlWithSchema<{ files?: string[] }>({
-        text: spacktainerBytes.toString("utf8"),
+        text: spacktainerRead.text,
         file: spacktainerPath,
         schema: spacktainerFileSchema,
       });
@@ -317,7 +384,14 @@ async function readDefinition(
   }
 
   let mainPackage: string | undefined;
-  if (spack && parsedSpack) {
+  if (spack && parsedSpack && spack.specs.length > INPUT_LIMITS.specsPerContainer) {
+    problems.push({
+      code: "SPECS_TOO_MANY",
+      message: `spack.specs lists ${spack.specs.length.toLocaleString("en-US")} specs, over the limit of ${INPUT_LIMITS.specsPerContainer.toLocaleString("en-US")} per container`,
+      hint: "split the environment into several containers, or list only the root specs (Spack adds their dependencies itself)",
+      ...parsedSpack.locate(specsPath),
+    });
+  } else if (spack && parsedSpack) {
     for (const [index, spec] of spack.specs.entries()) {
       try {
         const packages = parseSpecPackages(spec);

@@ -1,12 +1,13 @@
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
+  INPUT_LIMITS,
   type Problem,
   parseSiteConfig,
   SITE_CONFIG_PATH,
   type SiteConfig,
   type Warning,
 } from "@spacktainers/core";
+import { readInputFile } from "@spacktainers/core/node";
 
 export interface LoadSiteConfigOptions {
   /** Repository root (absolute, or relative to the working directory). */
@@ -14,19 +15,24 @@ export interface LoadSiteConfigOptions {
 }
 
 /**
- * Reads and validates `<root>/container_definitions/spacktainers.yaml`. A missing file is a
- * problem, not an exception.
+ * Reads and validates `<root>/container_definitions/spacktainers.yaml`. A missing file, a
+ * folder, a symlink loop or one leading out of the repository, an oversized or binary file are
+ * problems, not exceptions.
  */
 export async function loadSiteConfig({ root }: LoadSiteConfigOptions): Promise<{
   value?: SiteConfig;
   problems: Problem[];
   warnings: Warning[];
 }> {
-  let text: string;
-  try {
-    text = await readFile(join(resolve(root), ...SITE_CONFIG_PATH.split("/")), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  const read = await readInputFile({
+    root: resolve(root),
+    path: SITE_CONFIG_PATH,
+    maxBytes: INPUT_LIMITS.yamlFileBytes,
+    text: true,
+    what: "site configuration",
+  });
+  if (read.status === "refused") return { problems: [read.problem], warnings: [] };
+  if (read.status === "missing")
     return {
       problems: [
         {
@@ -38,6 +44,5 @@ export async function loadSiteConfig({ root }: LoadSiteConfigOptions): Promise<{
       ],
       warnings: [],
     };
-  }
-  return parseSiteConfig({ text, file: SITE_CONFIG_PATH });
+  return parseSiteConfig({ text: read.text, file: SITE_CONFIG_PATH });
 }

@@ -96,7 +96,7 @@ describe("resolveContainerFiles", () => {
       '4: files entry "files/missing.sh:/opt/d": source "files/missing.sh" does not exist [create files/missing.sh in the repository, or fix the path (it is relative to the repository root)]',
       '5: files entry "other/thing.txt:/opt/e": source "other/thing.txt" is not under files/ [move the file to files/<container>/ and write e.g. \'files/thing.txt:/opt/e\']',
       '6: files entry "files/escape:/opt/f": source "files/escape" resolves to a path outside files/ through a symlink [copy the file into files/<container>/ instead of linking to it]',
-      '7: files entry "files/dangling:/opt/g": source "files/dangling" is a symlink whose target does not exist',
+      '7: files entry "files/dangling:/opt/g": source "files/dangling" is a symlink whose target does not exist [replace the symlink by the file itself]',
       '8: files entry "files/leaky:/opt/leaky": folder "files/leaky" holds symlinks that leave files/ or dangle: files/leaky/out [replace those symlinks by the files themselves]',
       '9: files entry "files/app/run.sh:opt/run.sh": target "opt/run.sh" is not an absolute path in the image',
       '10: files entry "files/app/run.sh:/opt/../run.sh": target "/opt/../run.sh" must not contain "." or ".." segments',

@@ -1,7 +1,7 @@
 import { lstat, readdir, readFile, realpath, stat } from "node:fs/promises";
-import { join, posix, sep } from "node:path";
+import { dirname, join, posix, sep } from "node:path";
 import type { ChecksumEntry, ContainerFile, Problem, SourceLocation } from "@spacktainers/core";
-import { readChecksumEntries } from "@spacktainers/core/node";
+import { isInsideFolder as isInside, readChecksumEntries } from "@spacktainers/core/node";
 
 /** The folder, relative to the repository root, that every copied file must come from. */
 export const FILES_DIR = "files";
@@ -24,14 +24,11 @@ export interface ResolveContainerFilesOptions {
 const HINT =
   "write '<source>:<target>' with a source under files/ (relative to the repository root) and an absolute target, e.g. 'files/brayns/run.sh:/opt/brayns/run.sh'";
 
-function isInside(child: string, parent: string): boolean {
-  return child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
-}
-
 /**
  * Checks the `files:` entries of a container and reads what they copy. A source must be
  * relative, free of `..`, under `files/`, exist, and stay inside `files/` once symlinks are
- * resolved (also for symlinks inside a copied folder); a target must be an absolute, normalised
+ * resolved (also for symlinks inside a copied folder, where a link back to the folder or one
+ * of its parents — a loop — is refused too); a target must be an absolute, normalised
  * path, used once. Returns the files, the checksum entries of their content (folders
  * recursively) and a located problem for each bad entry.
  */
@@ -117,8 +114,11 @@ export async function resolveContainerFiles({ root, entries }: ResolveContainerF
     let real: string;
     try {
       real = await realpath(absolute);
-    } catch {
-      report(`files entry "${text}": source "${source}" is a symlink whose target does not exist`);
+    } catch (error) {
+      report(
+        `files entry "${text}": source "${source}" is ${(error as NodeJS.ErrnoException).code === "ELOOP" ? "a symlink loop" : "a symlink whose target does not exist"}`,
+        "replace the symlink by the file itself",
+      );
       continue;
     }
     if (!filesRoot || !isInside(real, filesRoot) || real === filesRoot) {
@@ -134,14 +134,18 @@ export async function resolveContainerFiles({ root, entries }: ResolveContainerF
       continue;
     }
     if (info.isDirectory()) {
-      const escaping = await findEscapingSymlinks(real, filesRoot);
-      if (escaping.length > 0) {
+      const { escaping, looping } = await findBadSymlinks(real, filesRoot);
+      if (looping.length > 0)
+        report(
+          `files entry "${text}": folder "${source}" holds symlinks that loop back to a folder containing them: ${looping.map((path) => `${source}/${path}`).join(", ")}`,
+          "remove those symlinks: copying or building the image would follow them without end",
+        );
+      if (escaping.length > 0)
         report(
           `files entry "${text}": folder "${source}" holds symlinks that leave files/ or dangle: ${escaping.map((path) => `${source}/${path}`).join(", ")}`,
           "replace those symlinks by the files themselves",
         );
-        continue;
-      }
+      if (looping.length > 0 || escaping.length > 0) continue;
     }
     if (bad) continue;
     files.push({ source, target, type: info.isDirectory() ? "directory" : "file", location });
@@ -151,10 +155,18 @@ export async function resolveContainerFiles({ root, entries }: ResolveContainerF
   return { files, checksumEntries, problems };
 }
 
-/** Relative paths of symlinks under `dir` that dangle or resolve outside `filesRoot`. */
-async function findEscapingSymlinks(dir: string, filesRoot: string): Promise<string[]> {
+/**
+ * Relative paths of the symlinks under `dir` that dangle or resolve outside `filesRoot`
+ * (`escaping`), and of those that loop: resolve to a folder that contains them (`loop -> .`,
+ * `up -> ..`) or never resolve (`a -> b -> a`).
+ */
+async function findBadSymlinks(
+  dir: string,
+  filesRoot: string,
+): Promise<{ escaping: string[]; looping: string[] }> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const escaping: string[] = [];
+  const looping: string[] = [];
   for (const entry of entries) {
     if (!entry.isSymbolicLink()) continue;
     const path = join(entry.parentPath, entry.name);
@@ -163,10 +175,12 @@ async function findEscapingSymlinks(dir: string, filesRoot: string): Promise<str
       .split(sep)
       .join("/");
     try {
-      if (!isInside(await realpath(path), filesRoot)) escaping.push(relativePath);
-    } catch {
-      escaping.push(relativePath);
+      const target = await realpath(path);
+      if (!isInside(target, filesRoot)) escaping.push(relativePath);
+      else if (isInside(await realpath(dirname(path)), target)) looping.push(relativePath);
+    } catch (error) {
+      ((error as NodeJS.ErrnoException).code === "ELOOP" ? looping : escaping).push(relativePath);
     }
   }
-  return escaping.sort();
+  return { escaping: escaping.sort(), looping: looping.sort() };
 }

@@ -140,4 +140,23 @@ export const MALFORMED_CASES: MalformedCase[] = [
     tree: { [CONFIG]: SITE_CONFIG.replace("runner_tags: [amd64]", "runner_tags: amd64") },
   },
   { name: "no container_definitions folder", tree: { [CONFIG]: null, [`${D}/ok.yaml`]: null } },
+  {
+    name: "architecture folder with no configured name close to it",
+    tree: { "container_definitions/riscv64/x.yaml": "spack:\n  specs: [zlib]\n" },
+  },
+  {
+    name: "architecture folder that is a symlink loop",
+    tree: { "container_definitions/arm64": { symlink: "arm64" } },
+  },
+  {
+    name: "Dockerfile.epilogue that is a folder",
+    tree: {
+      [`${D}/x/spack.yaml`]: "spack:\n  specs: [zlib]\n",
+      [`${D}/x/Dockerfile.epilogue/RUN`]: "true\n",
+    },
+  },
+  {
+    name: "files entry whose folder holds a symlink to its parent",
+    tree: { [`${D}/x.yaml`]: withFiles("files/app:/opt/app"), "files/app/sub/up": { symlink: ".." } },
+  },
 ];

@@ -24,10 +24,16 @@ async function validateInProcess(root: string): Promise<{ code: number; stdout: 
 /** Exact stderr of `validate` for each malformed input: every message located and actionable. */
 const EXPECTED: Record<string, string> = {
   "YAML syntax error": `spacktainers-definitions: error: 1 problem found:
-container_definitions/amd64/x.yaml:3:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]
+container_definitions/amd64/x.yaml:2:15: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]
+  2 |   specs: [zlib
+    |               ^
+  hint: this line is indented less than the block it belongs to, or a flow list [ ... ] spans lines without being closed
 `,
   "YAML duplicate key": `spacktainers-definitions: error: 1 problem found:
 container_definitions/amd64/x.yaml:3:3: YAML duplicate key: Map keys must be unique
+  3 |   specs: [bzip2]
+    |   ^
+  hint: each key may appear once in a mapping: merge the two entries or remove one
 `,
   "specs is a string": `spacktainers-definitions: error: 1 problem found:
 container_definitions/amd64/x.yaml:2:10: spack.specs must be array, found string "zlib"
@@ -156,7 +162,10 @@ container_definitions/spacktainers.yaml: the site configuration container_defini
   hint: create it with at least architectures.<arch> and spack (see the repository's sample container_definitions/spacktainers.yaml)
 `,
   "site config YAML error": `spacktainers-definitions: error: 1 problem found:
-container_definitions/spacktainers.yaml:2:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]
+container_definitions/spacktainers.yaml:1:17: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]
+  1 | architectures: [
+    |                 ^
+  hint: this line is indented less than the block it belongs to, or a flow list [ ... ] spans lines without being closed
 `,
   "site config missing an architecture's fields": `spacktainers-definitions: error: 2 problems found:
 container_definitions/spacktainers.yaml:3:5: architectures.amd64 is missing the required key "runner_tags"
@@ -171,6 +180,21 @@ container_definitions: there is no container_definitions/ folder in <root>
   hint: run in the repository root (or pass --root), and put definitions in container_definitions/<arch>/<name>.yaml
 container_definitions/spacktainers.yaml: the site configuration container_definitions/spacktainers.yaml does not exist
   hint: create it with at least architectures.<arch> and spack (see the repository's sample container_definitions/spacktainers.yaml)
+`,
+  "architecture folder with no configured name close to it": `spacktainers-definitions: error: 1 problem found:
+container_definitions/riscv64: folder container_definitions/riscv64/ is not a configured architecture (configured: amd64)
+  hint: add architectures.riscv64 to container_definitions/spacktainers.yaml, or rename the folder to _riscv64 to switch it off
+`,
+  "architecture folder that is a symlink loop": `spacktainers-definitions: error: 1 problem found:
+container_definitions/arm64: container_definitions/arm64 is a symlink loop; its definitions cannot be read
+  hint: make it a real folder of the repository, or rename it to start with _ to switch it off
+`,
+  "Dockerfile.epilogue that is a folder": `spacktainers-definitions: error: 1 problem found:
+container_definitions/amd64/x/Dockerfile.epilogue: this Dockerfile epilogue is a folder, not a file
+`,
+  "files entry whose folder holds a symlink to its parent": `spacktainers-definitions: error: 1 problem found:
+container_definitions/amd64/x.yaml:5:7: files entry "files/app:/opt/app": folder "files/app" holds symlinks that loop back to a folder containing them: files/app/sub/up
+  hint: remove those symlinks: copying or building the image would follow them without end
 `,
 };
 

@@ -7,6 +7,7 @@ import {
   defineCommand,
   InputInvalidError,
   type Problem,
+  parseUrlFlag,
   parseYaml,
   readCiContext,
   UsageError,
@@ -61,6 +62,7 @@ const s3Flags = {
     description: "S3 endpoint URL of a non-AWS store",
     placeholder: "URL",
     env: "S3_ENDPOINT",
+    parse: parseUrlFlag,
   },
   "access-key-var": {
     type: "string",

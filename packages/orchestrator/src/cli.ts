@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createGitlabClient } from "@spacktainers/artifact-gatherer";
 import { formatPlan, formatResult, formatSifPrune } from "@spacktainers/cache-janitor";
@@ -7,10 +6,11 @@ import {
   credentialVariableNames,
   defineCommand,
   formatProblem,
+  INPUT_LIMITS,
   InputInvalidError,
   UsageError,
 } from "@spacktainers/core";
-import { writeFileAtomic } from "@spacktainers/core/node";
+import { readInputFile, writeFileAtomic } from "@spacktainers/core/node";
 import { loadDefinitions, loadSiteConfig } from "@spacktainers/definitions-parser";
 import { buildParentPipeline, parentPipelineFor } from "./build-parent-pipeline.js";
 import { checkParentPipeline, PARENT_PIPELINE_PATH, parentPipelineDrift } from "./check-parent-pipeline.js";
@@ -125,8 +125,15 @@ const validateCommand = defineCommand({
     const problems = [...loaded.problems];
     const warnings = [...loaded.warnings];
     if (loaded.config) {
-      const text = await readFile(resolve(root, PARENT_PIPELINE_PATH), "utf8").catch(() => undefined);
-      if (text === undefined)
+      const read = await readInputFile({
+        root,
+        path: PARENT_PIPELINE_PATH,
+        maxBytes: INPUT_LIMITS.yamlFileBytes,
+        text: true,
+        what: "parent pipeline",
+      });
+      if (read.status === "refused") problems.push(read.problem);
+      else if (read.status === "missing")
         problems.push({
           code: "PARENT_PIPELINE_MISSING",
           file: PARENT_PIPELINE_PATH,
@@ -134,8 +141,8 @@ const validateCommand = defineCommand({
           hint: "run 'pnpm spacktainers parent-pipeline --write'",
         });
       else {
-        problems.push(...checkParentPipeline({ text, config: loaded.config }));
-        warnings.push(...parentPipelineDrift({ text, config: loaded.config }));
+        problems.push(...checkParentPipeline({ text: read.text, config: loaded.config }));
+        warnings.push(...parentPipelineDrift({ text: read.text, config: loaded.config }));
       }
     }
     if (flags.json)

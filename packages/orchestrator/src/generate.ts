@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import {
   architectureTemplates,
@@ -6,6 +7,7 @@ import {
   type GitlabJob,
   InputInvalidError,
   naturalSort,
+  type Problem,
   renderPipelineYaml,
   SITE_CONFIG_PATH,
   type SiteConfig,
@@ -13,7 +15,7 @@ import {
   UsageError,
   type Warning,
 } from "@spacktainers/core";
-import { replaceDirectory } from "@spacktainers/core/node";
+import { listFilesRecursive, replaceDirectory } from "@spacktainers/core/node";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
 import {
   BASE_IMAGE_NAMES,
@@ -79,6 +81,24 @@ function expandImagePrefix(prefix: string, context: CiContext): string {
   return context.registryImage ? prefix.replace(/\$\{?CI_REGISTRY_IMAGE\}?/g, context.registryImage) : prefix;
 }
 
+/** Each base image is built from `images/<name>/`; a missing one is bad input, not a crash. */
+async function checkBaseImageFolders(root: string): Promise<void> {
+  const problems: Problem[] = [];
+  for (const name of BASE_IMAGE_NAMES) {
+    const folder = `images/${name}`;
+    const info = await stat(resolve(root, folder)).catch(() => undefined);
+    const empty = info?.isDirectory() && (await listFilesRecursive(resolve(root, folder))).length === 0;
+    if (!info?.isDirectory() || empty)
+      problems.push({
+        code: "BASE_IMAGE_MISSING",
+        message: `${folder}/ ${empty ? "holds no file" : info ? "is not a folder" : "does not exist"}: the ${name} base image is built from it`,
+        hint: `restore ${folder}/ (its Dockerfile and build inputs) from the spacktainers repository`,
+        file: folder,
+      });
+  }
+  if (problems.length > 0) throw new InputInvalidError({ problems });
+}
+
 /** The base images of this pipeline: their tags, and whether to build them (all arches at once). */
 export async function planBaseImages({
   root,
@@ -113,6 +133,7 @@ export async function planBaseImages({
         message: `cannot resolve spack.branch ${config.spack.branch}: ${(error as Error).message}. The builder is judged without its Spack commit.`,
       });
     }
+  await checkBaseImageFolders(root);
   for (const name of BASE_IMAGE_NAMES) {
     const base = await describeBaseImage({ root, name, config, isProd: context.isProd });
     const image = `${prefix}/${name}:${base.tag}`;

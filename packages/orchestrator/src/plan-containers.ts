@@ -6,8 +6,10 @@ import {
   type ContainerDefinition,
   type GitlabJob,
   type GitlabPipeline,
+  InputInvalidError,
   naturalCompare,
   parseSpackLock,
+  parseYaml,
   renderPipelineYaml,
   type SiteConfig,
   SpacktainersError,
@@ -35,9 +37,15 @@ import {
   spackContainerJobs,
 } from "@spacktainers/image-builder";
 import { type ContainerIdentity, describeContainer } from "@spacktainers/spack-env-builder";
-import { parse } from "yaml";
 import { decideOrBuild } from "./decide-or-build.js";
 import { JOB_NAMES } from "./job-names.js";
+
+/** A concretized environment's spack.yaml, read with the same limits as every YAML input. */
+function parseEnvironmentYaml(text: string, file: string): unknown {
+  const { value, problems } = parseYaml({ text, file });
+  if (problems.length > 0) throw new InputInvalidError({ problems });
+  return value;
+}
 
 /** A plan as plain data for JSON output and plan.json. */
 export function summarizePlan({ name, arch, kind, identity, decisions }: ContainerPlan) {
@@ -295,7 +303,9 @@ export async function decideContainers(
         arch,
         definitionPath: definition.path,
         environmentDir: folder,
-        installTree: installTreeOf(parse(spackYaml!)),
+        installTree: installTreeOf(
+          parseEnvironmentYaml(spackYaml!, relative(root, join(environmentDir, "spack.yaml"))),
+        ),
         files: definition.files,
         ...(definition.epilogue !== undefined ? { epilogue: definition.epilogue } : {}),
       });

@@ -2,6 +2,7 @@ import { expect, test } from "vitest";
 import { ExitError } from "../errors/exit-error.js";
 import { InputInvalidError } from "../errors/input-invalid-error.js";
 import { type CliSpec, defineCommand, runCli } from "./define-cli.js";
+import { parseUrlFlag } from "./parse-url-flag.js";
 
 function capture(env: Record<string, string> = {}) {
   const io = { out: "", err: "" };
@@ -28,6 +29,13 @@ const cli: CliSpec = {
       flags: {
         value: { type: "string", description: "what to echo", env: "DEMO_VALUE", placeholder: "V" },
         loud: { type: "boolean", description: "shout" },
+        endpoint: {
+          type: "string",
+          description: "a URL",
+          placeholder: "URL",
+          env: "DEMO_ENDPOINT",
+          parse: parseUrlFlag,
+        },
       },
       run({ flags, out, json }) {
         if (flags.json) json({ value: flags.value });
@@ -84,6 +92,34 @@ test("exit codes: usage 2, input 2 with located message, partial 3, unexpected 1
   ]);
 });
 
+test("did you mean: a close command or flag is suggested; URL flags are checked when parsed, from argv or env", async () => {
+  const cases: [string[], Record<string, string>][] = [
+    [["ehco"], {}],
+    [["echo", "--lod"], {}],
+    [["echo", "--endpoint", "http://[::1"], {}],
+    [["echo", "--value", "x"], { DEMO_ENDPOINT: "s3.example.org" }],
+    [["echo", "--endpoint", "http://127.0.0.1:9000", "--value", "ok"], {}],
+  ];
+  const results = [];
+  for (const [args, env] of cases) {
+    const c = capture(env);
+    results.push([
+      await runCli(cli, args, c.cliIo),
+      (c.io.err || c.io.out).split("\n")[0]!.split("; expected")[0],
+    ]);
+  }
+  expect(results).toEqual([
+    [2, 'demo: unknown command "ehco". Did you mean "echo"? Commands: echo, fail.'],
+    [2, "demo: error: Unknown option '--lod'. Did you mean --loud? Run 'demo echo --help'."],
+    [2, 'demo: error: --endpoint: "http://[::1" is not a URL: its "[" of an IPv6 address is not closed'],
+    [
+      2,
+      'demo: error: DEMO_ENDPOINT (the environment variable of --endpoint): "s3.example.org" is not a URL: it does not start with http:// or https://',
+    ],
+    [0, "ok"],
+  ]);
+});
+
 test("--help and --version", async () => {
   const c = capture();
   expect(await runCli(cli, ["echo", "--help"], c.cliIo)).toBe(0);
@@ -93,10 +129,11 @@ test("--help and --version", async () => {
     Echo a value.
 
     Options:
-          --value V  what to echo (env DEMO_VALUE)
-          --loud     shout
-          --json     machine-readable result on stdout
-      -h, --help     show this help
+          --value V       what to echo (env DEMO_VALUE)
+          --loud          shout
+          --endpoint URL  a URL (env DEMO_ENDPOINT)
+          --json          machine-readable result on stdout
+      -h, --help          show this help
 
     Exit codes: 0 done, 1 failed, 2 bad input or usage, 3 partly done.
     "

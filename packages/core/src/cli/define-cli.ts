@@ -3,6 +3,7 @@ import { ExitError } from "../errors/exit-error.js";
 import { UsageError } from "../errors/input-invalid-error.js";
 import { collectSecretValues, createSecretMasker, type SecretMasker } from "../errors/mask-secrets.js";
 import { SpacktainersError } from "../errors/spacktainers-error.js";
+import { closestName } from "../naming/closest-name.js";
 
 /** One flag of a command. */
 export type FlagSpec = {
@@ -20,6 +21,12 @@ export type FlagSpec = {
   env?: string;
   /** Value when neither the flag nor its env var is given. */
   default?: string | boolean;
+  /**
+   * Checks (and may normalise) a string value, from the flag or its env var, when it is parsed
+   * — for example {@link parseUrlFlag}. Throws an `Error` whose message says what is wrong;
+   * the CLI reports it as a usage error (exit 2) naming the flag.
+   */
+  parse?: (value: string) => string;
 };
 
 /** The flags of a command, by long name. */
@@ -173,6 +180,14 @@ export function formatHelp(cli: CliSpec, command?: CommandSpec, program: string 
   return `${lines.join("\n")}\n`;
 }
 
+/** ` Did you mean --x?` for parseArgs' unknown-option error, when a flag is close. */
+function didYouMeanFlag(error: unknown, flags: string[]): string {
+  if ((error as { code?: string }).code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return "";
+  const given = /'-{1,2}([^'=]+)/.exec((error as Error).message)?.[1];
+  const suggestion = given === undefined ? undefined : closestName(given, flags);
+  return suggestion ? ` Did you mean --${suggestion}?` : "";
+}
+
 /**
  * Runs a CLI: parses argv, applies env fallbacks, runs the command, and turns every error into
  * one message and an exit code. The only place that decides exit codes; it never calls
@@ -200,7 +215,11 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
     }
     command = cli.commands.find((c) => c.name === name);
     if (!command) {
-      log(`${cli.name}: unknown command "${name}". Commands: ${cli.commands.map((c) => c.name).join(", ")}.`);
+      const names = cli.commands.map((c) => c.name);
+      const suggestion = closestName(name, names);
+      log(
+        `${cli.name}: unknown command "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ""} Commands: ${names.join(", ")}.`,
+      );
       return 2;
     }
     args = args.slice(1);
@@ -225,16 +244,26 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
       parsed = parseArgs({ args, options, strict: true, allowPositionals: command!.positionals ?? false });
     } catch (error) {
       throw new UsageError(
-        `${(error as Error).message.split("\n")[0]}. Run '${program}${command!.name ? ` ${command!.name}` : ""} --help'.`,
+        `${(error as Error).message.split("\n")[0]}.${didYouMeanFlag(error, Object.keys(options))} Run '${program}${command!.name ? ` ${command!.name}` : ""} --help'.`,
       );
     }
     const flags: Record<string, unknown> = { json: parsed.values.json ?? false };
     for (const [name, spec] of Object.entries(command!.flags)) {
       let value = parsed.values[name] as unknown;
+      let source = `--${name}`;
       if (value === undefined && spec.env && io.env[spec.env] !== undefined && io.env[spec.env] !== "") {
         const fromEnv = io.env[spec.env]!;
+        source = `${spec.env} (the environment variable of --${name})`;
         value =
           spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
+      }
+      if (spec.parse && value !== undefined && spec.type === "string") {
+        const check = spec.parse;
+        try {
+          value = Array.isArray(value) ? value.map((item: string) => check(item)) : check(value as string);
+        } catch (error) {
+          throw new UsageError(`${source}: ${(error as Error).message}`);
+        }
       }
       if (value === undefined)
         value = spec.default ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);

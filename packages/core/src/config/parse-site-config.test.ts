@@ -1,4 +1,5 @@
 import { expect, test } from "vitest";
+import { collectSecretValues, createSecretMasker, MASK, SECRET_NAME_PARTS } from "../errors/mask-secrets.js";
 import { parseSiteConfig } from "./parse-site-config.js";
 
 const minimal = `
@@ -107,4 +108,32 @@ test("proxy: true without a site proxy, and a proxy URL with a login, are locate
   expect(withLogin.problems.map((p) => `${p.line}:${p.col} ${p.code} ${p.message}`)).toEqual([
     "19:9 CONFIG_SECRET proxy.http holds credentials; proxy URLs are written into the generated pipeline",
   ]);
+});
+
+test("every secret-looking name the masker hides is refused as a job variable, and only those", () => {
+  const names = [...SECRET_NAME_PARTS.map((part) => `CACHE_${part}`), "KUBERNETES_CPU_REQUEST", "HTTP_PROXY"];
+  const text = minimal.replace(
+    "    runner_tags: [docker]\n",
+    `    runner_tags: [docker]\n    variables:\n${names.map((name) => `      ${name}: value-of-${name}\n`).join("")}`,
+  );
+  const refused = parseSiteConfig({ text }).problems.map((problem) => problem.message.split(" ")[0]);
+  const masked = createSecretMasker(
+    collectSecretValues(Object.fromEntries(names.map((name) => [name, `value-of-${name}`]))),
+  );
+  const hidden = names.filter((name) => masked(`value-of-${name}`) === MASK);
+  expect(refused).toEqual(SECRET_NAME_PARTS.map((part) => `architectures.amd64.variables.CACHE_${part}`));
+  expect(hidden).toEqual(names.slice(0, SECRET_NAME_PARTS.length));
+  expect(SECRET_NAME_PARTS).toEqual(
+    expect.arrayContaining([
+      "TOKEN",
+      "SECRET",
+      "PASSWORD",
+      "PRIVATE",
+      "API_KEY",
+      "ACCESS_KEY",
+      "AUTH",
+      "CREDENTIAL",
+      "PASSWD",
+    ]),
+  );
 });

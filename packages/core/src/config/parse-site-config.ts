@@ -1,3 +1,4 @@
+import { isSecretName, SECRET_NAME_PARTS } from "../errors/mask-secrets.js";
 import type { Problem, Warning } from "../errors/spacktainers-error.js";
 import type { ProxyConfig, SiteConfig } from "../model/site-config.js";
 import { parseYamlWithSchema } from "./parse-yaml.js";
@@ -25,6 +26,10 @@ export function proxyVariables(proxy: ProxyConfig): Record<string, string> {
   };
   if (noProxy) Object.assign(variables, { NO_PROXY: noProxy, no_proxy: noProxy });
   return variables;
+}
+
+function secretPart(name: string): string {
+  return SECRET_NAME_PARTS.find((part) => name.toUpperCase().includes(part)) ?? "a secret word";
 }
 
 /**
@@ -57,11 +62,11 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
     }
     // Values of arch variables land verbatim in generated YAML; they must not be secrets.
     for (const key of Object.keys(arch.variables)) {
-      if (/(TOKEN|SECRET|PASSWORD|PRIVATE)/i.test(key)) {
+      if (isSecretName(key)) {
         extra.push({
           code: "CONFIG_SECRET",
-          message: `architectures.${name}.variables.${key} looks like a secret; values here are written into the generated pipeline`,
-          hint: "define it as a masked CI/CD variable in GitLab instead",
+          message: `architectures.${name}.variables.${key} looks like a secret (its name holds ${secretPart(key)}); values here are written into the generated pipeline`,
+          hint: "define it as a masked CI/CD variable in GitLab instead, and remove it here",
           ...parsed.locate(["architectures", name, "variables", key], "key"),
         });
       }

@@ -1,6 +1,21 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from "ajv";
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from "yaml";
 import type { Problem, SourceLocation } from "../errors/spacktainers-error.js";
+import { INPUT_LIMITS } from "./input-limits.js";
 
 // ajv is CommonJS; under some loaders the class sits on `.default`.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
@@ -83,13 +98,161 @@ export function parseYaml({ text, file }: ParseYamlOptions): {
     return found?.range ? position(found.range[0]) : { file, line: 1, col: 1 };
   };
   const parsed: ParsedYaml = { document, locate };
-  const problems: Problem[] = document.errors.map((error) => ({
+  const excerpt = (offset: number): string => {
+    const { line } = lineCounter.linePos(offset);
+    const start = lineCounter.lineStarts[line - 1] ?? 0;
+    const end = text.indexOf("\n", start);
+    return text.slice(start, end === -1 ? undefined : end).replace(/\r$/, "");
+  };
+  // yaml reports some errors at the start of a line: point at its first character instead, or,
+  // on a blank line (an unclosed "[" at the end of the file), just after the text before it.
+  const firstCharacter = (offset: number, code: YAMLError["code"]): number => {
+    if (code === "TAB_AS_INDENT" || (offset > 0 && text[offset - 1] !== "\n")) return offset;
+    let at = offset;
+    while (text[at] === " " || text[at] === "\t") at += 1;
+    if (at < text.length && text[at] !== "\n" && text[at] !== "\r") return at;
+    let before = offset - 1;
+    while (before >= 0 && /\s/.test(text[before]!)) before -= 1;
+    return before >= 0 ? before + 1 : offset;
+  };
+  const problems = syntaxProblems(document.errors).map((error) => ({
     code: "YAML_SYNTAX",
     message: `YAML ${error.code === "DUPLICATE_KEY" ? "duplicate key" : "syntax error"}: ${error.message.split("\n")[0]}`,
-    ...position(error.pos[0]),
+    ...position(firstCharacter(error.pos[0], error.code)),
+    excerpt: excerpt(firstCharacter(error.pos[0], error.code)),
+    ...(SYNTAX_HINTS[error.code] ? { hint: SYNTAX_HINTS[error.code] } : {}),
   }));
   if (problems.length > 0) return { value: undefined, problems, parsed };
-  return { value: document.toJS({ maxAliasCount: 100 }), problems, parsed };
+  const aliasProblem = checkAliases(document);
+  if (aliasProblem) {
+    const offset = aliasProblem.alias.range?.[0] ?? 0;
+    problems.push({ ...aliasProblem.problem, ...position(offset), excerpt: excerpt(offset) });
+    return { value: undefined, problems, parsed };
+  }
+  // checkAliases bounded the expansion already; yaml's own guard (a product of per-anchor
+  // counts) would refuse some harmless files that stay far below that bound.
+  return { value: document.toJS({ maxAliasCount: -1 }), problems, parsed };
+}
+
+/**
+ * The errors worth showing. After the first syntax error the parser is out of step with the
+ * text and reports follow-on errors at the next lines (one mis-indented list item gave three
+ * messages), so only the first is kept; duplicate keys are independent and all kept.
+ */
+function syntaxProblems(errors: readonly YAMLError[]): YAMLError[] {
+  const firstSyntax = errors.find((error) => error.code !== "DUPLICATE_KEY");
+  return errors.filter((error) => error.code === "DUPLICATE_KEY" || error === firstSyntax);
+}
+
+/** What a YAML error usually means for someone editing a definition, in words. */
+const SYNTAX_HINTS: Partial<Record<YAMLError["code"], string>> = {
+  BLOCK_AS_IMPLICIT_KEY:
+    'this line is indented differently from the lines above it: give every "- " item of a list, and every key of a mapping, the same indentation',
+  MULTILINE_IMPLICIT_KEY:
+    'a key and its ":" must be on one line; check the indentation of this line and the one above it',
+  MISSING_CHAR:
+    'something is not closed or not separated: a "[" or "{" needs its "]" or "}", a key needs ": " before its value, a quote needs its closing quote',
+  BAD_INDENT:
+    "this line is indented less than the block it belongs to, or a flow list [ ... ] spans lines without being closed",
+  TAB_AS_INDENT: "YAML does not allow tabs for indentation: indent with spaces",
+  UNEXPECTED_TOKEN:
+    "a character YAML does not expect here: quote the value if it holds ': ', ' #', or starts with @, `, %, | or >",
+  BAD_SCALAR_START: 'quote the value: it starts with a character YAML reserves (@, `, %, "|" or ">")',
+  BAD_DQ_ESCAPE: 'a "\\" in a double-quoted value starts an escape; write "\\\\" or use single quotes',
+  DUPLICATE_KEY: "each key may appear once in a mapping: merge the two entries or remove one",
+  MULTIPLE_DOCS: 'this file holds several YAML documents (a "---" line); keep one',
+  BAD_ALIAS: 'an alias "*name" needs an anchor "&name" earlier in the file',
+  KEY_OVER_1024_CHARS: "a key on one line is limited to 1024 characters; check for a missing line break",
+};
+
+/** An alias problem, located by the caller at the alias. */
+type AliasProblem = { alias: Alias; problem: Omit<Problem, "file"> };
+
+/**
+ * Bounds YAML aliases (the "billion laughs" attack: nine anchors, each a list of nine aliases
+ * of the previous one, expand to 387 million values): at most {@link INPUT_LIMITS.yamlAliases}
+ * aliases, adding at most {@link INPUT_LIMITS.yamlAliasExpansion} values once expanded, and
+ * none that contains itself.
+ */
+function checkAliases(document: Document): AliasProblem | undefined {
+  const aliases: Alias[] = [];
+  visit(document, {
+    Alias(_, node) {
+      aliases.push(node);
+    },
+  });
+  if (aliases.length === 0) return undefined;
+  if (aliases.length > INPUT_LIMITS.yamlAliases)
+    return {
+      alias: aliases[INPUT_LIMITS.yamlAliases]!,
+      problem: {
+        code: "YAML_ALIASES",
+        message: `this file holds ${aliases.length.toLocaleString("en-US")} YAML aliases (*name); at most ${INPUT_LIMITS.yamlAliases.toLocaleString("en-US")} are read`,
+        hint: "write the values out, or reuse fewer anchors",
+      },
+    };
+  // Alias.resolve walks the document; resolve each alias once.
+  const targets = new Map<Alias, unknown>(aliases.map((alias) => [alias, alias.resolve(document)]));
+  let cyclic: Alias | undefined;
+  const expanded = countValues(document, targets, (alias) => (cyclic ??= alias));
+  if (cyclic)
+    return {
+      alias: cyclic,
+      problem: {
+        code: "YAML_ALIASES",
+        message: `the alias *${(cyclic as Alias).source} refers to a value that contains it, which never ends once expanded`,
+        hint: "an alias may only repeat a value defined before and outside it",
+      },
+    };
+  const added = expanded.total - countValues(document).total;
+  if (added <= INPUT_LIMITS.yamlAliasExpansion) return undefined;
+  let largest = aliases[0]!;
+  for (const alias of aliases) if (expanded.of(alias) > expanded.of(largest)) largest = alias;
+  const format = (count: number) => count.toLocaleString("en-US");
+  return {
+    alias: largest,
+    problem: {
+      code: "YAML_ALIASES",
+      message: `YAML aliases in this file expand to ${format(added)} more values, over the limit of ${format(INPUT_LIMITS.yamlAliasExpansion)} (*${largest.source} here alone stands for ${format(expanded.of(largest))})`,
+      hint: "aliases that repeat aliases grow exponentially; write the values out instead",
+    },
+  };
+}
+
+/**
+ * Counts the values of a document (a collection, a scalar and each item count one), with
+ * aliases counted as one, or, given their `targets`, as the values they stand for. Memoised per node, so linear in the
+ * size of the file even when the expansion is astronomically large.
+ */
+function countValues(
+  document: Document,
+  targets?: ReadonlyMap<Alias, unknown>,
+  onCycle: (alias: Alias) => void = () => {},
+): { total: number; of(node: unknown): number } {
+  const sizes = new Map<unknown, number>();
+  const inProgress = new Set<unknown>();
+  const of = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = targets?.get(node);
+      if (target === undefined) return 1;
+      if (inProgress.has(target)) {
+        onCycle(node);
+        return 1;
+      }
+      return of(target);
+    }
+    if (isPair(node)) return of(node.key) + of(node.value);
+    if (!isCollection(node)) return node === null || node === undefined ? 0 : 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    inProgress.add(node);
+    let size = 1;
+    for (const item of node.items) size += of(item);
+    inProgress.delete(node);
+    sizes.set(node, size);
+    return size;
+  };
+  return { total: of(document.contents), of };
 }
 
 function describeAjvError(error: ErrorObject): {

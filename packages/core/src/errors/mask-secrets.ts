@@ -7,10 +7,27 @@ export const MASK = "[MASKED]";
  */
 const MIN_SECRET_LENGTH = 4;
 
-/** Names of environment variables whose values are secrets even when the config does not say so. */
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|PRIVATE|ACCESS_KEY|API_KEY|CREDENTIAL|AUTH)/i;
+/**
+ * Parts of a variable name that say its value is a secret. One list for both uses: the masker
+ * hides the values of such environment variables, and the site config refuses job variables
+ * named so (their values would be written into the generated pipeline).
+ */
+export const SECRET_NAME_PARTS = [
+  "TOKEN",
+  "SECRET",
+  "PASSWORD",
+  "PASSWD",
+  "PASSPHRASE",
+  "PRIVATE",
+  "ACCESS_KEY",
+  "API_KEY",
+  "CREDENTIAL",
+  "AUTH",
+] as const;
 
-/** True when an environment variable's name says it holds a secret. */
+const SECRET_NAME = new RegExp(SECRET_NAME_PARTS.join("|"), "i");
+
+/** True when a variable's name says it holds a secret (it contains one of {@link SECRET_NAME_PARTS}). */
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }

@@ -19,6 +19,8 @@ export type Problem = SourceLocation & {
   message: string;
   /** How to fix it, when that is not obvious from the message. */
   hint?: string;
+  /** The source line the problem points to, shown under the message with a caret at `col`. */
+  excerpt?: string;
 };
 
 /** A warning: like a problem, but input is still usable. */
@@ -30,10 +32,27 @@ export function formatLocation(location: SourceLocation): string {
   return `${location.file}:${location.line}:${location.col ?? 1}`;
 }
 
-/** Formats a problem as `file:line:col: message (hint)`. */
+/** Formats a problem as `file:line:col: message`, then the source line (when known) and the hint. */
 export function formatProblem(problem: Problem): string {
   const hint = problem.hint ? `\n  hint: ${problem.hint}` : "";
-  return `${formatLocation(problem)}: ${problem.message}${hint}`;
+  return `${formatLocation(problem)}: ${problem.message}${formatExcerpt(problem)}${hint}`;
+}
+
+/** Widest excerpt shown: a minified line would flood the terminal. */
+const EXCERPT_WIDTH = 100;
+
+function formatExcerpt({ excerpt, line, col = 1 }: Problem): string {
+  if (excerpt === undefined || line === undefined) return "";
+  // Tabs become one space so the caret under column `col` lines up.
+  let text = excerpt.replace(/\t/g, " ");
+  let caret = col - 1;
+  if (text.length > EXCERPT_WIDTH) {
+    const start = Math.max(0, Math.min(caret - EXCERPT_WIDTH / 2, text.length - EXCERPT_WIDTH));
+    text = `${start > 0 ? "…" : ""}${text.slice(start, start + EXCERPT_WIDTH)}${start + EXCERPT_WIDTH < text.length ? "…" : ""}`;
+    caret = caret - start + (start > 0 ? 1 : 0);
+  }
+  const gutter = String(line);
+  return `\n  ${gutter} | ${text}\n  ${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, caret))}^`;
 }
 
 export interface SpacktainersErrorOptions {
