@@ -14,7 +14,9 @@ export function defineSpacktainersProject(name: string, test: UserWorkspaceConfi
     test: {
       name,
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-      testTimeout: 30_000,
+      // Many tests spawn the real bins (about 1 s each on a quiet 2-core machine, 3–4 s on a
+      // busy one) or run gitlab-ci-local; a hung test still fails, a minute later.
+      testTimeout: 90_000,
       // The AWS SDK warns under Node 20 on every client; the bins silence it the same way.
       env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
       ...test,

@@ -179,7 +179,7 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
         });
         const storage = createS3Storage({ bucket: "bench", prefix: `${layout}-${specs}`, client });
         const [, uploadMs] = await time(() =>
-          mapConcurrent([...generated], 32, ([key, object]) => storage.put(key, object.body)),
+          mapConcurrent([...generated], 16, ([key, object]) => storage.put(key, object.body)),
         );
         // s3rver's LastModified is the upload time: shift "now" instead of the objects.
         const uploaded = Date.now();
@@ -230,6 +230,10 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
           throw new Error(
             `s3rver ${layout} ${specs}: ${left} objects listed after the prune, expected ${generated.size} - ${result.deleted.length} + ${written}`,
           );
+        // Each case as it ends: a long run that dies later keeps its figures.
+        console.log(
+          `s3rver ${layout} ${specs} specs: ${generated.size} objects written = listed; upload ${Math.round(uploadMs / 1000)} s; plan ${Math.round(planMs)} ms; plan + apply ${Math.round(applyMs)} ms, ${result.deleted.length} deleted, ${left} left (${requestCounts(storage)})`,
+        );
         storage.close?.();
       }
   } finally {

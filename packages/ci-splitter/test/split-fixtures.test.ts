@@ -82,7 +82,7 @@ describe("Spack 0.19.0 multi-arch environment (19 jobs in 8 stages)", () => {
     expect(Object.values(listed).map((jobs) => jobs.length)).toEqual([10, 7, 3, 3, 2, 1, 1, 1, 1]);
     expect(summary.uniqueJobs).toBe(19);
     expect(summary.chunks).toBe(8);
-  });
+  }, 120_000); // one gitlab-ci-local run per child file: slow on a busy 2-core machine
 });
 
 describe("a build job", () => {
