@@ -174,8 +174,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     headers: Record<string, string>,
   ): Promise<Response> {
     const url = `${baseUrl(registry)}${path}`;
-    const mayFallBack =
-      options.tlsVerify === false && url.startsWith("https:") && !httpsSeen.has(registry);
+    const mayFallBack = options.tlsVerify === false && url.startsWith("https:") && !httpsSeen.has(registry);
     try {
       const response = await send(url, method, headers);
       if (url.startsWith("https:")) httpsSeen.add(registry);

@@ -1,7 +1,12 @@
 import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
 import { createS3Storage } from "@spacktainers/cache-janitor";
 import { parseSiteConfig, readCiContext, type SiteConfig } from "@spacktainers/core";
-import { type GitlabApiDouble, type S3Server, startGitlabApiDouble, startS3Server } from "@spacktainers/test-utils";
+import {
+  type GitlabApiDouble,
+  type S3Server,
+  startGitlabApiDouble,
+  startS3Server,
+} from "@spacktainers/test-utils";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { removeStaleSifs } from "../src/remove-stale-sifs.js";
 

@@ -400,8 +400,7 @@ export async function startGitlabApiDouble(state: GitlabApiDoubleState): Promise
         response,
       );
     }
-    if (rest === "repository/tags")
-      return paginate(state, url, (state.tags ?? []).map(tagJson), response);
+    if (rest === "repository/tags") return paginate(state, url, (state.tags ?? []).map(tagJson), response);
     const artifacts = /^jobs\/(\d+)\/artifacts$/.exec(rest);
     if (artifacts) {
       const job = findJob(Number(artifacts[1]));
