@@ -17,7 +17,7 @@ import {
   startOciRegistry,
   startS3Server,
 } from "@spacktainers/test-utils";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { aliasGitlabCiLocalArtifacts, FIXTURES, GIT_ENV, git } from "./helpers/e2e-repo.js";
 
 /**
@@ -456,6 +456,27 @@ describe("the shipped pipeline, four times", () => {
     await aliasGitlabCiLocalArtifacts(root, ["generate", "gather", `collect child pipelines for ${ARCH}`]);
   }, 600_000);
 
+  // A failed run keeps its repository, logs and recorded calls for a look (path printed).
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      keep = true;
+    });
+  });
+
+  /** What changed in the registry, the SIF bucket and the site folder since the last call. */
+  async function changesSinceLastRun() {
+    const registryAfter = await registryContents();
+    const sifsAfter = await sifContents();
+    const changes = {
+      pushed: changed(registryBefore, registryAfter),
+      uploaded: changed(sifsBefore.bucket, sifsAfter.bucket),
+      deployed: changed(sifsBefore.site, sifsAfter.site),
+    };
+    registryBefore = registryAfter;
+    sifsBefore = sifsAfter;
+    return changes;
+  }
+
   afterAll(async () => {
     await gitlab?.stop();
     await registry?.stop();
@@ -464,12 +485,7 @@ describe("the shipped pipeline, four times", () => {
     else if (work) await rm(work, { recursive: true, force: true });
   });
 
-  test("run 1, empty cache and registry: everything is built, pushed, converted and uploaded", async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => {
-      keep = true;
-    });
+  test("run 1, empty cache and registry: everything is built, pushed, converted and uploaded", async () => {
     const run = await runPipeline("run 1: empty cache and registry");
     expect(run.failed).toEqual([]);
     expect(run.code).toBe(0);
@@ -504,12 +520,7 @@ describe("the shipped pipeline, four times", () => {
     expect(Object.keys(sifsBefore.site)).toEqual(Object.keys(sifsBefore.bucket).map((key) => key.slice(11)));
   }, 900_000);
 
-  test("run 2, same commit: nothing is built, pushed or uploaded, and every decision says why", async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => {
-      keep = true;
-    });
+  test("run 2, same commit: nothing is built, pushed or uploaded, and every decision says why", async () => {
     const run = await runPipeline("run 2: same commit");
     expect(run.failed).toEqual([]);
     expect(run.code).toBe(0);
@@ -520,23 +531,12 @@ describe("the shipped pipeline, four times", () => {
     for (const row of run.rows) expect(row.why).not.toBe("");
     // No rebuild job (Spack found every spec in the cache) and no SIF build.
     expect(workDone(run.recorded)).toEqual([]);
-    const registryAfter = await registryContents();
-    expect(changed(registryBefore, registryAfter)).toEqual([]);
-    const sifsAfter = await sifContents();
-    expect(changed(sifsBefore.bucket, sifsAfter.bucket)).toEqual([]);
-    expect(changed(sifsBefore.site, sifsAfter.site)).toEqual([]);
+    expect(await changesSinceLastRun()).toEqual({ pushed: [], uploaded: [], deployed: [] });
     // Docker Hub is disabled in this site config (its API and registry hosts are fixed in the
     // product, so the plan job could not reach a loopback double): nothing can be pushed there.
-    registryBefore = registryAfter;
-    sifsBefore = sifsAfter;
   }, 900_000);
 
-  test("run 3, one definition changed: exactly that container is rebuilt and re-uploaded", async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => {
-      keep = true;
-    });
+  test("run 3, one definition changed: exactly that container is rebuilt and re-uploaded", async () => {
     await writeFiles({
       "container_definitions/amd64/zlib.yaml":
         "spack:\n  specs:\n    - zlib@1.2.13\n  concretizer:\n    unify: true\n",
@@ -549,23 +549,14 @@ describe("the shipped pipeline, four times", () => {
     expect(workDone(run.recorded)).toEqual([
       `apptainer build zlib__1.2.13.sif docker://${registry.host}/group/project/zlib:1.2.13`,
     ]);
-    const registryAfter = await registryContents();
-    const pushed = changed(registryBefore, registryAfter);
+    const { pushed, uploaded, deployed } = await changesSinceLastRun();
     expect(pushed).toContain("group/project/zlib:1.2.13");
     expect(pushed.filter((key) => !key.startsWith("group/project/zlib:"))).toEqual([]);
-    const sifsAfter = await sifContents();
-    expect(changed(sifsBefore.bucket, sifsAfter.bucket)).toEqual(["containers/zlib__1.2.13.sif"]);
-    expect(changed(sifsBefore.site, sifsAfter.site)).toEqual(["zlib__1.2.13.sif"]);
-    registryBefore = registryAfter;
-    sifsBefore = sifsAfter;
+    expect(uploaded).toEqual(["containers/zlib__1.2.13.sif"]);
+    expect(deployed).toEqual(["zlib__1.2.13.sif"]);
   }, 900_000);
 
-  test("run 4, images/builder/ changed: the builder and every Spack container of the arch rebuild", async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(() => {
-      keep = true;
-    });
+  test("run 4, images/builder/ changed: the builder and every Spack container of the arch rebuild", async () => {
     await writeFiles({
       "images/builder/Dockerfile": `${IMAGES["images/builder/Dockerfile"]}ENV STEADY_STATE_RUN=4\n`,
     });
@@ -584,15 +575,11 @@ describe("the shipped pipeline, four times", () => {
       `apptainer build app__2.0.sif docker://${registry.host}/group/project/app:2.0`,
       `apptainer build zlib__1.2.13.sif docker://${registry.host}/group/project/zlib:1.2.13`,
     ]);
-    const pushed = changed(registryBefore, await registryContents());
+    const { pushed, uploaded, deployed } = await changesSinceLastRun();
     expect(pushed).toEqual(expect.arrayContaining(["group/project/app:2.0", "group/project/zlib:1.2.13"]));
     expect(pushed.filter((key) => !/^group\/project\/(app|zlib|builder):/.test(key))).toEqual([]);
-    const sifsAfter = await sifContents();
-    expect(changed(sifsBefore.bucket, sifsAfter.bucket)).toEqual([
-      "containers/app__2.0.sif",
-      "containers/zlib__1.2.13.sif",
-    ]);
-    expect(changed(sifsBefore.site, sifsAfter.site)).toEqual(["app__2.0.sif", "zlib__1.2.13.sif"]);
+    expect(uploaded).toEqual(["containers/app__2.0.sif", "containers/zlib__1.2.13.sif"]);
+    expect(deployed).toEqual(["app__2.0.sif", "zlib__1.2.13.sif"]);
     // The four tables, for a report: SPACKTAINERS_STEADY_STATE_TABLES=<file>.
     const tablesFile = process.env.SPACKTAINERS_STEADY_STATE_TABLES;
     if (tablesFile) await writeFile(tablesFile, tables.join("\n"));
