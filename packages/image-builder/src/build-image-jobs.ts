@@ -147,7 +147,10 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
       artifacts: { reports: { dotenv }, expire_in: "1 week" },
     };
   }
-  const index = `localhost/${options.name}-index`;
+  // A shell runner keeps buildah's local storage between jobs: a fixed name would make the next
+  // pipeline's `manifest create` fail ("that name is already in use"), and two pipelines on one
+  // runner would share the list. One name per job, removed once pushed.
+  const index = `localhost/${options.name}-index-$CI_JOB_ID`;
   const targets = [options.tag, ...(options.alsoLatest ? ["latest"] : [])];
   const first = options.arches[0];
   if (!first) throw new Error("buildImageJobs: no architecture");
@@ -171,6 +174,7 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
         (tag) =>
           `buildah manifest push --all --tls-verify=${tlsVerify} ${index} "docker://${options.repository}:${tag}"`,
       ),
+      `buildah manifest rm ${index}`,
     ],
   };
   return jobs;

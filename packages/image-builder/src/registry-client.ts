@@ -33,7 +33,11 @@ export interface RegistryClientOptions {
   credentials?: RegistryCredentialSource[];
   /** Registries reached over plain HTTP (a loopback test registry); all others use HTTPS. */
   plainHttp?: string[];
-  /** Verify TLS certificates. Default true; only the site config may turn it off. */
+  /**
+   * Verify TLS certificates. Default true; only the site config may turn it off. When false, a
+   * registry that does not speak HTTPS is reached over plain HTTP, as buildah and skopeo do with
+   * `--tls-verify=false` (containers/image tries HTTPS, then HTTP when verification is off).
+   */
   tlsVerify?: boolean;
   /** Request timeout in ms (default 30 s). */
   timeoutMs?: number;
@@ -138,6 +142,10 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   });
   const tokens = new Map<string, string>();
   const plainHttp = new Set(options.plainHttp ?? []);
+  /** Registries found to answer only plain HTTP (with `tlsVerify: false`). */
+  const httpOnly = new Set<string>();
+  /** Registries that answered over HTTPS. */
+  const httpsSeen = new Set<string>();
 
   function credentialsFor(registry: string): { username: string; password: string } | undefined {
     const sources = options.credentials ?? [];
@@ -151,7 +159,35 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   }
 
   function baseUrl(registry: string): string {
-    return `${plainHttp.has(registry) ? "http" : "https"}://${registry}`;
+    return `${plainHttp.has(registry) || httpOnly.has(registry) ? "http" : "https"}://${registry}`;
+  }
+
+  /**
+   * `send` to the registry; with `tlsVerify: false`, a registry that cannot be reached over
+   * HTTPS on the first request is tried over plain HTTP and remembered, as containers/image does
+   * for `--tls-verify=false` (so the plan sees what the build and push jobs see).
+   */
+  async function sendToRegistry(
+    registry: string,
+    path: string,
+    method: "GET" | "HEAD",
+    headers: Record<string, string>,
+  ): Promise<Response> {
+    const url = `${baseUrl(registry)}${path}`;
+    const mayFallBack = options.tlsVerify === false && url.startsWith("https:") && !httpsSeen.has(registry);
+    try {
+      const response = await send(url, method, headers);
+      if (url.startsWith("https:")) httpsSeen.add(registry);
+      return response;
+    } catch (error) {
+      if (!mayFallBack || !SpacktainersError.isInstance(error) || error.code !== "REGISTRY_UNREACHABLE")
+        throw error;
+      const response = await send(`http://${registry}${path}`, method, headers).catch(() => {
+        throw error;
+      });
+      httpOnly.add(registry);
+      return response;
+    }
   }
 
   async function send(
@@ -231,11 +267,11 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   ): Promise<Response> {
     const scope = `repository:${repository}:pull`;
     const key = `${registry} ${scope}`;
-    const url = `${baseUrl(registry)}/v2/${repository}/${path}`;
+    const url = `/v2/${repository}/${path}`;
     const headers: Record<string, string> = { accept };
     const cached = tokens.get(key);
     if (cached) headers.authorization = cached;
-    let response = await send(url, method, headers);
+    let response = await sendToRegistry(registry, url, method, headers);
     if (response.status !== 401) return response;
     const challenge = parseAuthenticateHeader(response.headers["www-authenticate"] ?? "");
     let authorization: string | undefined;
@@ -252,7 +288,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         message: `${registry} refused access to ${repository} (401) and no usable credentials were configured`,
       });
     tokens.set(key, authorization);
-    response = await send(url, method, { ...headers, authorization });
+    response = await sendToRegistry(registry, url, method, { ...headers, authorization });
     if (response.status === 401)
       throw new SpacktainersError({
         code: "REGISTRY_AUTH",

@@ -100,11 +100,12 @@ describe("job generators", () => {
       ],
       script: [
         `printf '%s' "$CI_REGISTRY_PASSWORD" | buildah login --tls-verify=true --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`,
-        "buildah manifest create localhost/builder-index",
-        'buildah manifest add --tls-verify=true localhost/builder-index "docker://$CI_REGISTRY_IMAGE/builder@$DIGEST_BUILDER_AMD64"',
-        'buildah manifest add --tls-verify=true localhost/builder-index "docker://$CI_REGISTRY_IMAGE/builder@$DIGEST_BUILDER_ARM64"',
-        'buildah manifest push --all --tls-verify=true localhost/builder-index "docker://$CI_REGISTRY_IMAGE/builder:0123456789ab"',
-        'buildah manifest push --all --tls-verify=true localhost/builder-index "docker://$CI_REGISTRY_IMAGE/builder:latest"',
+        "buildah manifest create localhost/builder-index-$CI_JOB_ID",
+        'buildah manifest add --tls-verify=true localhost/builder-index-$CI_JOB_ID "docker://$CI_REGISTRY_IMAGE/builder@$DIGEST_BUILDER_AMD64"',
+        'buildah manifest add --tls-verify=true localhost/builder-index-$CI_JOB_ID "docker://$CI_REGISTRY_IMAGE/builder@$DIGEST_BUILDER_ARM64"',
+        'buildah manifest push --all --tls-verify=true localhost/builder-index-$CI_JOB_ID "docker://$CI_REGISTRY_IMAGE/builder:0123456789ab"',
+        'buildah manifest push --all --tls-verify=true localhost/builder-index-$CI_JOB_ID "docker://$CI_REGISTRY_IMAGE/builder:latest"',
+        "buildah manifest rm localhost/builder-index-$CI_JOB_ID",
       ],
     });
   });

@@ -188,6 +188,24 @@ describe("inspectImage against docker-registry", () => {
   });
 });
 
+describe("tlsVerify: false (site config registry.tls_verify)", () => {
+  test("reaches a plain-HTTP registry as buildah --tls-verify=false does; verified TLS does not", async () => {
+    const insecure = createRegistryClient({ tlsVerify: false });
+    expect(await insecure.headManifest(labelled.reference)).toBe(labelled.digest);
+    expect(await insecure.inspectImage({ reference: labelled.reference, arch: "amd64" })).toMatchObject({
+      exists: true,
+      digest: labelled.digest,
+    });
+    await insecure.close();
+    const verified = createRegistryClient({});
+    await expect(verified.headManifest(labelled.reference)).rejects.toMatchObject({
+      code: "REGISTRY_UNREACHABLE",
+      message: expect.stringContaining(`cannot reach https://${registry.host}`),
+    });
+    await verified.close();
+  });
+});
+
 describe("Bearer token challenge", () => {
   let proxy: TokenProxy;
   beforeAll(async () => {

@@ -1,59 +1,35 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
 import { createS3Storage } from "@spacktainers/cache-janitor";
 import { parseSiteConfig, readCiContext, type SiteConfig } from "@spacktainers/core";
-import { type S3Server, startS3Server } from "@spacktainers/test-utils";
+import {
+  type GitlabApiDouble,
+  type S3Server,
+  startGitlabApiDouble,
+  startS3Server,
+} from "@spacktainers/test-utils";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { removeStaleSifs } from "../src/remove-stale-sifs.js";
 
 /**
- * A tiny double of GitLab's `GET /projects/:id/repository/{branches,tags}` (docs.gitlab.com
- * api/branches.html, api/tags.html), two refs per page with `x-next-page` so paging is exercised;
- * the shared double in test-utils has no repository endpoints.
+ * The GitLab API double's `repository/branches` and `repository/tags`, two refs per page so
+ * paging is exercised.
  */
-const gitlabState = {
-  token: "glpat-test",
-  branches: [] as string[],
-  tags: [] as string[],
-  requests: [] as string[],
-};
-let gitlabServer: Server;
+let double: GitlabApiDouble;
 let gitlab: GitlabClient;
 let s3: S3Server;
 let config: SiteConfig;
 
-const PAGE_SIZE = 2;
-
 beforeAll(async () => {
-  gitlabServer = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    gitlabState.requests.push(`${url.pathname}?page=${url.searchParams.get("page")}`);
-    const match = /^\/api\/v4\/projects\/42\/repository\/(branches|tags)$/.exec(url.pathname);
-    if (request.headers["private-token"] !== gitlabState.token) {
-      response.writeHead(401, { "content-type": "application/json" }).end('{"message":"401 Unauthorized"}');
-      return;
-    }
-    if (!match) {
-      response.writeHead(404, { "content-type": "application/json" }).end('{"message":"404 Not Found"}');
-      return;
-    }
-    const names = match[1] === "branches" ? gitlabState.branches : gitlabState.tags;
-    const page = Number(url.searchParams.get("page") ?? "1");
-    const rows = names
-      .slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
-      .map((name) => ({ name, merged: false }));
-    const next = page * PAGE_SIZE < names.length ? String(page + 1) : "";
-    response
-      .writeHead(200, { "content-type": "application/json", "x-next-page": next })
-      .end(JSON.stringify(rows));
-  });
-  await new Promise<void>((resolve) => gitlabServer.listen(0, "127.0.0.1", resolve));
-  const { port } = gitlabServer.address() as AddressInfo;
-  gitlab = createGitlabClient({
-    apiUrl: `http://127.0.0.1:${port}/api/v4`,
+  double = await startGitlabApiDouble({
     projectId: "42",
-    token: gitlabState.token,
+    tokens: ["glpat-test"],
+    pipelines: [],
+    pagination: { perPageMax: 2 },
+  });
+  gitlab = createGitlabClient({
+    apiUrl: double.url,
+    projectId: "42",
+    token: "glpat-test",
     maxAttempts: 1,
   });
   s3 = await startS3Server({ buckets: ["sif", "sif-prod"] });
@@ -81,7 +57,7 @@ spack: { repository: "https://github.com/spack/spack.git", branch: v1.0.2, templ
 
 afterAll(async () => {
   await gitlab?.close();
-  await new Promise((resolve) => gitlabServer?.close(resolve));
+  await double?.stop();
   await s3?.stop();
 });
 
@@ -122,9 +98,9 @@ async function listKeys(bucket: string): Promise<string[]> {
 }
 
 beforeEach(async () => {
-  gitlabState.branches = ["main", "feature/keep", "old-but-kept", "release/1.0", "Feature/KEEP"];
-  gitlabState.tags = ["v2"];
-  gitlabState.requests = [];
+  double.state.branches = ["main", "feature/keep", "old-but-kept", "release/1.0", "Feature/KEEP"];
+  double.state.tags = ["v2"];
+  double.requests.length = 0;
   const client = s3.client();
   try {
     for (const [bucket, keys] of Object.entries(KEYS)) {
@@ -180,11 +156,11 @@ test("dry run plans, apply deletes only deleted branches' SIFs, a second run is 
     "ambiguous containers/tools__22.04__old-work__amd64.sif",
   ]);
   // Branches and tags were read page by page.
-  expect(gitlabState.requests).toEqual([
-    "/api/v4/projects/42/repository/branches?page=1",
-    "/api/v4/projects/42/repository/branches?page=2",
-    "/api/v4/projects/42/repository/branches?page=3",
-    "/api/v4/projects/42/repository/tags?page=1",
+  expect(double.requests.map((request) => `${request.status} ${request.path}`)).toEqual([
+    "200 /api/v4/projects/42/repository/branches?per_page=100&page=1",
+    "200 /api/v4/projects/42/repository/branches?per_page=100&page=2",
+    "200 /api/v4/projects/42/repository/branches?per_page=100&page=3",
+    "200 /api/v4/projects/42/repository/tags?per_page=100&page=1",
   ]);
   expect({ sif: await listKeys("sif"), "sif-prod": await listKeys("sif-prod") }).toEqual(before);
 
@@ -221,7 +197,7 @@ test("SIFs written in the last hour are kept even when their branch is gone", as
 });
 
 test("an empty branch list is refused and nothing is deleted", async () => {
-  gitlabState.branches = [];
+  double.state.branches = [];
   await expect(
     removeStaleSifs({ config, context, gitlab, env, apply: true, force: true, now: later() }),
   ).rejects.toMatchObject({
@@ -233,7 +209,7 @@ test("an empty branch list is refused and nothing is deleted", async () => {
 });
 
 test("a refused token fails before anything is listed in S3", async () => {
-  gitlabState.token = "glpat-other";
+  double.state.tokens = ["glpat-other"];
   try {
     await expect(
       removeStaleSifs({ config, context, gitlab, env, apply: true, now: later() }),
@@ -242,7 +218,7 @@ test("a refused token fails before anything is listed in S3", async () => {
       status: 401,
     });
   } finally {
-    gitlabState.token = "glpat-test";
+    double.state.tokens = ["glpat-test"];
   }
   expect(await listKeys("sif")).toEqual([...KEYS.sif].sort());
 });

@@ -316,10 +316,18 @@ describe("spacktainers (orchestrator)", () => {
   });
 
   it("remove-stale-sifs, parent-pipeline and validate print no credential", async () => {
-    const stale = await run("orchestrator", ["remove-stale-sifs", "--now", NOW], ciEnv());
-    expect(
-      outcome(stale, /GitLab answered 404 to GET \/api\/v4\/projects\/42\/repository\/branches/),
-    ).toEqual({ code: 1, leaks: [], evidence: "found" });
+    // The double lists no branch: the command refuses (every branch SIF would look stale).
+    gitlab.state.branches = [];
+    try {
+      const stale = await run("orchestrator", ["remove-stale-sifs", "--now", NOW], ciEnv());
+      expect(outcome(stale, /GitLab listed no branches for this project; refusing to remove SIFs/)).toEqual({
+        code: 1,
+        leaks: [],
+        evidence: "found",
+      });
+    } finally {
+      delete gitlab.state.branches;
+    }
     const parent = await run("orchestrator", ["parent-pipeline", "--write"], ciEnv());
     expect(outcome(parent, /wrote .*\.gitlab-ci\.yml/)).toEqual({ code: 0, leaks: [], evidence: "found" });
     const validate = await run("orchestrator", ["validate", "--json"], ciEnv());

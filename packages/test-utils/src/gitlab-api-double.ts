@@ -17,6 +17,9 @@ import { type GeneratedZipEntry, generatedZipLength, streamGeneratedZip } from "
  *   /projects/:id/merge_requests/:iid/notes` (paged, newest first unless `sort=asc`), `POST`
  *   (201) and `PUT .../notes/:note_id` (200), with a JSON or form body holding `body`; 400 without
  *   it, 404 for an unknown merge request or note. A note keeps its `created_at` when updated.
+ * - `GET /api/v4/projects/:id/repository/branches` and `…/repository/tags` — the project's
+ *   branches and tags (docs.gitlab.com/ee/api/branches.html, api/tags.html), paginated; branches
+ *   sorted by name and tags in the given order (GitLab's defaults: by name, by last update).
  *
  * Auth is `PRIVATE-TOKEN`; a job-token-like value (`glcbt-…`, or listed in `jobTokens`) gets the
  * 401 GitLab gives a `CI_JOB_TOKEN` on these endpoints. Faults: bursts of 429 with
@@ -88,8 +91,17 @@ export type GitlabApiDoubleState = {
   pipelines: GitlabDoublePipeline[];
   /** Merge requests with their notes (the notes endpoints). */
   mergeRequests?: GitlabDoubleMergeRequest[];
+  /** Branch names of the repository (default `["main"]`, the default branch). */
+  branches?: string[];
+  /** Tag names of the repository, most recently updated first (default none). */
+  tags?: string[];
   /** Which paging headers to send (default `all`); `omitTotal` drops x-total/x-total-pages and rel="last" as GitLab does past 10,000 rows. */
-  pagination?: { headers?: "all" | "x-next-page" | "link"; omitTotal?: boolean };
+  pagination?: {
+    headers?: "all" | "x-next-page" | "link";
+    omitTotal?: boolean;
+    /** Largest `per_page` honoured (GitLab's is 100); lower it to make short lists span pages. */
+    perPageMax?: number;
+  };
   /** The next `remaining` requests (any server) get 429 with `Retry-After: retryAfterSeconds`. */
   rateLimit?: { remaining: number; retryAfterSeconds: number };
   /** The next `remaining` requests get `status` (a 5xx). */
@@ -218,7 +230,7 @@ function sendJson(
 
 function paginate<T>(state: GitlabApiDoubleState, url: URL, items: T[], response: ServerResponse): number {
   const perPage = Math.min(
-    PER_PAGE_MAX,
+    state.pagination?.perPageMax ?? PER_PAGE_MAX,
     Math.max(1, Number(url.searchParams.get("per_page")) || PER_PAGE_DEFAULT),
   );
   const page = Math.max(1, Number(url.searchParams.get("page")) || 1);
@@ -252,6 +264,33 @@ function paginate<T>(state: GitlabApiDoubleState, url: URL, items: T[], response
     headers.link = links.join(", ");
   }
   return sendJson(response, 200, slice, headers);
+}
+
+/** A branch as GitLab's "List repository branches" returns it (trimmed to the documented core fields). */
+function branchJson(name: string, defaultBranch: string) {
+  return {
+    name,
+    merged: false,
+    protected: name === defaultBranch,
+    default: name === defaultBranch,
+    developers_can_push: false,
+    developers_can_merge: false,
+    can_push: true,
+    web_url: `https://gitlab.example.com/group/project/-/tree/${name}`,
+    commit: { id: "0".repeat(40), short_id: "00000000", title: "commit" },
+  };
+}
+
+/** A tag as GitLab's "List project repository tags" returns it (trimmed to the documented core fields). */
+function tagJson(name: string) {
+  return {
+    name,
+    message: "",
+    target: "0".repeat(40),
+    commit: { id: "0".repeat(40), short_id: "00000000", title: "commit" },
+    release: null,
+    protected: false,
+  };
 }
 
 /** Only the latest attempt of each job name, as GitLab lists without `include_retried`. */
@@ -375,6 +414,16 @@ export async function startGitlabApiDouble(state: GitlabApiDoubleState): Promise
     }
     const notes = /^merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(rest);
     if (notes) return handleNotes(request, response, url, Number(notes[1]), notes[2]);
+    if (rest === "repository/branches") {
+      const branches = [...(state.branches ?? ["main"])].sort();
+      return paginate(
+        state,
+        url,
+        branches.map((name) => branchJson(name, branches.includes("main") ? "main" : branches[0]!)),
+        response,
+      );
+    }
+    if (rest === "repository/tags") return paginate(state, url, (state.tags ?? []).map(tagJson), response);
     const artifacts = /^jobs\/(\d+)\/artifacts$/.exec(rest);
     if (artifacts) {
       const job = findJob(Number(artifacts[1]));
