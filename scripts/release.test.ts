@@ -14,8 +14,15 @@ const GIT = ["-c", "user.name=test", "-c", "user.email=test@example.org"];
 
 /** A copy of the workspace's manifests (no sources: versioning and publishing read only these). */
 async function copyWorkspace(root: string): Promise<void> {
-  for (const file of ["package.json", "pnpm-workspace.yaml", "pnpm-lock.yaml", ".changeset/config.json"])
-    await cp(join(REPO_ROOT, file), join(root, file));
+  // patches/: pnpm-workspace.yaml's patchedDependencies name them, and an install needs them.
+  for (const file of [
+    "package.json",
+    "pnpm-workspace.yaml",
+    "pnpm-lock.yaml",
+    ".changeset/config.json",
+    "patches",
+  ])
+    await cp(join(REPO_ROOT, file), join(root, file), { recursive: true });
   for (const name of await readdir(join(REPO_ROOT, "packages"))) {
     const from = join(REPO_ROOT, "packages", name);
     await mkdir(join(root, "packages", name), { recursive: true });
