@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
 import { acquireCacheLock, type CacheLock, type CacheLockRecord } from "./cache-lock.js";
 import { detectPythonJsonStyle, formatPythonJson, PYTHON_MANIFEST } from "./format-python-json.js";
@@ -69,8 +70,6 @@ export type PruneResult = {
   lock: CacheLockRecord;
   warnings: Warning[];
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface DeleteKeysOptions {
   storage: CacheStorage;

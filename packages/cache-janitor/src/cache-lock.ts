@@ -130,13 +130,12 @@ export async function acquireCacheLock(options: AcquireCacheLockOptions): Promis
 
   // Read first: on a store that ignores conditional writes, a create would overwrite a live lock.
   const existing = await readCacheLock(storage);
-  let created = false;
   if (existing) {
     const expired = existing.expires !== "" && Date.parse(existing.expires) < now;
     if (!expired || !options.breakLock) throw heldError(storage, existing, now, false);
     await storage.deleteBatch([LOCK_KEY]);
   }
-  created = await create();
+  const created = await create();
   if (!created) {
     const holder = await readCacheLock(storage);
     throw heldError(

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
@@ -68,7 +68,6 @@ describe("one run at a time", () => {
     const dir = await useTempDir();
     const { objects } = cacheWithOldSpecs();
     for (const [key, object] of objects) {
-      const { mkdir, utimes } = await import("node:fs/promises");
       await mkdir(join(dir, key, ".."), { recursive: true });
       await writeFile(join(dir, key), object.body);
       await utimes(join(dir, key), object.lastModified / 1000, object.lastModified / 1000);

@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from "node:http";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { runBin, type S3Server, startHttpProxy, startS3Server, useTempDir } from "@spacktainers/test-utils";
@@ -43,9 +43,6 @@ async function uploadFixture(name: FixtureCacheName, prefix: string): Promise<S3
   await upload(storage, fixtureObjects(name));
   return storage;
 }
-
-type IncomingMessage = Parameters<Parameters<typeof createServer>[1] & {}>[0];
-type ServerResponse = Parameters<Parameters<typeof createServer>[1] & {}>[1];
 
 /**
  * A loopback proxy in front of s3rver, for faults a real network or store has. `intercept` may

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -275,8 +276,6 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     }
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The HTTP status of an SDK error. */
 function httpStatus(error: unknown): number | undefined {
