@@ -1,4 +1,10 @@
-import { SpacktainersError, UsageError, type Warning } from "@spacktainers/core";
+import {
+  checkNumberRange,
+  type NumberRange,
+  SpacktainersError,
+  UsageError,
+  type Warning,
+} from "@spacktainers/core";
 import { type CacheLockRecord, readCacheLock } from "./cache-lock.js";
 import { collectDeletions } from "./collect-deletions.js";
 import { confirmListing, type ListingCheck } from "./confirm-listing.js";
@@ -188,18 +194,35 @@ export function openCacheStorage(options: PlanPruneOptions): { storage: CacheSto
   };
 }
 
+/** The ranges of the numeric options; the CLI's flags parse with the same ranges. */
+export const PRUNE_OPTION_RANGES = {
+  maxAgeDays: { min: 0 },
+  listingTolerance: { min: 0, integer: true },
+  maxDeleteFraction: { min: 0, max: 1 },
+  orphanGraceMinutes: { min: 0 },
+  concurrency: { min: 1, integer: true },
+  lockTtlMinutes: { min: 1 },
+} as const satisfies Record<string, NumberRange>;
+
+/** Throws a usage error naming the option when a numeric option is out of its range. */
+export function checkPruneOptionRanges(
+  options: { [K in keyof typeof PRUNE_OPTION_RANGES]?: number | undefined },
+): void {
+  for (const [name, range] of Object.entries(PRUNE_OPTION_RANGES)) {
+    const value = options[name as keyof typeof PRUNE_OPTION_RANGES];
+    if (value === undefined) continue;
+    const problem =
+      typeof value === "number" ? checkNumberRange(value, range) : `takes a number, got ${String(value)}`;
+    if (problem) throw new UsageError(`${name} ${problem}.`);
+  }
+}
+
 /** Checks the options that need no I/O (a bad value fails before any request). */
 function checkOptions(options: PlanPruneOptions): number {
   if (!(options.now instanceof Date) || Number.isNaN(options.now.getTime()))
     throw new UsageError("planPrune: `now` must be a valid Date.");
-  if (options.maxAgeDays !== undefined && !(options.maxAgeDays >= 0))
-    throw new UsageError(`--max-age must be a number of days ≥ 0, got ${options.maxAgeDays}.`);
-  if (options.listingTolerance !== undefined && !(options.listingTolerance >= 0))
-    throw new UsageError(`--listing-tolerance must be a number ≥ 0, got ${options.listingTolerance}.`);
-  const maxDeleteFraction = options.maxDeleteFraction ?? 0.5;
-  if (!(maxDeleteFraction >= 0 && maxDeleteFraction <= 1))
-    throw new UsageError(`--max-delete-fraction must be between 0 and 1, got ${maxDeleteFraction}.`);
-  return maxDeleteFraction;
+  checkPruneOptionRanges(options);
+  return options.maxDeleteFraction ?? 0.5;
 }
 
 /**
