@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deleteKeys } from "./apply-prune.js";
+import { applyPrune, deleteKeys } from "./apply-prune.js";
 import type { CacheStorage, DeleteFailure } from "./storage/cache-storage.js";
 
 /** A storage that records the delete batches it receives and fails some keys a number of times. */
@@ -58,5 +58,24 @@ describe("deleteKeys", () => {
       deleted: ["a", "c"],
       failed: [{ key: "b", code: "SlowDown", message: "Please reduce your request rate." }],
     });
+  });
+});
+
+describe("applyPrune option ranges", () => {
+  it("refuses an option out of its range before touching the cache (no lock left behind)", async () => {
+    const { storage } = recordingStorage();
+    const writes: string[] = [];
+    storage.create = async (key) => {
+      writes.push(key);
+      return true;
+    };
+    const now = new Date("2026-06-01T00:00:00Z");
+    await expect(applyPrune({ cache: storage, now, deleteConcurrency: 0 })).rejects.toThrow(
+      "concurrency takes a whole number ≥ 1, got 0.",
+    );
+    await expect(applyPrune({ cache: storage, now, maxDeleteFraction: 1.5 })).rejects.toThrow(
+      "maxDeleteFraction takes a number between 0 and 1, got 1.5.",
+    );
+    expect(writes).toEqual([]);
   });
 });

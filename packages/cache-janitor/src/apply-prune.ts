@@ -3,7 +3,13 @@ import { SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
 import { acquireCacheLock, type CacheLock, type CacheLockRecord } from "./cache-lock.js";
 import { detectPythonJsonStyle, formatPythonJson, PYTHON_MANIFEST } from "./format-python-json.js";
 import { PENDING_KEY, writePendingDeletions } from "./pending-deletions.js";
-import { openCacheStorage, type PlanPruneOptions, type PrunePlan, preparePrune } from "./plan-prune.js";
+import {
+  checkPruneOptionRanges,
+  openCacheStorage,
+  type PlanPruneOptions,
+  type PrunePlan,
+  preparePrune,
+} from "./plan-prune.js";
 import {
   type BuildCache,
   blobKey,
@@ -147,6 +153,12 @@ export async function deleteKeys(
  * looks incomplete, a plan beyond `maxDeleteFraction` without `force`, a cache another run holds.
  */
 export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResult> {
+  // Before the lock is taken: a bad option must not leave a lock behind.
+  checkPruneOptionRanges({
+    ...options,
+    concurrency: options.deleteConcurrency,
+    lockTtlMinutes: options.lockTtlMinutes,
+  });
   const { storage, ownsStorage } = openCacheStorage(options);
   let lock: CacheLock | undefined;
   try {

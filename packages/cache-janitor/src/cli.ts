@@ -5,15 +5,20 @@ import { fileURLToPath } from "node:url";
 import {
   type CliSpec,
   type CommandContext,
+  type CommandIo,
+  dateFlag,
   defineCommand,
+  durationFlag,
   type FlagTable,
+  type FlagValues,
+  numberFlag,
   parseUrlFlag,
   UsageError,
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ApplyPruneOptions, applyPrune } from "./apply-prune.js";
 import { formatPlan, formatResult } from "./format-plan.js";
-import { type PlanPruneOptions, planPrune } from "./plan-prune.js";
+import { type PlanPruneOptions, PRUNE_OPTION_RANGES, planPrune } from "./plan-prune.js";
 import { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs } from "./prune-sifs.js";
 import type { StorageProgress } from "./storage/cache-storage.js";
 import { openStorage } from "./storage/open-storage.js";
@@ -21,8 +26,6 @@ import { openStorage } from "./storage/open-storage.js";
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 const connectionFlags = {
-  // runCli handles --json for every command; declared here so the flag is typed.
-  json: { type: "boolean", description: "machine-readable result on stdout" },
   endpoint: {
     type: "string",
     placeholder: "URL",
@@ -34,6 +37,7 @@ const connectionFlags = {
   now: {
     type: "string",
     placeholder: "ISO-DATE",
+    parse: dateFlag,
     description: "start time of the run, for ages and the orphan grace period (default: the clock)",
   },
   report: {
@@ -48,6 +52,7 @@ const cacheFlags = {
     type: "string",
     placeholder: "URL",
     env: "SPACK_BUILDCACHE_URL",
+    required: "s3://bucket/prefix, file:///path or a folder",
     description: "the build cache: s3://bucket/prefix, file:///path or a folder",
   },
   ...connectionFlags,
@@ -72,19 +77,28 @@ const cacheFlags = {
     type: "string",
     placeholder: "F",
     default: "0.5",
+    parse: numberFlag(PRUNE_OPTION_RANGES.maxDeleteFraction),
     description: "refuse to delete more than this fraction of the objects without --force",
   },
   "orphan-grace": {
     type: "string",
     placeholder: "MINUTES",
     default: "60",
+    parse: durationFlag({ unit: "minutes", ...PRUNE_OPTION_RANGES.orphanGraceMinutes }),
     description: "objects younger than this are never orphans (pushes in flight)",
   },
-  concurrency: { type: "string", placeholder: "N", default: "4", description: "delete requests in flight" },
+  concurrency: {
+    type: "string",
+    placeholder: "N",
+    default: "4",
+    parse: numberFlag(PRUNE_OPTION_RANGES.concurrency),
+    description: "delete requests in flight",
+  },
   "listing-tolerance": {
     type: "string",
     placeholder: "N",
     default: "50",
+    parse: numberFlag(PRUNE_OPTION_RANGES.listingTolerance),
     description:
       "index entries the listing may lack (each confirmed absent one by one) before the run stops as on an incomplete listing",
   },
@@ -105,12 +119,18 @@ const applyFlags = {
     type: "string",
     placeholder: "MINUTES",
     default: "180",
+    parse: durationFlag({ unit: "minutes", ...PRUNE_OPTION_RANGES.lockTtlMinutes }),
     description: "how long this run's lock holds before another run may break it",
   },
 } as const satisfies FlagTable;
 
 const ruleFlags = {
-  "max-age": { type: "string", placeholder: "DAYS", description: "delete specs older than this many days" },
+  "max-age": {
+    type: "string",
+    placeholder: "DAYS",
+    parse: durationFlag({ unit: "days", ...PRUNE_OPTION_RANGES.maxAgeDays }),
+    description: "delete specs older than this many days",
+  },
   "packages-from": {
     type: "string",
     multiple: true,
@@ -120,28 +140,9 @@ const ruleFlags = {
   "no-orphans": { type: "boolean", description: "do not delete orphan objects" },
 } as const satisfies FlagTable;
 
-type CacheFlagValues = CommandContext<typeof cacheFlags>["flags"];
-
-function parseNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number) || number < 0)
-    throw new UsageError(`--${flag} takes a number ≥ 0, got "${value}".`);
-  return number;
-}
-
-function parseNow(value: string | undefined): Date {
-  if (value === undefined) return new Date();
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--now takes an ISO 8601 date, got "${value}".`);
-  return date;
-}
-
 /** A progress line on stderr, redrawn in place, only on a terminal. */
-function progressReporter(
-  context: CommandContext<FlagTable>,
-): ((progress: StorageProgress) => void) | undefined {
-  if (!context.isTTY) return undefined;
+function progressReporter(io: CommandIo): ((progress: StorageProgress) => void) | undefined {
+  if (!io.isTTY) return undefined;
   let last = 0;
   let drawn = false;
   return (progress) => {
@@ -160,58 +161,73 @@ function progressReporter(
       const filled = Math.round((progress.done / progress.total) * 30);
       bar = ` [${"#".repeat(filled)}${" ".repeat(30 - filled)}] ${progress.done}/${progress.total}`;
     } else bar = ` ${progress.done}`;
-    context.log(`${drawn ? "\x1b[1A\x1b[2K" : ""}${label}${bar}`);
+    io.log(`${drawn ? "\x1b[1A\x1b[2K" : ""}${label}${bar}`);
     drawn = true;
   };
 }
 
-function cacheOptions(context: CommandContext<typeof cacheFlags>): PlanPruneOptions {
-  const flags: CacheFlagValues = context.flags;
-  if (!flags.cache)
-    throw new UsageError("--cache is required (s3://bucket/prefix, file:///path or a folder).");
-  const onProgress = progressReporter(context as unknown as CommandContext<FlagTable>);
+/** The endpoint of `--endpoint`/`AWS_ENDPOINT_URL_S3`, else `S3_ENDPOINT_URL`. */
+function endpointOf(io: CommandIo, flags: FlagValues<typeof connectionFlags>): string | undefined {
+  return flags.endpoint ?? io.env.S3_ENDPOINT_URL;
+}
+
+/** The options every cache command shares: where the cache is, protection and safety. */
+function cacheOptions(io: CommandIo, flags: FlagValues<typeof cacheFlags>): PlanPruneOptions {
+  const onProgress = progressReporter(io);
   return {
     cache: flags.cache,
-    now: parseNow(flags.now),
-    endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
-    cwd: context.cwd,
-    env: context.env,
-    keepLocks: flags["keep-lock"].map((file) => resolve(context.cwd, file)),
-    keeplists: flags.keeplist.map((file) => resolve(context.cwd, file)),
+    now: flags.now ?? new Date(),
+    endpoint: endpointOf(io, flags),
+    cwd: io.cwd,
+    env: io.env,
+    keepLocks: flags["keep-lock"].map((file) => resolve(io.cwd, file)),
+    keeplists: flags.keeplist.map((file) => resolve(io.cwd, file)),
     cascade: !flags["no-cascade"],
     allowMissingIndex: flags["allow-missing-index"],
-    maxDeleteFraction: parseNumber(flags["max-delete-fraction"], "max-delete-fraction"),
-    orphanGraceMinutes: parseNumber(flags["orphan-grace"], "orphan-grace"),
-    listingTolerance: parseNumber(flags["listing-tolerance"], "listing-tolerance"),
+    maxDeleteFraction: flags["max-delete-fraction"],
+    orphanGraceMinutes: flags["orphan-grace"],
+    listingTolerance: flags["listing-tolerance"],
     ...(onProgress ? { onProgress } : {}),
   };
 }
 
-async function writeReport(
-  context: CommandContext<FlagTable>,
-  file: string | undefined,
-  value: unknown,
-): Promise<void> {
-  if (!file) return;
-  await writeFileAtomic(resolve(context.cwd, file), `${context.mask(JSON.stringify(value, null, 2))}\n`);
+/** The options of `--apply` (undefined for a dry run). */
+function applySettings(
+  flags: FlagValues<typeof applyFlags> & { concurrency: number },
+): ApplySettings | undefined {
+  if (!flags.apply) return undefined;
+  return {
+    force: flags.force,
+    reindex: !flags["no-reindex"],
+    deleteConcurrency: flags.concurrency,
+    breakLock: flags["break-lock"],
+    lockTtlMinutes: flags["lock-ttl"],
+  };
 }
 
-/** Plans, and with `--apply` prunes; prints the table on stderr and JSON on stdout with `--json`. */
+type ApplySettings = Pick<
+  ApplyPruneOptions,
+  "force" | "reindex" | "deleteConcurrency" | "breakLock" | "lockTtlMinutes"
+>;
+
+async function writeReport(io: CommandIo, file: string | undefined, value: unknown): Promise<void> {
+  if (!file) return;
+  await writeFileAtomic(resolve(io.cwd, file), `${io.mask(JSON.stringify(value, null, 2))}\n`);
+}
+
+/**
+ * The one body of every cache command: plans, or with `--apply` prunes; prints the table on
+ * stderr, JSON on stdout with `--json`, the report with `--report`.
+ */
 async function runPrune(
-  context: CommandContext<FlagTable>,
-  options: PlanPruneOptions,
-  apply: {
-    apply: boolean;
-    force: boolean;
-    reindex: boolean;
-    concurrency?: number;
-    breakLock?: boolean;
-    lockTtlMinutes?: number;
-  },
+  context: CommandContext<typeof cacheFlags>,
+  rules: Partial<PlanPruneOptions>,
+  apply: ApplySettings | undefined,
   command: string,
 ): Promise<number> {
-  const flags = context.flags as unknown as { json: boolean; report?: string };
-  if (!apply.apply) {
+  const { flags } = context;
+  const options = { ...cacheOptions(context, flags), ...rules };
+  if (!apply) {
     const plan = await planPrune(options);
     for (const line of formatPlan(plan)) context.log(line);
     if (plan.deletions.length > 0)
@@ -220,15 +236,7 @@ async function runPrune(
     if (flags.json) context.json(plan);
     return 0;
   }
-  const applyOptions: ApplyPruneOptions = {
-    ...options,
-    force: apply.force,
-    reindex: apply.reindex,
-    deleteConcurrency: apply.concurrency,
-    breakLock: apply.breakLock,
-    lockTtlMinutes: apply.lockTtlMinutes,
-  };
-  const result = await applyPrune(applyOptions);
+  const result = await applyPrune({ ...options, ...apply });
   for (const line of formatPlan(result.plan)) context.log(line);
   for (const line of formatResult(result)) context.log(line);
   await writeReport(context, flags.report, result);
@@ -236,21 +244,12 @@ async function runPrune(
   return result.failed.length > 0 ? 3 : 0;
 }
 
-function applySettings(flags: {
-  apply: boolean;
-  force: boolean;
-  "no-reindex": boolean;
-  "break-lock": boolean;
-  "lock-ttl"?: string;
-  concurrency?: string;
-}) {
+/** The rules of `plan` and `prune`. */
+function ruleOptions(io: CommandIo, flags: FlagValues<typeof ruleFlags>): Partial<PlanPruneOptions> {
   return {
-    apply: flags.apply,
-    force: flags.force,
-    reindex: !flags["no-reindex"],
-    concurrency: parseNumber(flags.concurrency, "concurrency"),
-    breakLock: flags["break-lock"],
-    lockTtlMinutes: parseNumber(flags["lock-ttl"], "lock-ttl"),
+    maxAgeDays: flags["max-age"],
+    packagesFrom: flags["packages-from"].map((path) => resolve(io.cwd, path)),
+    orphans: !flags["no-orphans"],
   };
 }
 
@@ -264,20 +263,8 @@ const planCommand = defineCommand({
   usage: "plan --cache URL [rules] [protection]",
   details: EXAMPLES,
   flags: { ...cacheFlags, ...ruleFlags },
-  async run(context) {
-    const options = cacheOptions(context as unknown as CommandContext<typeof cacheFlags>);
-    return runPrune(
-      context as unknown as CommandContext<FlagTable>,
-      {
-        ...options,
-        maxAgeDays: parseNumber(context.flags["max-age"], "max-age"),
-        packagesFrom: context.flags["packages-from"].map((path) => resolve(context.cwd, path)),
-        orphans: !context.flags["no-orphans"],
-      },
-      { apply: false, force: false, reindex: true },
-      "spacktainers-janitor prune",
-    );
-  },
+  run: (context) =>
+    runPrune(context, ruleOptions(context, context.flags), undefined, "spacktainers-janitor prune"),
 });
 
 const pruneCommand = defineCommand({
@@ -286,20 +273,13 @@ const pruneCommand = defineCommand({
   usage: "prune --cache URL [rules] [protection] [--apply [--force] [--no-reindex]]",
   details: EXAMPLES,
   flags: { ...cacheFlags, ...ruleFlags, ...applyFlags },
-  async run(context) {
-    const options = cacheOptions(context as unknown as CommandContext<typeof cacheFlags>);
-    return runPrune(
-      context as unknown as CommandContext<FlagTable>,
-      {
-        ...options,
-        maxAgeDays: parseNumber(context.flags["max-age"], "max-age"),
-        packagesFrom: context.flags["packages-from"].map((path) => resolve(context.cwd, path)),
-        orphans: !context.flags["no-orphans"],
-      },
+  run: (context) =>
+    runPrune(
+      context,
+      ruleOptions(context, context.flags),
       applySettings(context.flags),
       "spacktainers-janitor prune",
-    );
-  },
+    ),
 });
 
 const purgeCommand = defineCommand({
@@ -308,22 +288,22 @@ const purgeCommand = defineCommand({
   usage: "purge --cache URL --hash H [--hash H…] [--apply]",
   flags: {
     ...cacheFlags,
-    hash: { type: "string", multiple: true, placeholder: "HASH", description: "spec hash or unique prefix" },
+    hash: {
+      type: "string",
+      multiple: true,
+      required: "name at least one spec",
+      placeholder: "HASH",
+      description: "spec hash or unique prefix",
+    },
     ...applyFlags,
   },
-  async run(context) {
-    if (context.flags.hash.length === 0) throw new UsageError("purge needs at least one --hash.");
-    return runPrune(
-      context as unknown as CommandContext<FlagTable>,
-      {
-        ...cacheOptions(context as unknown as CommandContext<typeof cacheFlags>),
-        purgeHashes: context.flags.hash,
-        orphans: false,
-      },
+  run: (context) =>
+    runPrune(
+      context,
+      { purgeHashes: context.flags.hash, orphans: false },
       applySettings(context.flags),
       "spacktainers-janitor purge",
-    );
-  },
+    ),
 });
 
 const purgeDependentsCommand = defineCommand({
@@ -332,23 +312,22 @@ const purgeDependentsCommand = defineCommand({
   usage: "purge-dependents --cache URL --package NAME [--apply]",
   flags: {
     ...cacheFlags,
-    package: { type: "string", multiple: true, placeholder: "NAME", description: "package name" },
+    package: {
+      type: "string",
+      multiple: true,
+      required: "name at least one package",
+      placeholder: "NAME",
+      description: "package name",
+    },
     ...applyFlags,
   },
-  async run(context) {
-    if (context.flags.package.length === 0)
-      throw new UsageError("purge-dependents needs at least one --package.");
-    return runPrune(
-      context as unknown as CommandContext<FlagTable>,
-      {
-        ...cacheOptions(context as unknown as CommandContext<typeof cacheFlags>),
-        purgeDependentsOf: context.flags.package,
-        orphans: false,
-      },
+  run: (context) =>
+    runPrune(
+      context,
+      { purgeDependentsOf: context.flags.package, orphans: false },
       applySettings(context.flags),
       "spacktainers-janitor purge-dependents",
-    );
-  },
+    ),
 });
 
 const orphansCommand = defineCommand({
@@ -357,14 +336,8 @@ const orphansCommand = defineCommand({
     "delete orphans only: v2 tarballs/spec files without their pair, v3 broken manifests and unreferenced blobs",
   usage: "orphans --cache URL [--apply]",
   flags: { ...cacheFlags, ...applyFlags },
-  async run(context) {
-    return runPrune(
-      context as unknown as CommandContext<FlagTable>,
-      { ...cacheOptions(context as unknown as CommandContext<typeof cacheFlags>), orphans: true },
-      applySettings(context.flags),
-      "spacktainers-janitor orphans",
-    );
-  },
+  run: (context) =>
+    runPrune(context, { orphans: true }, applySettings(context.flags), "spacktainers-janitor orphans"),
 });
 
 /** A bucket argument as a storage URL: a bare name is an S3 bucket. */
@@ -388,6 +361,7 @@ Example:
     bucket: {
       type: "string",
       placeholder: "BUCKET",
+      required: "a bucket name, s3://bucket or a folder",
       description: "bucket name, s3://bucket[/path], file:///path or a folder",
     },
     prefix: {
@@ -400,6 +374,7 @@ Example:
       type: "string",
       multiple: true,
       placeholder: "SLUG",
+      required: "the default branch at least; with none, every branch SIF would go",
       description: "slug of a branch or tag that still exists (at least one)",
     },
     arch: {
@@ -421,12 +396,14 @@ Example:
       type: "string",
       placeholder: "H",
       default: "1",
+      parse: numberFlag({ min: 0 }),
       description: "keep SIFs modified less than this many hours ago",
     },
     "max-delete-fraction": {
       type: "string",
       placeholder: "F",
       default: "0.5",
+      parse: numberFlag(PRUNE_OPTION_RANGES.maxDeleteFraction),
       description: "refuse to delete more than this fraction of the SIFs without --force",
     },
     ...connectionFlags,
@@ -435,11 +412,6 @@ Example:
   },
   async run(context) {
     const { flags } = context;
-    if (!flags.bucket) throw new UsageError("--bucket is required (a bucket name, s3://bucket or a folder).");
-    if (flags["live-branch"].length === 0)
-      throw new UsageError(
-        "give at least one --live-branch (the default branch at least); with none, every branch SIF would go.",
-      );
     const prefix = (flags.prefix ?? "").replace(/^\/+|\/+$/g, "");
     const url = bucketUrl(flags.bucket);
     const root = prefix ? `${url}/${prefix}` : url;
@@ -448,20 +420,16 @@ Example:
       const folder = url.startsWith("file://") ? fileURLToPath(url) : resolve(context.cwd, url);
       if (!existsSync(folder)) throw new UsageError(`--bucket ${flags.bucket}: no such folder ${folder}.`);
     }
-    // Every flag is read before the storage opens (pruneSifs closes it).
-    const minAgeHours = parseNumber(flags["min-age-hours"], "min-age-hours");
-    const maxDeleteFraction = parseNumber(flags["max-delete-fraction"], "max-delete-fraction");
-    const now = parseNow(flags.now);
     const storage = openStorage({
       url: root,
-      endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
+      endpoint: endpointOf(context, flags),
       cwd: context.cwd,
       env: context.env,
     });
     // Results name S3 objects by bucket and full key; a folder by itself and the prefix.
     const s3Path = root.startsWith("s3://") ? root.slice("s3://".length).split("/") : undefined;
     const keyPrefix = (s3Path ? s3Path.slice(1).join("/") : prefix).replace(/\/*$/, "/").replace(/^\/$/, "");
-    const onProgress = progressReporter(context as unknown as CommandContext<FlagTable>);
+    const onProgress = progressReporter(context);
     const result = await pruneSifs({
       targets: [
         {
@@ -475,15 +443,15 @@ Example:
       architectures: [...KNOWN_ARCHITECTURES, ...flags.arch],
       keepCustom: !flags["include-custom"],
       assumeTagsWithoutSeparator: flags["assume-tags-without-separator"],
-      minAgeHours,
-      maxDeleteFraction,
-      now,
+      minAgeHours: flags["min-age-hours"],
+      maxDeleteFraction: flags["max-delete-fraction"],
+      now: flags.now ?? new Date(),
       apply: flags.apply,
       force: flags.force,
       ...(onProgress ? { onProgress } : {}),
     });
     for (const line of formatSifPrune(result)) context.log(line);
-    await writeReport(context as unknown as CommandContext<FlagTable>, flags.report, result);
+    await writeReport(context, flags.report, result);
     if (flags.json) context.json(result);
     return result.errors.length > 0 ? 3 : 0;
   },

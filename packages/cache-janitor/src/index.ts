@@ -19,6 +19,7 @@ export {
   PYTHON_INDENT_2,
   PYTHON_MANIFEST,
 } from "./format-python-json.js";
+export { isAlwaysKept } from "./is-always-kept.js";
 export { mapConcurrent } from "./map-concurrent.js";
 export type { PendingDeletions } from "./pending-deletions.js";
 export { PENDING_KEY, readPendingDeletions } from "./pending-deletions.js";
@@ -31,7 +32,7 @@ export type {
   PruneRules,
   ReasonSummary,
 } from "./plan-prune.js";
-export { isAlwaysKept, PRUNE_REASONS, planPrune } from "./plan-prune.js";
+export { PRUNE_REASONS, planPrune } from "./plan-prune.js";
 export type {
   KeptSif,
   KeptSifReason,

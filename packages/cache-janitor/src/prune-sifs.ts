@@ -244,14 +244,7 @@ export interface PruneSifsOptions {
  * delete errors are returned, not thrown.
  */
 export async function pruneSifs(options: PruneSifsOptions): Promise<SifPruneResult> {
-  const {
-    apply = false,
-    force = false,
-    keepCustom = true,
-    maxDeleteFraction = 0.5,
-    minAgeHours = 1,
-    now,
-  } = options;
+  const { apply = false, force = false, maxDeleteFraction = 0.5 } = options;
   const live = new Set(options.liveSlugs);
   if (live.size === 0)
     throw new SpacktainersError({
@@ -259,80 +252,18 @@ export async function pruneSifs(options: PruneSifsOptions): Promise<SifPruneResu
       message:
         "no live branch given; refusing to remove SIFs, as every branch SIF would look stale. Name the default branch at least.",
     });
-  const architectures = options.architectures ?? KNOWN_ARCHITECTURES;
-  const minLastModified = now.getTime() - minAgeHours * 3_600_000;
-  const buckets: ScannedSifBucket[] = [];
-  const kept: KeptSif[] = [];
-  const toDelete: StaleSif[] = [];
-  const work: { target: SifTarget; storage: CacheStorage; stale: StaleSif[] }[] = [];
+  const work: ScannedTarget[] = [];
+  const opened: CacheStorage[] = [];
   try {
     for (const target of options.targets) {
       const storage = target.open();
-      const stale: StaleSif[] = [];
-      work.push({ target, storage, stale });
-      const objects = await storage.list(options.onProgress);
-      let sifs = 0;
-      for (const object of objects) {
-        const key = `${target.prefix}${object.key}`;
-        const keep = (reason: KeptSifReason, detail: string) =>
-          kept.push({ bucket: target.bucket, key, reason, detail });
-        const reading = readSifName({
-          fileName: object.key,
-          architectures,
-          assumeTagsWithoutSeparator: options.assumeTagsWithoutSeparator,
-        });
-        if (object.key.endsWith(".sif") && !object.key.includes("/")) sifs++;
-        if (reading.kind === "unrecognised") keep("unrecognised-name", reading.detail);
-        else if (reading.kind === "prod") keep("prod", "no branch slug");
-        else if (keepCustom && architectures.includes(nameParts(object.key).at(-1)!))
-          keep("custom", "a custom container's SIF (…__<arch>.sif)");
-        else if (reading.slugs.some((slug) => live.has(slug)))
-          keep("live-ref", reading.slugs.filter((slug) => live.has(slug)).join(", "));
-        else if (reading.kind === "ambiguous")
-          keep("ambiguous", `${reading.detail}; slug ${reading.slugs.join(" or ")} matches no branch`);
-        else if (object.lastModified > minLastModified)
-          keep("recent", `modified ${new Date(object.lastModified).toISOString()}`);
-        else stale.push({ bucket: target.bucket, key, branchSlug: reading.slugs[0]!, bytes: object.size });
-      }
-      buckets.push({
-        bucket: target.bucket,
-        prefix: target.prefix,
-        location: target.location ?? `s3://${target.bucket}/${target.prefix}`,
-        ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-        architectures: target.architectures ?? [],
-        sifs,
-      });
-      toDelete.push(...stale);
+      opened.push(storage);
+      work.push(await scanTarget(target, storage, live, options));
     }
-
-    const sifs = buckets.reduce((sum, bucket) => sum + bucket.sifs, 0);
-    const deleteFraction = sifs === 0 ? 0 : toDelete.length / sifs;
-    const exceeded = deleteFraction > maxDeleteFraction;
-    const safety = { sifs, deleteFraction, maxDeleteFraction, exceeded };
-    const warnings: Warning[] = [];
-    const locations = buckets.map((bucket) => bucket.location).join(", ");
-    const ambiguous = kept.filter((entry) => entry.reason === "ambiguous").length;
-    if (ambiguous > 0)
-      warnings.push({
-        file: locations,
-        code: "SIF_NAME_AMBIGUOUS",
-        message: `${ambiguous} SIF name(s) of no existing branch could also be prod SIF names and are kept.`,
-        hint: "Docker tags may contain __; if your source tags never do, pass --assume-tags-without-separator.",
-      });
-    if (exceeded && !force) {
-      const percent = (deleteFraction * 100).toFixed(1);
-      if (apply)
-        throw new SpacktainersError({
-          code: "DELETE_FRACTION_EXCEEDED",
-          message: `removing SIFs of deleted branches would delete ${toDelete.length} of ${sifs} SIFs (${percent}%), more than the allowed fraction ${maxDeleteFraction}. Nothing was deleted. Check the branch list, or force it.`,
-        });
-      warnings.push({
-        file: locations,
-        code: "DELETE_FRACTION_EXCEEDED",
-        message: `the plan deletes ${percent}% of the SIFs, more than ${maxDeleteFraction}: applying it needs force.`,
-      });
-    }
-
+    const buckets = work.map((scanned) => scanned.bucket);
+    const toDelete = work.flatMap((scanned) => scanned.stale);
+    const kept = work.flatMap((scanned) => scanned.kept);
+    const { safety, warnings } = checkSifPlan({ buckets, toDelete, kept, maxDeleteFraction, apply, force });
     const result: SifPruneResult = {
       applied: apply,
       liveSlugs: [...live].sort(naturalCompare),
@@ -344,30 +275,125 @@ export async function pruneSifs(options: PruneSifsOptions): Promise<SifPruneResu
       safety,
       warnings,
     };
-    if (!apply) return result;
-    for (const { target, storage, stale } of work) {
-      if (stale.length === 0) continue;
-      const { failed } = await deleteKeys({
-        storage,
-        keys: stale.map((sif) => sif.key.slice(target.prefix.length)),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-      const failedKeys = new Map<string, DeleteFailure>(failed.map((failure) => [failure.key, failure]));
-      for (const sif of stale) {
-        const failure = failedKeys.get(sif.key.slice(target.prefix.length));
-        if (failure)
-          result.errors.push({
-            bucket: sif.bucket,
-            key: sif.key,
-            code: failure.code,
-            message: failure.message,
-          });
-        else result.deleted.push(sif);
-      }
-    }
+    if (apply) for (const scanned of work) await deleteStale(scanned, result, options.onProgress);
     return result;
   } finally {
-    for (const { storage } of work) storage.close?.();
+    for (const storage of opened) storage.close?.();
+  }
+}
+
+/** One bucket's SIFs, sorted into kept (with a reason) and stale. */
+type ScannedTarget = {
+  target: SifTarget;
+  storage: CacheStorage;
+  bucket: ScannedSifBucket;
+  kept: KeptSif[];
+  stale: StaleSif[];
+};
+
+/** Lists one target and decides, SIF by SIF, whether its branch is gone. */
+async function scanTarget(
+  target: SifTarget,
+  storage: CacheStorage,
+  live: Set<string>,
+  options: PruneSifsOptions,
+): Promise<ScannedTarget> {
+  const architectures = options.architectures ?? KNOWN_ARCHITECTURES;
+  const keepCustom = options.keepCustom ?? true;
+  const minLastModified = options.now.getTime() - (options.minAgeHours ?? 1) * 3_600_000;
+  const kept: KeptSif[] = [];
+  const stale: StaleSif[] = [];
+  const bucket: ScannedSifBucket = {
+    bucket: target.bucket,
+    prefix: target.prefix,
+    location: target.location ?? `s3://${target.bucket}/${target.prefix}`,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    architectures: target.architectures ?? [],
+    sifs: 0,
+  };
+  const scanned: ScannedTarget = { target, storage, bucket, kept, stale };
+  for (const object of await storage.list(options.onProgress)) {
+    const key = `${target.prefix}${object.key}`;
+    const keep = (reason: KeptSifReason, detail: string) =>
+      kept.push({ bucket: target.bucket, key, reason, detail });
+    const reading = readSifName({
+      fileName: object.key,
+      architectures,
+      assumeTagsWithoutSeparator: options.assumeTagsWithoutSeparator,
+    });
+    if (object.key.endsWith(".sif") && !object.key.includes("/")) bucket.sifs++;
+    if (reading.kind === "unrecognised") keep("unrecognised-name", reading.detail);
+    else if (reading.kind === "prod") keep("prod", "no branch slug");
+    else if (keepCustom && architectures.includes(nameParts(object.key).at(-1)!))
+      keep("custom", "a custom container's SIF (…__<arch>.sif)");
+    else if (reading.slugs.some((slug) => live.has(slug)))
+      keep("live-ref", reading.slugs.filter((slug) => live.has(slug)).join(", "));
+    else if (reading.kind === "ambiguous")
+      keep("ambiguous", `${reading.detail}; slug ${reading.slugs.join(" or ")} matches no branch`);
+    else if (object.lastModified > minLastModified)
+      keep("recent", `modified ${new Date(object.lastModified).toISOString()}`);
+    else stale.push({ bucket: target.bucket, key, branchSlug: reading.slugs[0]!, bytes: object.size });
+  }
+  return scanned;
+}
+
+/** The safety figures and warnings of a plan; throws when applying beyond the fraction without force. */
+function checkSifPlan(input: {
+  buckets: ScannedSifBucket[];
+  toDelete: StaleSif[];
+  kept: KeptSif[];
+  maxDeleteFraction: number;
+  apply: boolean;
+  force: boolean;
+}): Pick<SifPruneResult, "safety" | "warnings"> {
+  const { buckets, toDelete, maxDeleteFraction } = input;
+  const sifs = buckets.reduce((sum, bucket) => sum + bucket.sifs, 0);
+  const deleteFraction = sifs === 0 ? 0 : toDelete.length / sifs;
+  const exceeded = deleteFraction > maxDeleteFraction;
+  const warnings: Warning[] = [];
+  const locations = buckets.map((bucket) => bucket.location).join(", ");
+  const ambiguous = input.kept.filter((entry) => entry.reason === "ambiguous").length;
+  if (ambiguous > 0)
+    warnings.push({
+      file: locations,
+      code: "SIF_NAME_AMBIGUOUS",
+      message: `${ambiguous} SIF name(s) of no existing branch could also be prod SIF names and are kept.`,
+      hint: "Docker tags may contain __; if your source tags never do, pass --assume-tags-without-separator.",
+    });
+  if (exceeded && !input.force) {
+    const percent = (deleteFraction * 100).toFixed(1);
+    if (input.apply)
+      throw new SpacktainersError({
+        code: "DELETE_FRACTION_EXCEEDED",
+        message: `removing SIFs of deleted branches would delete ${toDelete.length} of ${sifs} SIFs (${percent}%), more than the allowed fraction ${maxDeleteFraction}. Nothing was deleted. Check the branch list, or force it.`,
+      });
+    warnings.push({
+      file: locations,
+      code: "DELETE_FRACTION_EXCEEDED",
+      message: `the plan deletes ${percent}% of the SIFs, more than ${maxDeleteFraction}: applying it needs force.`,
+    });
+  }
+  return { safety: { sifs, deleteFraction, maxDeleteFraction, exceeded }, warnings };
+}
+
+/** Deletes one target's stale SIFs; each into `result.deleted` or, with its error, `result.errors`. */
+async function deleteStale(
+  { target, storage, stale }: ScannedTarget,
+  result: SifPruneResult,
+  onProgress: PruneSifsOptions["onProgress"],
+): Promise<void> {
+  if (stale.length === 0) return;
+  const { failed } = await deleteKeys({
+    storage,
+    keys: stale.map((sif) => sif.key.slice(target.prefix.length)),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  const failedKeys = new Map<string, DeleteFailure>(failed.map((failure) => [failure.key, failure]));
+  for (const sif of stale) {
+    const failure = failedKeys.get(sif.key.slice(target.prefix.length));
+    if (failure)
+      result.errors.push({ bucket: sif.bucket, key: sif.key, code: failure.code, message: failure.message });
+    else result.deleted.push(sif);
   }
 }
 

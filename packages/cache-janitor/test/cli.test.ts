@@ -120,11 +120,18 @@ Dry run: nothing deleted. Run 'spacktainers-janitor prune --apply' with the same
     expect(await janitor(["plan", "--cache", "/x", "--max-age", "soon"])).toEqual({
       code: 2,
       stdout: "",
-      stderr: 'spacktainers-janitor: error: --max-age takes a number ≥ 0, got "soon".\n',
+      stderr:
+        'spacktainers-janitor: error: --max-age: takes a duration in days (a number ≥ 0; or with a unit: 45s, 15m, 2h, 7d), got "soon"\n',
     });
     expect((await janitor(["purge", "--cache", "/x"])).stderr).toBe(
-      "spacktainers-janitor: error: purge needs at least one --hash.\n",
+      "spacktainers-janitor: error: --hash is required: name at least one spec\n",
     );
+    // Every problem at once, before any request: no delete workers, a fraction above 1, no cache.
+    const many = await janitor(["prune", "--apply", "--concurrency", "0", "--max-delete-fraction", "2"]);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('--concurrency: takes a whole number ≥ 1, got "0"');
+    expect(many.stderr).toContain('--max-delete-fraction: takes a number between 0 and 1, got "2"');
+    expect(many.stderr).toContain("--cache (or SPACK_BUILDCACHE_URL) is required");
     expect((await janitor(["plan", "--cache", "gs://bucket"])).code).toBe(2);
   });
 
@@ -276,7 +283,7 @@ describe("sifs", () => {
     const none = await janitor(["sifs", "--bucket", join(dir, "bucket"), "--apply"]);
     expect([none.code, none.stderr]).toEqual([
       2,
-      "spacktainers-janitor: error: give at least one --live-branch (the default branch at least); with none, every branch SIF would go.\n",
+      "spacktainers-janitor: error: --live-branch is required: the default branch at least; with none, every branch SIF would go\n",
     ]);
     const tooMany = await janitor([
       "sifs",

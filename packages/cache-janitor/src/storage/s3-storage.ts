@@ -82,11 +82,11 @@ export function createS3Client(options: Omit<S3StorageOptions, "bucket" | "prefi
   return new S3Client(config);
 }
 
-/** A build cache in an S3 bucket under a prefix. */
-export function createS3Storage(options: S3StorageOptions): S3Storage {
-  const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
-  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
-  const client = options.client ?? createS3Client(options);
+/** The bucket and key prefix requests go to. */
+type S3Target = { client: S3Client; Bucket: string; keyPrefix: string };
+
+/** Counts commands (`initialize`, once per command) and HTTP attempts (`deserialize`, after the retry step). */
+function countRequests(client: S3Client): Pick<S3Storage, "operations" | "requests"> {
   const operations: Record<string, number> = {};
   const requests: Record<string, number> = {};
   const counter =
@@ -97,7 +97,6 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
       counts[operation] = (counts[operation] ?? 0) + 1;
       return next(args);
     };
-  // initialize runs once per command; deserialize once per HTTP attempt (after the retry step).
   client.middlewareStack.add(counter(operations) as never, {
     step: "initialize",
     name: "spacktainersOperationCounter",
@@ -108,172 +107,193 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     name: "spacktainersRequestCounter",
     override: true,
   });
-  const Bucket = options.bucket;
+  return { operations, requests };
+}
+
+/** A build cache in an S3 bucket under a prefix. */
+export function createS3Storage(options: S3StorageOptions): S3Storage {
+  const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
+  const keyPrefix = prefix === "" ? "" : `${prefix}/`;
+  const client = options.client ?? createS3Client(options);
+  const target: S3Target = { client, Bucket: options.bucket, keyPrefix };
+  const where = (key = "") => `s3://${options.bucket}/${keyPrefix}${key}`;
   return {
-    location: `s3://${Bucket}${prefix ? `/${prefix}` : ""}`,
-    bucket: Bucket,
+    location: `s3://${options.bucket}${prefix ? `/${prefix}` : ""}`,
+    bucket: options.bucket,
     prefix,
-    operations,
-    requests,
-    async list(onProgress) {
-      return withS3Errors("list", `s3://${Bucket}/${keyPrefix}`, () => listAll(onProgress));
-    },
-    async get(key) {
-      return withS3Errors("read", `s3://${Bucket}/${keyPrefix}${key}`, () => getWithRetries(key));
-    },
-    async head(key) {
-      return withS3Errors("read", `s3://${Bucket}/${keyPrefix}${key}`, () => headOne(key));
-    },
-    async put(key, body, contentType) {
-      return withS3Errors("write", `s3://${Bucket}/${keyPrefix}${key}`, () => putOne(key, body, contentType));
-    },
-    async create(key, body, contentType) {
-      return withS3Errors("write", `s3://${Bucket}/${keyPrefix}${key}`, () =>
-        createOne(key, body, contentType),
-      );
-    },
-    async deleteBatch(keys) {
-      return deleteKeys(keys);
-    },
+    ...countRequests(client),
+    list: (onProgress) => withS3Errors("list", where(), () => listAll(target, onProgress)),
+    get: (key) => withS3Errors("read", where(key), () => getWithRetries(target, key, options)),
+    head: (key) => withS3Errors("read", where(key), () => headOne(target, key)),
+    put: (key, body, contentType) =>
+      withS3Errors("write", where(key), async () => {
+        await sendPut(target, key, body, contentType);
+      }),
+    create: (key, body, contentType) =>
+      withS3Errors("write", where(key), () => createOne(target, key, body, contentType)),
+    deleteBatch: (keys) => deleteKeys(target, keys),
     close() {
       if (!options.client) client.destroy();
     },
   };
+}
 
-  async function listAll(onProgress?: (progress: StorageProgress) => void): Promise<CacheObject[]> {
-    const listed: CacheObject[] = [];
-    let previous: string | undefined;
-    let token: string | undefined;
-    let pages = 0;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket, Prefix: keyPrefix, ContinuationToken: token, MaxKeys: 1000 }),
-      );
-      pages++;
-      for (const object of page.Contents ?? []) {
-        if (!object.Key || object.Key.endsWith("/")) continue;
-        // S3 lists in UTF-8 byte order and pages over that order. A store that does not (s3rver
-        // 3.7.1 walked its folders in disk order) skips keys between pages without a word.
-        if (previous !== undefined && byteOrder(object.Key, previous) <= 0)
-          throw new SpacktainersError({
-            code: "LISTING_UNORDERED",
-            message: `the store listed s3://${Bucket}/${keyPrefix} out of order: "${object.Key}" came after "${previous}" (page ${pages}). S3 lists keys in byte order and pages over that order; a store that does not may skip keys between pages, so this listing cannot be trusted to decide what to delete. Nothing was deleted.`,
-          });
-        previous = object.Key;
-        listed.push({
-          key: object.Key.slice(keyPrefix.length),
-          size: object.Size ?? 0,
-          lastModified: object.LastModified?.getTime() ?? 0,
+/** Every key under the prefix, in byte order, refused when the store pages out of order. */
+async function listAll(
+  { client, Bucket, keyPrefix }: S3Target,
+  onProgress?: (progress: StorageProgress) => void,
+): Promise<CacheObject[]> {
+  const listed: CacheObject[] = [];
+  let previous: string | undefined;
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket, Prefix: keyPrefix, ContinuationToken: token, MaxKeys: 1000 }),
+    );
+    pages++;
+    for (const object of page.Contents ?? []) {
+      if (!object.Key || object.Key.endsWith("/")) continue;
+      // S3 lists in UTF-8 byte order and pages over that order. A store that does not (s3rver
+      // 3.7.1 walked its folders in disk order) skips keys between pages without a word.
+      if (previous !== undefined && byteOrder(object.Key, previous) <= 0)
+        throw new SpacktainersError({
+          code: "LISTING_UNORDERED",
+          message: `the store listed s3://${Bucket}/${keyPrefix} out of order: "${object.Key}" came after "${previous}" (page ${pages}). S3 lists keys in byte order and pages over that order; a store that does not may skip keys between pages, so this listing cannot be trusted to decide what to delete. Nothing was deleted.`,
         });
-      }
-      onProgress?.({ phase: "list", done: listed.length });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return listed.sort((a, b) => compareKeys(a.key, b.key));
-  }
-
-  /**
-   * A GET whose body broke off (`Error: aborted`, a reset) or came shorter than its
-   * Content-Length is retried like any other transient fault: the SDK's own retries end when
-   * the headers arrive, before the body is read.
-   */
-  async function getWithRetries(key: string): Promise<Uint8Array | undefined> {
-    const attempts = options.bodyAttempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await getOne(key);
-      } catch (error) {
-        if (attempt >= attempts || !isTransient(error)) throw error;
-        await sleep((options.retryDelayMs ?? 200) * 2 ** (attempt - 1));
-      }
+      previous = object.Key;
+      listed.push({
+        key: object.Key.slice(keyPrefix.length),
+        size: object.Size ?? 0,
+        lastModified: object.LastModified?.getTime() ?? 0,
+      });
     }
-  }
+    onProgress?.({ phase: "list", done: listed.length });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return listed.sort((a, b) => compareKeys(a.key, b.key));
+}
 
-  async function getOne(key: string): Promise<Uint8Array | undefined> {
-    let response: GetObjectCommandOutput;
+/**
+ * A GET whose body broke off (`Error: aborted`, a reset) or came shorter than its
+ * Content-Length is retried like any other transient fault: the SDK's own retries end when
+ * the headers arrive, before the body is read.
+ */
+async function getWithRetries(
+  target: S3Target,
+  key: string,
+  options: Pick<S3StorageOptions, "bodyAttempts" | "retryDelayMs">,
+): Promise<Uint8Array | undefined> {
+  const attempts = options.bodyAttempts ?? 4;
+  for (let attempt = 1; ; attempt++) {
     try {
-      response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
+      return await getOne(target, key);
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-    const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
-    if (response.ContentLength !== undefined && bytes.byteLength !== response.ContentLength)
-      throw Object.assign(
-        new Error(`body of ${bytes.byteLength} bytes, Content-Length ${response.ContentLength}`),
-        { name: "TruncatedBody" },
-      );
-    return bytes;
-  }
-
-  async function headOne(key: string): Promise<CacheObject | undefined> {
-    try {
-      const response = await client.send(new HeadObjectCommand({ Bucket, Key: keyPrefix + key }));
-      return { key, size: response.ContentLength ?? 0, lastModified: response.LastModified?.getTime() ?? 0 };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      if (attempt >= attempts || !isTransient(error)) throw error;
+      await sleep((options.retryDelayMs ?? 200) * 2 ** (attempt - 1));
     }
   }
+}
 
-  /** A PutObject, conditional (`If-None-Match: *`) when `ifAbsent`. */
-  function sendPut(key: string, body: string | Uint8Array, contentType?: string, ifAbsent = false) {
-    return client.send(
-      new PutObjectCommand({
+async function getOne({ client, Bucket, keyPrefix }: S3Target, key: string): Promise<Uint8Array | undefined> {
+  let response: GetObjectCommandOutput;
+  try {
+    response = await client.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+  if (response.ContentLength !== undefined && bytes.byteLength !== response.ContentLength)
+    throw Object.assign(
+      new Error(`body of ${bytes.byteLength} bytes, Content-Length ${response.ContentLength}`),
+      {
+        name: "TruncatedBody",
+      },
+    );
+  return bytes;
+}
+
+async function headOne(
+  { client, Bucket, keyPrefix }: S3Target,
+  key: string,
+): Promise<CacheObject | undefined> {
+  try {
+    const response = await client.send(new HeadObjectCommand({ Bucket, Key: keyPrefix + key }));
+    return { key, size: response.ContentLength ?? 0, lastModified: response.LastModified?.getTime() ?? 0 };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A PutObject, conditional (`If-None-Match: *`) when `ifAbsent`. */
+function sendPut(
+  { client, Bucket, keyPrefix }: S3Target,
+  key: string,
+  body: string | Uint8Array,
+  contentType?: string,
+  ifAbsent = false,
+) {
+  return client.send(
+    new PutObjectCommand({
+      Bucket,
+      Key: keyPrefix + key,
+      Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+      ContentType: contentType,
+      ...(ifAbsent ? { IfNoneMatch: "*" } : {}),
+    }),
+  );
+}
+
+async function createOne(
+  target: S3Target,
+  key: string,
+  body: string | Uint8Array,
+  contentType?: string,
+): Promise<boolean> {
+  try {
+    await sendPut(target, key, body, contentType, true);
+    return true;
+  } catch (error) {
+    const status = httpStatus(error);
+    // 412: the key exists. 409 ConditionalRequestConflict: another conditional write is in flight.
+    if (status === 412 || status === 409) return false;
+    if (status === 501)
+      throw new SpacktainersError({
+        code: "CONDITIONAL_WRITE_UNSUPPORTED",
+        cause: error,
+        message: `the store of s3://${target.Bucket}/${target.keyPrefix} does not support conditional writes (If-None-Match).`,
+      });
+    throw error;
+  }
+}
+
+async function deleteKeys(
+  { client, Bucket, keyPrefix }: S3Target,
+  keys: readonly string[],
+): Promise<DeleteFailure[]> {
+  if (keys.length === 0) return [];
+  try {
+    const response = await client.send(
+      new DeleteObjectsCommand({
         Bucket,
-        Key: keyPrefix + key,
-        Body: typeof body === "string" ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-        ContentType: contentType,
-        ...(ifAbsent ? { IfNoneMatch: "*" } : {}),
+        Delete: { Objects: keys.map((key) => ({ Key: keyPrefix + key })), Quiet: true },
       }),
     );
-  }
-
-  async function createOne(key: string, body: string | Uint8Array, contentType?: string): Promise<boolean> {
-    try {
-      await sendPut(key, body, contentType, true);
-      return true;
-    } catch (error) {
-      const status = httpStatus(error);
-      // 412: the key exists. 409 ConditionalRequestConflict: another conditional write is in flight.
-      if (status === 412 || status === 409) return false;
-      if (status === 501)
-        throw new SpacktainersError({
-          code: "CONDITIONAL_WRITE_UNSUPPORTED",
-          cause: error,
-          message: `the store of s3://${Bucket}/${keyPrefix} does not support conditional writes (If-None-Match).`,
-        });
-      throw error;
-    }
-  }
-
-  async function putOne(key: string, body: string | Uint8Array, contentType?: string): Promise<void> {
-    await sendPut(key, body, contentType);
-  }
-
-  async function deleteKeys(keys: readonly string[]): Promise<DeleteFailure[]> {
-    if (keys.length === 0) return [];
-    try {
-      const response = await client.send(
-        new DeleteObjectsCommand({
-          Bucket,
-          Delete: { Objects: keys.map((key) => ({ Key: keyPrefix + key })), Quiet: true },
-        }),
-      );
-      // DeleteObjects answers 200 even when some keys failed: the failures are in Errors.
-      return (response.Errors ?? []).map(
-        (error): DeleteFailure => ({
-          key: (error.Key ?? "").slice(keyPrefix.length),
-          code: error.Code ?? "Unknown",
-          message: error.Message ?? "",
-        }),
-      );
-    } catch (error) {
-      // The whole request failed after the SDK's retries: every key of the batch failed.
-      const code = (error as { name?: string }).name ?? "Error";
-      const message = (error as Error).message ?? String(error);
-      return keys.map((key) => ({ key, code, message }));
-    }
+    // DeleteObjects answers 200 even when some keys failed: the failures are in Errors.
+    return (response.Errors ?? []).map(
+      (error): DeleteFailure => ({
+        key: (error.Key ?? "").slice(keyPrefix.length),
+        code: error.Code ?? "Unknown",
+        message: error.Message ?? "",
+      }),
+    );
+  } catch (error) {
+    // The whole request failed after the SDK's retries: every key of the batch failed.
+    const code = (error as { name?: string }).name ?? "Error";
+    const message = (error as Error).message ?? String(error);
+    return keys.map((key) => ({ key, code, message }));
   }
 }
 

@@ -129,16 +129,13 @@ function jsonErrorLocation(text: string, file: string, message: string): SourceL
   return { file, ...positionOf(text, text.length) };
 }
 
-/**
- * Parses a Spack lockfile of version 4, 5 or 6 (and the bare `{concrete_specs}` form of test
- * fixtures). Pure: give it the file's text. Throws {@link InputInvalidError} (exit 2) listing
- * every problem with its `file:line:col`: not JSON, not a lockfile, an unsupported
- * `lockfile-version`, or a spec missing its name/version/arch, or a hash that is not defined.
- */
-export function parseSpackLock({ text, file }: ParseSpackLockOptions): SpackLock {
-  let data: unknown;
+/** Reports a problem at a path of the document (located lazily: a valid lock pays nothing). */
+type ReportProblem = (code: string, message: string, path: (string | number)[], hint?: string) => void;
+
+/** The text as JSON, or an `InputInvalidError` pointing where `JSON.parse` stopped. */
+function parseJson(text: string, file: string): unknown {
   try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     const reason = (error as Error).message.split("\n")[0];
     throw new InputInvalidError({
@@ -154,179 +151,156 @@ export function parseSpackLock({ text, file }: ParseSpackLockOptions): SpackLock
       ],
     });
   }
-  // JSON is YAML: the located parser is used only to point at problems, so a valid lock pays
-  // nothing for it.
-  let locator: ((path: (string | number)[], which?: "key" | "value") => SourceLocation) | undefined;
-  const locate = (path: (string | number)[], which: "key" | "value" = "value") => {
-    locator ??= parseYaml({ text, file }).parsed.locate;
-    return locator(path, which);
-  };
-  const problems: Problem[] = [];
-  const problem = (code: string, message: string, path: (string | number)[], hint?: string) =>
-    problems.push({ code, message, ...locate(path), ...(hint ? { hint } : {}) });
+}
 
-  if (!isRecord(data)) {
-    problem("LOCK_NOT_LOCKFILE", "not a Spack lockfile: expected a JSON object", []);
-    throw new InputInvalidError({ code: "LOCK_INVALID", problems });
-  }
+/** `_meta`: the file type and the lockfile and specfile versions. */
+function readMeta(
+  data: Json,
+  problem: ReportProblem,
+): { lockfileVersion?: number; specfileVersion?: number } {
   const meta = data._meta;
-  let lockfileVersion: number | undefined;
-  let specfileVersion: number | undefined;
   if (meta === undefined) {
-    if (!isRecord(data.concrete_specs)) {
+    if (!isRecord(data.concrete_specs))
       problem(
         "LOCK_NOT_LOCKFILE",
         "not a Spack lockfile: it has neither `_meta` nor `concrete_specs`",
         [],
         "give the spack.lock written by `spack concretize`",
       );
-    }
-  } else if (!isRecord(meta)) {
+    return {};
+  }
+  if (!isRecord(meta)) {
     problem("LOCK_NOT_LOCKFILE", "not a Spack lockfile: `_meta` must be an object", ["_meta"]);
-  } else {
-    if (meta["file-type"] !== undefined && meta["file-type"] !== "spack-lockfile") {
-      problem(
-        "LOCK_NOT_LOCKFILE",
-        `not a Spack lockfile: _meta.file-type is ${JSON.stringify(meta["file-type"])}, expected "spack-lockfile"`,
-        ["_meta", "file-type"],
-      );
-    }
-    const version = meta["lockfile-version"];
-    if (
-      typeof version !== "number" ||
-      !(SUPPORTED_LOCKFILE_VERSIONS as readonly number[]).includes(version)
-    ) {
-      problem(
-        "LOCK_VERSION_UNSUPPORTED",
-        `unsupported lockfile-version ${JSON.stringify(version ?? null)}; supported: ${SUPPORTED_LOCKFILE_VERSIONS.join(", ")} (Spack 0.19 to 1.x)`,
-        version === undefined ? ["_meta"] : ["_meta", "lockfile-version"],
-        "concretize the environment again with a supported Spack",
-      );
-    } else lockfileVersion = version;
-    if (typeof meta["specfile-version"] === "number") specfileVersion = meta["specfile-version"];
+    return {};
   }
-  if (problems.length > 0) throw new InputInvalidError({ code: "LOCK_INVALID", problems });
+  if (meta["file-type"] !== undefined && meta["file-type"] !== "spack-lockfile")
+    problem(
+      "LOCK_NOT_LOCKFILE",
+      `not a Spack lockfile: _meta.file-type is ${JSON.stringify(meta["file-type"])}, expected "spack-lockfile"`,
+      ["_meta", "file-type"],
+    );
+  const result: { lockfileVersion?: number; specfileVersion?: number } = {};
+  const version = meta["lockfile-version"];
+  if (typeof version !== "number" || !(SUPPORTED_LOCKFILE_VERSIONS as readonly number[]).includes(version))
+    problem(
+      "LOCK_VERSION_UNSUPPORTED",
+      `unsupported lockfile-version ${JSON.stringify(version ?? null)}; supported: ${SUPPORTED_LOCKFILE_VERSIONS.join(", ")} (Spack 0.19 to 1.x)`,
+      version === undefined ? ["_meta"] : ["_meta", "lockfile-version"],
+      "concretize the environment again with a supported Spack",
+    );
+  else result.lockfileVersion = version;
+  if (typeof meta["specfile-version"] === "number") result.specfileVersion = meta["specfile-version"];
+  return result;
+}
 
-  const rawSpecs = data.concrete_specs;
-  if (!isRecord(rawSpecs)) {
-    problem("LOCK_SPECS_MISSING", "the lockfile has no `concrete_specs` object", []);
-    throw new InputInvalidError({ code: "LOCK_INVALID", problems });
+/** The target name: a string, or an object with `name`. */
+function targetOf(arch: unknown): string | undefined {
+  if (!isRecord(arch)) return undefined;
+  if (typeof arch.target === "string") return arch.target;
+  return isRecord(arch.target) && typeof arch.target.name === "string" ? arch.target.name : undefined;
+}
+
+/** The direct dependencies of one spec (v4 `type: [...]`; v5 and v6 `parameters: {deptypes, virtuals}`). */
+function readDependencies(
+  raw: Json,
+  path: (string | number)[],
+  key: string,
+  problem: ReportProblem,
+): SpackLockDependency[] {
+  const dependencies: SpackLockDependency[] = [];
+  const rawDependencies = raw.dependencies ?? [];
+  if (!Array.isArray(rawDependencies)) {
+    problem("LOCK_SPEC_INVALID", `concrete_specs.${key}.dependencies must be a list`, [
+      ...path,
+      "dependencies",
+    ]);
+    return dependencies;
   }
-
-  const specs: Record<string, SpackLockSpec> = {};
-  const pendingCompilers: Array<{ spec: SpackLockSpec; hash: string }> = [];
-  for (const [key, raw] of Object.entries(rawSpecs)) {
-    const path = ["concrete_specs", key];
-    if (!isRecord(raw)) {
-      problem("LOCK_SPEC_INVALID", `concrete_specs.${key} must be an object`, path);
-      continue;
-    }
-    const missing = (["name", "version"] as const).filter((field) => typeof raw[field] !== "string");
-    for (const field of missing) {
-      problem(
-        "LOCK_SPEC_INVALID",
-        `concrete_specs.${key} has no ${field} (expected a string)`,
-        typeof raw[field] === "undefined" ? path : [...path, field],
-      );
-    }
-    const arch = raw.arch;
-    const target = isRecord(arch)
-      ? typeof arch.target === "string"
-        ? arch.target
-        : isRecord(arch.target) && typeof arch.target.name === "string"
-          ? arch.target.name
-          : undefined
-      : undefined;
-    if (
-      !isRecord(arch) ||
-      typeof arch.platform !== "string" ||
-      typeof arch.platform_os !== "string" ||
-      target === undefined
-    ) {
-      problem(
-        "LOCK_SPEC_INVALID",
-        `concrete_specs.${key}.arch must have platform, platform_os and target`,
-        isRecord(arch) ? [...path, "arch"] : path,
-      );
-    }
-    if (typeof raw.hash === "string" && raw.hash !== key) {
-      problem(
-        "LOCK_SPEC_INVALID",
-        `concrete_specs.${key} says its hash is ${raw.hash}; the key and the hash must agree`,
-        [...path, "hash"],
-      );
-    }
-    const dependencies: SpackLockDependency[] = [];
-    const rawDependencies = raw.dependencies ?? [];
-    if (!Array.isArray(rawDependencies)) {
-      problem("LOCK_SPEC_INVALID", `concrete_specs.${key}.dependencies must be a list`, [
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((item): item is string => typeof item === "string").sort() : [];
+  rawDependencies.forEach((dependency: unknown, index) => {
+    if (!isRecord(dependency) || typeof dependency.name !== "string" || typeof dependency.hash !== "string") {
+      problem("LOCK_SPEC_INVALID", `concrete_specs.${key}.dependencies[${index}] needs a name and a hash`, [
         ...path,
         "dependencies",
+        index,
       ]);
-    } else {
-      rawDependencies.forEach((dependency: unknown, index) => {
-        if (
-          !isRecord(dependency) ||
-          typeof dependency.name !== "string" ||
-          typeof dependency.hash !== "string"
-        ) {
-          problem(
-            "LOCK_SPEC_INVALID",
-            `concrete_specs.${key}.dependencies[${index}] needs a name and a hash`,
-            [...path, "dependencies", index],
-          );
-          return;
-        }
-        // v4 writes `type: [...]`; v5 and v6 write `parameters: {deptypes, virtuals}`.
-        const parameters = isRecord(dependency.parameters) ? dependency.parameters : {};
-        const strings = (value: unknown) =>
-          Array.isArray(value) ? value.filter((item): item is string => typeof item === "string").sort() : [];
-        dependencies.push({
-          name: dependency.name,
-          hash: dependency.hash,
-          deptypes: strings(parameters.deptypes ?? dependency.type),
-          virtuals: strings(parameters.virtuals),
-        });
-      });
+      return;
     }
-    if (missing.length > 0 || target === undefined || !isRecord(arch)) continue;
-    const compiler = raw.compiler;
-    const spec: SpackLockSpec = {
-      hash: key,
-      name: raw.name as string,
-      version: raw.version as string,
-      ...(typeof raw.namespace === "string" ? { namespace: raw.namespace } : {}),
-      arch: { platform: arch.platform as string, os: arch.platform_os as string, target },
-      ...(isRecord(compiler) && typeof compiler.name === "string" && compiler.version !== undefined
-        ? { compiler: { name: compiler.name, version: String(compiler.version) } }
-        : {}),
-      external: isRecord(raw.external),
-      dependencies,
-    };
-    if (!spec.compiler) {
-      const provider = COMPILER_LANGUAGES.map((language) =>
-        dependencies.find((dependency) => dependency.virtuals.includes(language)),
-      ).find((dependency) => dependency !== undefined);
-      if (provider) pendingCompilers.push({ spec, hash: provider.hash });
-    }
-    specs[key] = spec;
-  }
-
-  for (const spec of Object.values(specs)) {
-    spec.dependencies.forEach((dependency, index) => {
-      if (!(dependency.hash in rawSpecs)) {
-        problem(
-          "LOCK_HASH_UNKNOWN",
-          `concrete_specs.${spec.hash} depends on ${dependency.name}/${dependency.hash}, which is not in concrete_specs`,
-          ["concrete_specs", spec.hash, "dependencies", index],
-        );
-      }
+    const parameters = isRecord(dependency.parameters) ? dependency.parameters : {};
+    dependencies.push({
+      name: dependency.name,
+      hash: dependency.hash,
+      deptypes: strings(parameters.deptypes ?? dependency.type),
+      virtuals: strings(parameters.virtuals),
     });
+  });
+  return dependencies;
+}
+
+/** One entry of `concrete_specs`, or undefined when it lacks what a spec needs (problems reported). */
+function readSpec(key: string, raw: unknown, problem: ReportProblem): SpackLockSpec | undefined {
+  const path = ["concrete_specs", key];
+  if (!isRecord(raw)) {
+    problem("LOCK_SPEC_INVALID", `concrete_specs.${key} must be an object`, path);
+    return undefined;
   }
-  for (const { spec, hash } of pendingCompilers) {
-    const node = specs[hash];
+  const missing = (["name", "version"] as const).filter((field) => typeof raw[field] !== "string");
+  for (const field of missing)
+    problem(
+      "LOCK_SPEC_INVALID",
+      `concrete_specs.${key} has no ${field} (expected a string)`,
+      typeof raw[field] === "undefined" ? path : [...path, field],
+    );
+  const arch = raw.arch;
+  const target = targetOf(arch);
+  const archValid =
+    isRecord(arch) &&
+    typeof arch.platform === "string" &&
+    typeof arch.platform_os === "string" &&
+    target !== undefined;
+  if (!archValid)
+    problem(
+      "LOCK_SPEC_INVALID",
+      `concrete_specs.${key}.arch must have platform, platform_os and target`,
+      isRecord(arch) ? [...path, "arch"] : path,
+    );
+  if (typeof raw.hash === "string" && raw.hash !== key)
+    problem(
+      "LOCK_SPEC_INVALID",
+      `concrete_specs.${key} says its hash is ${raw.hash}; the key and the hash must agree`,
+      [...path, "hash"],
+    );
+  const dependencies = readDependencies(raw, path, key, problem);
+  if (missing.length > 0 || target === undefined || !isRecord(arch)) return undefined;
+  const compiler = raw.compiler;
+  return {
+    hash: key,
+    name: raw.name as string,
+    version: raw.version as string,
+    ...(typeof raw.namespace === "string" ? { namespace: raw.namespace } : {}),
+    arch: { platform: arch.platform as string, os: arch.platform_os as string, target },
+    ...(isRecord(compiler) && typeof compiler.name === "string" && compiler.version !== undefined
+      ? { compiler: { name: compiler.name, version: String(compiler.version) } }
+      : {}),
+    external: isRecord(raw.external),
+    dependencies,
+  };
+}
+
+/**
+ * Lockfile v6 has no `compiler` field: a spec's compiler is the node providing `c` (else `cxx`,
+ * else `fortran`) among its dependencies. Rebuilt rather than assigned so every spec has the
+ * same key order in JSON output.
+ */
+function resolveNodeCompilers(specs: Record<string, SpackLockSpec>): void {
+  for (const spec of Object.values(specs)) {
+    if (spec.compiler) continue;
+    const provider = COMPILER_LANGUAGES.map((language) =>
+      spec.dependencies.find((dependency) => dependency.virtuals.includes(language)),
+    ).find((dependency) => dependency !== undefined);
+    const node = provider ? specs[provider.hash] : undefined;
     if (!node) continue;
-    // Rebuilt rather than assigned so every spec has the same key order in JSON output.
     const { external, dependencies, ...head } = spec;
     specs[spec.hash] = {
       ...head,
@@ -335,40 +309,88 @@ export function parseSpackLock({ text, file }: ParseSpackLockOptions): SpackLock
       dependencies,
     };
   }
+}
 
+/** `roots`, each resolved to the name of its concrete spec. */
+function readRoots(
+  data: Json,
+  specs: Record<string, SpackLockSpec>,
+  rawSpecs: Json,
+  problem: ReportProblem,
+): SpackLockRoot[] {
   const roots: SpackLockRoot[] = [];
   const rawRoots = data.roots ?? [];
   if (!Array.isArray(rawRoots)) {
     problem("LOCK_ROOTS_INVALID", "`roots` must be a list", ["roots"]);
-  } else {
-    rawRoots.forEach((root: unknown, index) => {
-      if (!isRecord(root) || typeof root.hash !== "string" || typeof root.spec !== "string") {
-        problem("LOCK_ROOTS_INVALID", `roots[${index}] needs a hash and a spec`, ["roots", index]);
-        return;
-      }
-      const concrete = specs[root.hash];
-      if (!concrete) {
-        if (!(root.hash in rawSpecs))
-          problem(
-            "LOCK_HASH_UNKNOWN",
-            `root "${root.spec}" has hash ${root.hash}, which is not in concrete_specs`,
-            ["roots", index, "hash"],
-          );
-        return;
-      }
-      roots.push({ spec: root.spec, hash: root.hash, name: concrete.name });
-    });
+    return roots;
   }
-  if (problems.length > 0) throw new InputInvalidError({ code: "LOCK_INVALID", problems });
+  rawRoots.forEach((root: unknown, index) => {
+    if (!isRecord(root) || typeof root.hash !== "string" || typeof root.spec !== "string") {
+      problem("LOCK_ROOTS_INVALID", `roots[${index}] needs a hash and a spec`, ["roots", index]);
+      return;
+    }
+    const concrete = specs[root.hash];
+    if (!concrete) {
+      if (!(root.hash in rawSpecs))
+        problem(
+          "LOCK_HASH_UNKNOWN",
+          `root "${root.spec}" has hash ${root.hash}, which is not in concrete_specs`,
+          ["roots", index, "hash"],
+        );
+      return;
+    }
+    roots.push({ spec: root.spec, hash: root.hash, name: concrete.name });
+  });
+  return roots;
+}
 
-  const lock: SpackLock = {
-    file,
-    ...(lockfileVersion !== undefined ? { lockfileVersion } : {}),
-    ...(specfileVersion !== undefined ? { specfileVersion } : {}),
-    roots,
-    specs,
-    sha256: lockChecksum(text),
+/**
+ * Parses a Spack lockfile of version 4, 5 or 6 (and the bare `{concrete_specs}` form of test
+ * fixtures). Pure: give it the file's text. Throws {@link InputInvalidError} (exit 2) listing
+ * every problem with its `file:line:col`: not JSON, not a lockfile, an unsupported
+ * `lockfile-version`, or a spec missing its name/version/arch, or a hash that is not defined.
+ */
+export function parseSpackLock({ text, file }: ParseSpackLockOptions): SpackLock {
+  const data = parseJson(text, file);
+  // JSON is YAML: the located parser is used only to point at problems.
+  let locator: ((path: (string | number)[], which?: "key" | "value") => SourceLocation) | undefined;
+  const problems: Problem[] = [];
+  const problem: ReportProblem = (code, message, path, hint) => {
+    locator ??= parseYaml({ text, file }).parsed.locate;
+    problems.push({ code, message, ...locator(path, "value"), ...(hint ? { hint } : {}) });
   };
+  const fail = () => new InputInvalidError({ code: "LOCK_INVALID", problems });
+
+  if (!isRecord(data)) {
+    problem("LOCK_NOT_LOCKFILE", "not a Spack lockfile: expected a JSON object", []);
+    throw fail();
+  }
+  const versions = readMeta(data, problem);
+  if (problems.length > 0) throw fail();
+  const rawSpecs = data.concrete_specs;
+  if (!isRecord(rawSpecs)) {
+    problem("LOCK_SPECS_MISSING", "the lockfile has no `concrete_specs` object", []);
+    throw fail();
+  }
+  const specs: Record<string, SpackLockSpec> = {};
+  for (const [key, raw] of Object.entries(rawSpecs)) {
+    const spec = readSpec(key, raw, problem);
+    if (spec) specs[key] = spec;
+  }
+  for (const spec of Object.values(specs))
+    spec.dependencies.forEach((dependency, index) => {
+      if (!(dependency.hash in rawSpecs))
+        problem(
+          "LOCK_HASH_UNKNOWN",
+          `concrete_specs.${spec.hash} depends on ${dependency.name}/${dependency.hash}, which is not in concrete_specs`,
+          ["concrete_specs", spec.hash, "dependencies", index],
+        );
+    });
+  resolveNodeCompilers(specs);
+  const roots = readRoots(data, specs, rawSpecs, problem);
+  if (problems.length > 0) throw fail();
+
+  const lock: SpackLock = { file, ...versions, roots, specs, sha256: lockChecksum(text) };
   if (isRecord(data.spack)) {
     const spack: NonNullable<SpackLock["spack"]> = {};
     if (typeof data.spack.version === "string") spack.version = data.spack.version;
