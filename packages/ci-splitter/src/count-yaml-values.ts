@@ -8,6 +8,8 @@ export type YamlValueCount = {
   largestKey?: string;
   /** True when an alias stands for a collection that contains it: its expansion never ends. */
   cyclic: boolean;
+  /** Top-level key under which that alias is. */
+  cyclicKey?: string;
 };
 
 /**
@@ -51,8 +53,10 @@ export function countYamlValues(data: unknown): YamlValueCount {
   let expanded = 1;
   let largestKey: string | undefined;
   let largestGrowth = 0;
+  let cyclicKey: string | undefined;
   for (const key in data) {
     const before = written;
+    const wasCyclic = cyclic;
     const size = 1 + sizeOf((data as Record<string, unknown>)[key]);
     written += 1;
     expanded += size;
@@ -61,6 +65,13 @@ export function countYamlValues(data: unknown): YamlValueCount {
       largestGrowth = growth;
       largestKey = key;
     }
+    if (cyclic && !wasCyclic) cyclicKey = key;
   }
-  return { written, expanded, cyclic, ...(largestKey === undefined ? {} : { largestKey }) };
+  return {
+    written,
+    expanded,
+    cyclic,
+    ...(largestKey === undefined ? {} : { largestKey }),
+    ...(cyclicKey === undefined ? {} : { cyclicKey }),
+  };
 }

@@ -117,13 +117,21 @@ function checkAliases(data: unknown, file: string, index: TopLevelKeyIndex, text
     count.written * SPACK_PIPELINE_LIMITS.aliasExpansionPerValue,
   );
   if (!count.cyclic && added <= limit) return undefined;
-  const at = count.largestKey === undefined ? index.root : locateKey(index, count.largestKey, text);
+  const key = count.cyclic ? count.cyclicKey : count.largestKey;
+  const at = key === undefined ? index.root : locateKey(index, key, text);
   const format = (value: number) => value.toLocaleString("en-US");
+  if (count.cyclic) {
+    return {
+      code: "YAML_ALIASES",
+      message: `a YAML alias${key === undefined ? "" : ` under "${key}"`} refers to a value that contains it, which never ends once expanded`,
+      hint: "an alias may only repeat a value defined before and outside it",
+      file,
+      ...at,
+    };
+  }
   return {
     code: "YAML_ALIASES",
-    message: count.cyclic
-      ? "a YAML alias refers to a value that contains it, which never ends once expanded"
-      : `YAML aliases in this file expand to ${format(added)} more values, over the limit of ${format(limit)} for its ${format(count.written)} written values${count.largestKey === undefined ? "" : ` (most of them under "${count.largestKey}")`}`,
+    message: `YAML aliases in this file expand to ${format(added)} more values, over the limit of ${format(limit)} for its ${format(count.written)} written values${key === undefined ? "" : ` (most of them under "${key}")`}`,
     hint: "this is not a file `spack ci generate` wrote: aliases that repeat aliases grow exponentially",
     file,
     ...at,
