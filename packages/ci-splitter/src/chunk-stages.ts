@@ -40,7 +40,13 @@ type Group = { names: string[]; jobs: Array<{ name: string; job: GitlabScriptJob
  * filled, and dropped as soon as the chunk's file is written: only one chunk's jobs are in
  * memory at a time.
  */
-export function chunkStages({ stages, gitlabNames, common, buildJob, settings }: ChunkStagesOptions): Chunk[] {
+export function chunkStages({
+  stages,
+  gitlabNames,
+  common,
+  buildJob,
+  settings,
+}: ChunkStagesOptions): Chunk[] {
   const renderJob = createJobRenderer();
   const chunks: Chunk[] = [];
   for (const level of [...stages.keys()].sort((a, b) => a - b)) {
@@ -69,7 +75,8 @@ export function chunkStages({ stages, gitlabNames, common, buildJob, settings }:
           exitCode: 2,
         });
       }
-      if (group.names.length > 0 && (group.names.length >= settings.maxJobs || bytes + size > budget)) close();
+      if (group.names.length > 0 && (group.names.length >= settings.maxJobs || bytes + size > budget))
+        close();
       group.names.push(name);
       group.jobs.push({ name: gitlabName, job, text });
       bytes += size;

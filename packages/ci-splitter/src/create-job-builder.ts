@@ -130,7 +130,8 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     const container = containerOf(pipeline);
     const { rebase } = container;
     const result = { stage } as GitlabScriptJob;
-    for (const key in job.body) if (!REPLACED.has(key)) (result as Record<string, unknown>)[key] = job.body[key];
+    for (const key in job.body)
+      if (!REPLACED.has(key)) (result as Record<string, unknown>)[key] = job.body[key];
     Object.assign(result, {
       tags: settings.tags,
       needs,

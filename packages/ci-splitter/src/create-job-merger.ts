@@ -89,7 +89,11 @@ export function createJobMerger(): {
     // Only copies of what is kept: the parsed file, its text and the copies merged away can go.
     const keep = (job: SpackJob): SpackJob => {
       const body = copyWithoutSource(job.body, copies);
-      return { ...job, body, ...(job.hash === undefined ? {} : { hash: copyWithoutSource(job.hash, copies) }) };
+      return {
+        ...job,
+        body,
+        ...(job.hash === undefined ? {} : { hash: copyWithoutSource(job.hash, copies) }),
+      };
     };
     const { jobs, ...parsed } = pipeline;
     const container: SpackContainer = { ...parsed, variables: copyWithoutSource(parsed.variables, copies) };
@@ -106,7 +110,13 @@ export function createJobMerger(): {
       const existing = merged.get(job.name);
       if (!existing) {
         const kept = keep(job);
-        merged.set(job.name, { name: job.name, kept, pipeline: container, specNeeds: kept.specNeeds, level: 0 });
+        merged.set(job.name, {
+          name: job.name,
+          kept,
+          pipeline: container,
+          specNeeds: kept.specNeeds,
+          level: 0,
+        });
         continue;
       }
       const keys =
@@ -114,7 +124,9 @@ export function createJobMerger(): {
           ? differingJobKeys(existing.kept, rebases.get(existing.pipeline)!, job, rebase)
           : [];
       if (existing.kept.hash !== job.hash || keys.length > 0) {
-        result.problems.push(conflict(job, container, { job: existing.kept, pipeline: existing.pipeline }, keys));
+        result.problems.push(
+          conflict(job, container, { job: existing.kept, pipeline: existing.pipeline }, keys),
+        );
         continue;
       }
       for (const need of job.specNeeds) {

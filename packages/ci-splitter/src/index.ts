@@ -22,3 +22,5 @@ export type { SplitSpackPipelineOptions } from "./split-spack-pipeline.js";
 export { splitSpackPipeline } from "./split-spack-pipeline.js";
 export type { WarningSummaryOptions } from "./summarize-warnings.js";
 export { summarizeWarnings } from "./summarize-warnings.js";
+export type { WriteSplitOutputOptions } from "./write-split-output.js";
+export { writeSplitOutput } from "./write-split-output.js";

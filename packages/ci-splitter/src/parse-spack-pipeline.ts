@@ -1,7 +1,12 @@
 import { INPUT_LIMITS, type Problem } from "@spacktainers/core";
 import { CORE_SCHEMA, load } from "js-yaml";
 import { countYamlValues } from "./count-yaml-values.js";
-import { indexTopLevelKeys, locateKey, type Position, type TopLevelKeyIndex } from "./index-top-level-keys.js";
+import {
+  indexTopLevelKeys,
+  locateKey,
+  type Position,
+  type TopLevelKeyIndex,
+} from "./index-top-level-keys.js";
 import { SPACK_PIPELINE_LIMITS } from "./split-defaults.js";
 
 /** Top-level keys of a Spack pipeline that are not jobs (GitLab's global keywords Spack writes). */
@@ -109,7 +114,12 @@ function checkJob(
  * The alias-bomb guard of core's parseYaml for data js-yaml parsed: no alias that contains
  * itself, and no more expansion than {@link SPACK_PIPELINE_LIMITS} allows.
  */
-function checkAliases(data: unknown, file: string, index: TopLevelKeyIndex, text: string): Problem | undefined {
+function checkAliases(
+  data: unknown,
+  file: string,
+  index: TopLevelKeyIndex,
+  text: string,
+): Problem | undefined {
   const count = countYamlValues(data);
   const added = count.expanded - count.written;
   const limit = Math.max(
@@ -188,7 +198,12 @@ function readJobs(
   for (const name of buildJobs) {
     const checked = checkJob(name, data[name], stages);
     if (checked.stageIndex === undefined) {
-      problems.push({ code: checked.code!, message: checked.message!, file, ...locateKey(index, name, fallbackText) });
+      problems.push({
+        code: checked.code!,
+        message: checked.message!,
+        file,
+        ...locateKey(index, name, fallbackText),
+      });
       continue;
     }
     // A copy without `needs`: Spack's needs are only read as names, and the split writes its own.

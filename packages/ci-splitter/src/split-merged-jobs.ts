@@ -60,7 +60,10 @@ export type SplitSpackPipelineResult = {
  * Steps 2–7 of the split, after {@link createJobMerger}: levels, names, jobs, chunks, files and
  * the trigger pipeline. Throws {@link InputInvalidError} on merge problems or a cycle of needs.
  */
-export function splitMergedJobs(mergedJobs: MergedJobs, options: SplitSettingsOptions): SplitSpackPipelineResult {
+export function splitMergedJobs(
+  mergedJobs: MergedJobs,
+  options: SplitSettingsOptions,
+): SplitSpackPipelineResult {
   const settings = resolveSplitSettings(options);
   const { merged, rebuildIndexJobs, problems } = mergedJobs;
   if (problems.length > 0) throw new InputInvalidError({ problems, code: "SPACK_PIPELINE_INVALID" });
@@ -72,7 +75,13 @@ export function splitMergedJobs(mergedJobs: MergedJobs, options: SplitSettingsOp
   const concretizeNeed = (container: string): GitlabNeed[] => {
     let needs = concretizeNeeds.get(container);
     if (!needs) {
-      needs = [{ job: `concretize ${container} for ${settings.arch}`, pipeline: settings.pipelineId, artifacts: true }];
+      needs = [
+        {
+          job: `concretize ${container} for ${settings.arch}`,
+          pipeline: settings.pipelineId,
+          artifacts: true,
+        },
+      ];
       concretizeNeeds.set(container, needs);
     }
     return needs;
@@ -109,7 +118,11 @@ export function splitMergedJobs(mergedJobs: MergedJobs, options: SplitSettingsOp
       exitCode: 2,
     });
   }
-  const chunkFiles = chunks.map((chunk) => ({ path: chunk.path, bytes: chunk.bytes, jobs: chunk.names.length }));
+  const chunkFiles = chunks.map((chunk) => ({
+    path: chunk.path,
+    bytes: chunk.bytes,
+    jobs: chunk.names.length,
+  }));
   const rebuildIndex = chunks.length > 0 ? pickRebuildIndex(rebuildIndexJobs, warnings) : undefined;
   const trigger = buildTriggerPipeline({ chunks, chunkFiles, rebuildIndex, builder, settings });
   const triggerText = renderPipelineYaml(trigger);

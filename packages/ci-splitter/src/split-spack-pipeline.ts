@@ -17,7 +17,9 @@ export interface SplitSpackPipelineOptions extends SplitSettingsOptions {
  * as soon as it is read so that the copies merged away are never all in memory at once. Throws
  * {@link InputInvalidError} listing every problem of the input.
  */
-export async function splitSpackPipeline(options: SplitSpackPipelineOptions): Promise<SplitSpackPipelineResult> {
+export async function splitSpackPipeline(
+  options: SplitSpackPipelineOptions,
+): Promise<SplitSpackPipelineResult> {
   const { inputDir, displayInputDir, ...settings } = options;
   const merger = createJobMerger();
   const problems = await visitSpackPipelines({ inputDir, displayDir: displayInputDir }, merger.add);

@@ -10,7 +10,11 @@ import { repo, SITE_CONFIG_TEXT, spackFixture, split } from "./helpers.js";
 function billionLaughs(): string {
   const lines = ["lol0: &lol0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
   for (let level = 1; level < 9; level++)
-    lines.push(`lol${level}: &lol${level} [${Array(9).fill(`*lol${level - 1}`).join(", ")}]`);
+    lines.push(
+      `lol${level}: &lol${level} [${Array(9)
+        .fill(`*lol${level - 1}`)
+        .join(", ")}]`,
+    );
   return `${lines.join("\n")}\n`;
 }
 
@@ -125,7 +129,10 @@ describe("spacktainers-ci-split", () => {
       // Spack writes several aliases per job: many more than core's 1,000 for hand-written YAML.
       many: `${spack}default:\n  tags: [${Array(1200).fill("*id003").join(", ")}]\n`,
     });
-    await truncate(join(cwd, "jobs_scratch_dir.amd64/huge/pipeline.yml"), SPACK_PIPELINE_LIMITS.fileBytes + 1024 * 1024);
+    await truncate(
+      join(cwd, "jobs_scratch_dir.amd64/huge/pipeline.yml"),
+      SPACK_PIPELINE_LIMITS.fileBytes + 1024 * 1024,
+    );
     const result = await split(cwd);
     expect({ code: result.code, stderr: result.stderr }).toMatchInlineSnapshot(`
       {
