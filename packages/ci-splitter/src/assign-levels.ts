@@ -1,5 +1,5 @@
 import { InputInvalidError, naturalCompare, type Warning } from "@spacktainers/core";
-import type { MergedJob } from "./merge-jobs.js";
+import type { MergedJob } from "./create-job-merger.js";
 
 /**
  * Step 2 of the split: a job runs after every job it needs. A dependency kept in a later stage

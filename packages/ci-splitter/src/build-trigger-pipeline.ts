@@ -2,17 +2,17 @@ import { type GitlabPipeline, type GitlabTriggerJob, infrastructureRetry } from 
 import type { Chunk } from "./chunk-stages.js";
 import type { JobBuilder } from "./create-job-builder.js";
 import { nothingToRebuildPipeline } from "./nothing-to-rebuild-pipeline.js";
-import type { SpackContainerPipeline, SpackJob } from "./parse-spack-pipeline.js";
-import type { SplitFile } from "./render-chunk-files.js";
+import type { SpackContainer, SpackJob } from "./parse-spack-pipeline.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
+import type { SplitFile } from "./split-merged-jobs.js";
 
 export interface BuildTriggerPipelineOptions {
   chunks: Chunk[];
   /** The chunk files, in chunk order (their sizes decide the collect jobs). */
   chunkFiles: SplitFile[];
   /** The `rebuild-index` job kept, if any. */
-  rebuildIndex?: { job: SpackJob; pipeline: SpackContainerPipeline };
-  buildJob: JobBuilder;
+  rebuildIndex?: { job: SpackJob; pipeline: SpackContainer };
+  builder: JobBuilder;
   settings: SplitSettings;
 }
 
@@ -49,7 +49,7 @@ export function buildTriggerPipeline({
   chunks,
   chunkFiles,
   rebuildIndex,
-  buildJob,
+  builder,
   settings,
 }: BuildTriggerPipelineOptions): GitlabPipeline {
   const { arch, architecture, outputPath, maxNeeds } = settings;
@@ -96,10 +96,12 @@ export function buildTriggerPipeline({
   if (rebuildIndex) {
     triggerStages.push("rebuild-index");
     // `spack buildcache update-index` reads only the mirror: no concrete environment needed.
-    const { needs: _n, ...job } = buildJob(rebuildIndex.job, rebuildIndex.pipeline, []);
+    const { needs: _n, ...job } = builder.build(rebuildIndex.job, rebuildIndex.pipeline, {
+      stage: "rebuild-index",
+      needs: [],
+    });
     trigger.jobs["rebuild-index"] = {
       ...job,
-      stage: "rebuild-index",
       ...(previous.length <= maxNeeds ? { needs: previous } : {}),
       dependencies: [],
     };

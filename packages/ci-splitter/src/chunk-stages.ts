@@ -1,5 +1,6 @@
-import { type GitlabScriptJob, naturalCompare, renderYaml, SpacktainersError } from "@spacktainers/core";
+import { type GitlabScriptJob, naturalCompare, SpacktainersError } from "@spacktainers/core";
 import { createJobRenderer } from "./create-job-renderer.js";
+import { chunkHeader, renderChunkFile } from "./render-chunk-file.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
 
 /** One child pipeline: jobs of one stage under the job and byte budgets. */
@@ -8,60 +9,63 @@ export type Chunk = {
   stage: string;
   /** Spack's names of its jobs. */
   names: string[];
-  /** Each job's YAML (`<gitlab name>:` and its body). */
-  texts: string[];
   /** Path in the output directory, `chunks/stage-<N>[-<k>].yml`. */
   path: string;
   /** Name of the trigger job that runs it. */
   triggerName: string;
+  /** The file's YAML. */
+  text: string;
+  /** Its size in bytes. */
+  bytes: number;
 };
 
 export interface ChunkStagesOptions {
-  /** Spack job name → stage index, for every job. */
-  levels: Map<string, number>;
-  /** Spack job name → the job we write. */
-  jobs: Map<string, GitlabScriptJob>;
+  /** Spack job names of each stage index. */
+  stages: Map<number, string[]>;
   /** Spack job name → the name GitLab shows. */
   gitlabNames: Map<string, string>;
   /** Variables every job shares (the file header holds them). */
   common: Record<string, string>;
+  /** The job we write for a Spack job name, in the given stage. */
+  buildJob: (name: string, stage: string) => GitlabScriptJob;
   settings: SplitSettings;
 }
 
-/** The header of a chunk file: its stage and the variables every job shares. */
-export function chunkHeader(stage: string, common: Record<string, string>): string {
-  const sorted = Object.fromEntries(Object.entries(common).sort(([a], [b]) => naturalCompare(a, b)));
-  return renderYaml({ stages: [stage], ...(Object.keys(common).length > 0 ? { variables: sorted } : {}) });
-}
+type Group = { names: string[]; jobs: Array<{ name: string; job: GitlabScriptJob; text: string }> };
 
 /**
  * Step 5 of the split: the stages in order, each cut into chunks under `maxJobs` jobs and
  * `maxBytes` bytes, jobs in natural order of the names GitLab shows (the order
- * renderPipelineYaml writes them in). Renders each job once; the chunk files are assembled
- * from these texts.
+ * renderPipelineYaml writes them in). Each job is built and rendered once, when its chunk is
+ * filled, and dropped as soon as the chunk's file is written: only one chunk's jobs are in
+ * memory at a time.
  */
-export function chunkStages({ levels, jobs, gitlabNames, common, settings }: ChunkStagesOptions): Chunk[] {
-  const byLevel = new Map<number, string[]>();
-  for (const [name, level] of levels) {
-    const list = byLevel.get(level);
-    if (list) list.push(name);
-    else byLevel.set(level, [name]);
-  }
+export function chunkStages({
+  stages,
+  gitlabNames,
+  common,
+  buildJob,
+  settings,
+}: ChunkStagesOptions): Chunk[] {
   const renderJob = createJobRenderer();
   const chunks: Chunk[] = [];
-  for (const level of [...byLevel.keys()].sort((a, b) => a - b)) {
+  for (const level of [...stages.keys()].sort((a, b) => a - b)) {
     const stage = `stage-${level}`;
-    const budget = settings.maxBytes - Buffer.byteLength(chunkHeader(stage, common));
-    const groups: Array<{ names: string[]; texts: string[] }> = [];
-    let current: { names: string[]; texts: string[] } = { names: [], texts: [] };
+    const header = chunkHeader(stage, common);
+    const budget = settings.maxBytes - Buffer.byteLength(header);
+    const files: Array<{ names: string[]; text: string }> = [];
+    let group: Group = { names: [], jobs: [] };
     let bytes = 0;
-    const stageNames = byLevel
-      .get(level)!
-      .sort((a, b) => naturalCompare(gitlabNames.get(a)!, gitlabNames.get(b)!));
-    for (const name of stageNames) {
-      const job = jobs.get(name)!;
-      job.stage = stage;
-      const text = renderJob(gitlabNames.get(name)!, job);
+    const close = () => {
+      files.push({ names: group.names, text: renderChunkFile({ stage, header, common, jobs: group.jobs }) });
+      group = { names: [], jobs: [] };
+      bytes = 0;
+    };
+    const names = stages.get(level)!.sort((a, b) => naturalCompare(gitlabNames.get(a)!, gitlabNames.get(b)!));
+    for (const name of names) {
+      const gitlabName = gitlabNames.get(name)!;
+      const job = buildJob(name, stage);
+      const text = renderJob(gitlabName, job);
       // +1: the blank line between jobs.
       const size = Buffer.byteLength(text) + 1;
       if (size > budget) {
@@ -71,24 +75,22 @@ export function chunkStages({ levels, jobs, gitlabNames, common, settings }: Chu
           exitCode: 2,
         });
       }
-      if (current.names.length > 0 && (current.names.length >= settings.maxJobs || bytes + size > budget)) {
-        groups.push(current);
-        current = { names: [], texts: [] };
-        bytes = 0;
-      }
-      current.names.push(name);
-      current.texts.push(text);
+      if (group.names.length > 0 && (group.names.length >= settings.maxJobs || bytes + size > budget))
+        close();
+      group.names.push(name);
+      group.jobs.push({ name: gitlabName, job, text });
       bytes += size;
     }
-    if (current.names.length > 0) groups.push(current);
-    groups.forEach((group, index) => {
-      const several = groups.length > 1;
+    if (group.names.length > 0) close();
+    files.forEach((file, index) => {
+      const several = files.length > 1;
       chunks.push({
         stage,
-        names: group.names,
-        texts: group.texts,
+        names: file.names,
         path: `chunks/${stage}${several ? `-${index + 1}` : ""}.yml`,
-        triggerName: `build ${stage}${several ? ` (${index + 1}/${groups.length})` : ""} for ${settings.arch}`,
+        triggerName: `build ${stage}${several ? ` (${index + 1}/${files.length})` : ""} for ${settings.arch}`,
+        text: file.text,
+        bytes: Buffer.byteLength(file.text),
       });
     });
   }

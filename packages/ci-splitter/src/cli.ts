@@ -9,10 +9,11 @@ import {
   SITE_CONFIG_PATH,
   UsageError,
 } from "@spacktainers/core";
-import { OUTPUT_MARKER_FILE, replaceDirectory, writeFileAtomic } from "@spacktainers/core/node";
+import { writeFileAtomic } from "@spacktainers/core/node";
 import { SPLIT_DEFAULTS } from "./split-defaults.js";
 import { splitSpackPipeline } from "./split-spack-pipeline.js";
 import { summarizeWarnings } from "./summarize-warnings.js";
+import { writeSplitOutput } from "./write-split-output.js";
 
 const PROGRAM = "spacktainers-ci-split";
 
@@ -30,7 +31,8 @@ const flags = {
   },
   out: {
     type: "string",
-    description: `output directory (pipeline.yml + chunks/), replaced whole; refused when it holds files but no ${OUTPUT_MARKER_FILE}`,
+    description:
+      "output directory (pipeline.yml + chunks/), replaced whole; refused when it holds other files",
     placeholder: "DIR",
   },
   root: {
@@ -130,9 +132,9 @@ const split = defineCommand({
     "keeps one job per spec in its earliest stage, and writes <out>/pipeline.yml (the trigger",
     "pipeline: a collect job, one `strategy: depend` trigger per chunk, stage after stage, then",
     "rebuild-index) and <out>/chunks/stage-<N>[-<k>].yml.",
-    `The output is written into a new folder beside <out> and swapped in: nothing of an earlier run`,
-    `survives, and a failed run leaves <out> as it was. <out> must be new, empty, or written by this`,
-    `tool (it holds ${OUTPUT_MARKER_FILE}); any other folder is refused (exit 2), never emptied.`,
+    "The output is written into a new folder beside <out> and swapped in: nothing of an earlier run",
+    "survives, and a failed run leaves <out> as it was. <out> must be new, empty, or hold only",
+    "pipeline.yml and chunks/*.yml; any other folder is refused (exit 2), never emptied.",
     "Warnings are summarised on stderr, one line per kind with its first examples; --json and",
     "--report FILE hold every one.",
     "Build jobs need `concretize <container> for <ARCH>` of pipeline --pipeline-id for their",
@@ -205,7 +207,7 @@ const split = defineCommand({
       pullPolicy,
       ...(values["split-job"] ? { splitJobName: values["split-job"] } : {}),
     });
-    await replaceDirectory({ dir: outDir, files: result.files, writer: PROGRAM, displayDir: values.out });
+    await writeSplitOutput({ dir: outDir, files: result.files, writer: PROGRAM, displayDir: values.out });
     const { summary } = result;
     const report = { ...summary, warnings: result.warnings };
     if (values.report)

@@ -5,7 +5,7 @@ import {
   infrastructureRetry,
 } from "@spacktainers/core";
 import { createRebase } from "./create-rebase.js";
-import type { SpackContainerPipeline, SpackJob } from "./parse-spack-pipeline.js";
+import type { SpackContainer, SpackJob } from "./parse-spack-pipeline.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -37,12 +37,44 @@ function credentialVariables(settings: SplitSettings): Record<string, string> {
   return variables;
 }
 
-/** A function that turns a Spack job into the job we write. */
-export type JobBuilder = (
-  job: SpackJob,
-  pipeline: SpackContainerPipeline,
-  needs: GitlabNeed[],
-) => GitlabScriptJob;
+/** Turns Spack jobs into the jobs we write. */
+export type JobBuilder = {
+  /**
+   * The job we write for a Spack job of `pipeline`, in `stage`, with the given needs. Variables
+   * equal to one of `common` are left out (the file's `variables:` holds them).
+   */
+  build(
+    job: SpackJob,
+    pipeline: SpackContainer,
+    options: { stage: string; needs: GitlabNeed[]; common?: Record<string, string> },
+  ): GitlabScriptJob;
+  /** Every variable the job gets: its container's (rebased), the arch's, its own, the credentials. */
+  variables(job: SpackJob, pipeline: SpackContainer): Record<string, string>;
+  /** One of {@link JobBuilder.variables}, without building them all. */
+  variable(job: SpackJob, pipeline: SpackContainer, key: string): string | undefined;
+};
+
+type Container = {
+  rebase: (text: string) => string;
+  /** The container's Spack variables (rebased) under the arch's. */
+  variables: Record<string, string>;
+  /** Rebased copies of the lists and mappings Spack's anchors share between jobs, by identity. */
+  copies: WeakMap<object, unknown>;
+};
+
+/** Keywords the split sets itself (the rest of a Spack job is kept as Spack wrote it). */
+const REPLACED = new Set([
+  "stage",
+  "tags",
+  "needs",
+  "variables",
+  "interruptible",
+  "timeout",
+  "retry",
+  "when",
+  "dependencies",
+  "image",
+]);
 
 /**
  * Step 4 of the split: each job, self-contained: its container's Spack variables, rebased on
@@ -53,20 +85,15 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
   const credentials = credentialVariables(settings);
   // Shared by every job: each is rendered once (createJobRenderer), not once per job.
   const retry = infrastructureRetry();
-  type Container = {
-    rebase: (text: string) => string;
-    variables: Record<string, string>;
-    /** Rebased copies of the lists and mappings Spack's anchors share between jobs, by identity. */
-    copies: WeakMap<object, unknown>;
-  };
-  const perContainer = new Map<SpackContainerPipeline, Container>();
-  const containerOf = (pipeline: SpackContainerPipeline): Container => {
+  const perContainer = new Map<SpackContainer, Container>();
+  const containerOf = (pipeline: SpackContainer): Container => {
     let known = perContainer.get(pipeline);
     if (!known) {
       const root = `${settings.inputPath}/${pipeline.container}`;
       const rebase = createRebase(pipeline.variables.SPACK_ARTIFACTS_ROOT!, root);
       const variables: Record<string, string> = {};
       for (const [key, value] of Object.entries(pipeline.variables)) variables[key] = rebase(value);
+      Object.assign(variables, settings.architecture.variables);
       known = { rebase, variables, copies: new WeakMap() };
       perContainer.set(pipeline, known);
     }
@@ -77,36 +104,44 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     if (!container.copies.has(source)) container.copies.set(source, make());
     return container.copies.get(source) as T;
   };
-  return (job, pipeline, needs) => {
+  const ownVariables = (job: SpackJob) =>
+    isRecord(job.body.variables) ? (job.body.variables as Record<string, unknown>) : {};
+  const variable: JobBuilder["variable"] = (job, pipeline, key) => {
+    if (key in credentials) return credentials[key];
+    const own = ownVariables(job);
+    const container = containerOf(pipeline);
+    if (key in own) return container.rebase(String(own[key] ?? ""));
+    return container.variables[key];
+  };
+  const variablesWithout = (job: SpackJob, pipeline: SpackContainer, common?: Record<string, string>) => {
+    const container = containerOf(pipeline);
+    const result: Record<string, string> = {};
+    const own = ownVariables(job);
+    const add = (key: string, value: string) => {
+      if (common?.[key] !== value) result[key] = value;
+    };
+    for (const key in container.variables)
+      if (!(key in own) && !(key in credentials)) add(key, container.variables[key]!);
+    for (const key in own) if (!(key in credentials)) add(key, container.rebase(String(own[key] ?? "")));
+    for (const key in credentials) add(key, credentials[key]!);
+    return result;
+  };
+  const build: JobBuilder["build"] = (job, pipeline, { stage, needs, common }) => {
     const container = containerOf(pipeline);
     const { rebase } = container;
-    const variables: Record<string, string> = { ...container.variables, ...settings.architecture.variables };
-    if (isRecord(job.body.variables)) {
-      for (const [key, value] of Object.entries(job.body.variables))
-        variables[key] = rebase(String(value ?? ""));
-    }
-    Object.assign(variables, credentials);
-    const {
-      needs: _n,
-      tags: _t,
-      retry: _r,
-      when: _w,
-      stage: _s,
-      dependencies: _d,
-      image,
-      ...rest
-    } = job.body;
-    const result: GitlabScriptJob = {
-      ...rest,
-      stage: "",
+    const result = { stage } as GitlabScriptJob;
+    for (const key in job.body)
+      if (!REPLACED.has(key)) (result as Record<string, unknown>)[key] = job.body[key];
+    Object.assign(result, {
       tags: settings.tags,
       needs,
-      variables,
+      variables: variablesWithout(job, pipeline, common),
       interruptible: true,
       timeout: settings.timeout,
       retry,
       script: copyOnce(container, job.body.script, () => rebaseList(job.body.script, rebase)!),
-    };
+    });
+    const image = job.body.image;
     const gitlabImage = copyOnce(container, image, () => toImage(image, settings.pullPolicy));
     if (gitlabImage) result.image = gitlabImage;
     for (const key of ["before_script", "after_script"] as const) {
@@ -123,4 +158,5 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     }
     return result;
   };
+  return { build, variables: (job, pipeline) => variablesWithout(job, pipeline), variable };
 }

@@ -51,29 +51,30 @@ function block(value: unknown, indent: string, memo?: Memo): string {
   const known =
     memo && typeof value === "object" && value !== null ? memo.get(value)?.get(indent) : undefined;
   if (known !== undefined) return known;
-  let text = "";
+  // Lines joined once: `text +=` built a rope of small strings per job that every later
+  // `Buffer.byteLength` and `join` walked, and that kept all its pieces alive.
+  const lines: string[] = [];
   if (Array.isArray(value)) {
     if (value.length === 0) throw new Unsupported();
     for (const item of value) {
       // `- key: value` then the rest of the mapping aligned under the first key.
       if (isPlainObject(item) || Array.isArray(item))
-        text += `${indent}- ${block(item, `${indent}  `, memo).slice(indent.length + 2)}`;
-      else text += `${indent}- ${scalar(item)}\n`;
+        lines.push(`${indent}- ${block(item, `${indent}  `, memo).slice(indent.length + 2)}`);
+      else lines.push(`${indent}- ${scalar(item)}\n`);
     }
   } else if (isPlainObject(value)) {
-    let empty = true;
     for (const key in value) {
       const item = value[key];
       if (item === undefined) continue;
-      empty = false;
       if (Array.isArray(item) || isPlainObject(item))
-        text += `${indent}${scalar(key)}:\n${block(item, `${indent}  `, memo)}`;
-      else text += `${indent}${scalar(key)}: ${scalar(item)}\n`;
+        lines.push(`${indent}${scalar(key)}:\n${block(item, `${indent}  `, memo)}`);
+      else lines.push(`${indent}${scalar(key)}: ${scalar(item)}\n`);
     }
-    if (empty) throw new Unsupported();
+    if (lines.length === 0) throw new Unsupported();
   } else {
     throw new Unsupported();
   }
+  const text = lines.join("");
   if (memo && typeof value === "object" && value !== null) {
     const byIndent = memo.get(value) ?? new Map<string, string>();
     byIndent.set(indent, text);
@@ -128,25 +129,23 @@ export function createJobRenderer(): (name: string, job: Record<string, unknown>
   );
   const variableKeys = createKeyOrder((keys) => [...keys].sort(naturalCompare));
   const render = (name: string, job: Record<string, unknown>): string => {
-    let text = `${scalar(name)}:\n`;
-    let empty = true;
+    const lines = [`${scalar(name)}:\n`];
     for (const key of jobKeys(Object.keys(job))) {
       const value = job[key];
       if (value === undefined) continue;
-      empty = false;
       if (key === "variables" && isPlainObject(value)) {
         // Unique to each job: sorted and rendered without the memo.
         const variables: Record<string, unknown> = {};
         for (const variable of variableKeys(Object.keys(value))) variables[variable] = value[variable];
-        text += `  variables:\n${block(variables, "    ")}`;
+        lines.push(`  variables:\n${block(variables, "    ")}`);
       } else if (Array.isArray(value) || isPlainObject(value)) {
-        text += `  ${scalar(key)}:\n${block(value, "    ", memo)}`;
+        lines.push(`  ${scalar(key)}:\n${block(value, "    ", memo)}`);
       } else {
-        text += `  ${scalar(key)}: ${scalar(value)}\n`;
+        lines.push(`  ${scalar(key)}: ${scalar(value)}\n`);
       }
     }
-    if (empty) throw new Unsupported();
-    return text;
+    if (lines.length === 1) throw new Unsupported();
+    return lines.join("");
   };
   return (name, job) => {
     try {

@@ -1,6 +1,13 @@
-import type { Problem } from "@spacktainers/core";
+import { INPUT_LIMITS, type Problem } from "@spacktainers/core";
 import { CORE_SCHEMA, load } from "js-yaml";
-import { indexTopLevelKeys, locateKey, type Position } from "./index-top-level-keys.js";
+import { countYamlValues } from "./count-yaml-values.js";
+import {
+  indexTopLevelKeys,
+  locateKey,
+  type Position,
+  type TopLevelKeyIndex,
+} from "./index-top-level-keys.js";
+import { SPACK_PIPELINE_LIMITS } from "./split-defaults.js";
 
 /** Top-level keys of a Spack pipeline that are not jobs (GitLab's global keywords Spack writes). */
 const NOT_JOBS = new Set(["variables", "stages", "workflow", "default"]);
@@ -19,20 +26,26 @@ export type SpackJob = {
   stageIndex: number;
   /** `SPACK_JOB_SPEC_DAG_HASH`, when Spack set it (every build job has it). */
   hash?: string;
-  /** The job's keywords as Spack wrote them (aliases resolved). */
+  /** The job's keywords as Spack wrote them (aliases resolved), without `needs`. */
   body: Record<string, unknown>;
+  /** Names of the build jobs its `needs:` lists (Spack's need on its own generate job left out). */
+  specNeeds: string[];
   /** Line and column of the job's key (from a line index; exact for the block style Spack ≥ 0.20 writes). */
   locate(): Position;
 };
 
-/** One container's Spack pipeline. */
-export type SpackContainerPipeline = {
+/** One container's Spack pipeline, without its jobs. */
+export type SpackContainer = {
   /** Container name (the folder name). */
   container: string;
   /** Path of the pipeline file, as shown in messages. */
   file: string;
   /** Global `variables:` of the file (SPACK_ARTIFACTS_ROOT, SPACK_CONCRETE_ENV_DIR, …). */
   variables: Record<string, string>;
+};
+
+/** One container's Spack pipeline. */
+export type SpackContainerPipeline = SpackContainer & {
   /** Build jobs and `rebuild-index`; empty when Spack wrote only `no-specs-to-rebuild`. */
   jobs: SpackJob[];
 };
@@ -98,8 +111,120 @@ function checkJob(
 }
 
 /**
+ * The alias-bomb guard of core's parseYaml for data js-yaml parsed: no alias that contains
+ * itself, and no more expansion than {@link SPACK_PIPELINE_LIMITS} allows.
+ */
+function checkAliases(
+  data: unknown,
+  file: string,
+  index: TopLevelKeyIndex,
+  text: string,
+): Problem | undefined {
+  const count = countYamlValues(data);
+  const added = count.expanded - count.written;
+  const limit = Math.max(
+    INPUT_LIMITS.yamlAliasExpansion,
+    count.written * SPACK_PIPELINE_LIMITS.aliasExpansionPerValue,
+  );
+  if (!count.cyclic && added <= limit) return undefined;
+  const key = count.cyclic ? count.cyclicKey : count.largestKey;
+  const at = key === undefined ? index.root : locateKey(index, key, text);
+  const format = (value: number) => value.toLocaleString("en-US");
+  if (count.cyclic) {
+    return {
+      code: "YAML_ALIASES",
+      message: `a YAML alias${key === undefined ? "" : ` under "${key}"`} refers to a value that contains it, which never ends once expanded`,
+      hint: "an alias may only repeat a value defined before and outside it",
+      file,
+      ...at,
+    };
+  }
+  return {
+    code: "YAML_ALIASES",
+    message: `YAML aliases in this file expand to ${format(added)} more values, over the limit of ${format(limit)} for its ${format(count.written)} written values${key === undefined ? "" : ` (most of them under "${key}")`}`,
+    hint: "this is not a file `spack ci generate` wrote: aliases that repeat aliases grow exponentially",
+    file,
+    ...at,
+  };
+}
+
+/** Names of the build jobs a job's `needs:` lists, as the file's own key strings (one copy of each name in memory). */
+function specNeedNames(needs: unknown, keys: Map<string, string>): string[] {
+  if (!Array.isArray(needs)) return [];
+  const names: string[] = [];
+  for (const need of needs) {
+    // A need with `pipeline:` is Spack's need on its own generate job; ours replaces it.
+    const name =
+      typeof need === "string"
+        ? need
+        : isRecord(need) && typeof need.job === "string" && need.pipeline === undefined
+          ? need.job
+          : undefined;
+    if (name !== undefined) names.push(keys.get(name) ?? name);
+  }
+  return names;
+}
+
+/**
+ * A job's `locate`, made by module-level functions so that each holds only what it needs (V8
+ * keeps a closure's whole enclosing scope alive): a fixed position for a key of the line index,
+ * the index and the text only for a flow-style file (Spack 0.19), located on demand.
+ */
+function locator(name: string, index: TopLevelKeyIndex, fallbackText: string | undefined): () => Position {
+  const known = index.keys.get(name);
+  return known ? fixedPosition(known.line, known.col) : searchedPosition(name, index, fallbackText);
+}
+
+function fixedPosition(line: number, col: number): () => Position {
+  return () => ({ line, col });
+}
+
+function searchedPosition(name: string, index: TopLevelKeyIndex, text: string | undefined): () => Position {
+  return () => locateKey(index, name, text);
+}
+
+/** The file's build jobs, or the problem of each job that is not one. */
+function readJobs(
+  data: Record<string, unknown>,
+  buildJobs: string[],
+  file: string,
+  index: TopLevelKeyIndex,
+  fallbackText: string | undefined,
+): { jobs: SpackJob[]; problems: Problem[] } {
+  const stages = Array.isArray(data.stages) ? data.stages.map(String) : undefined;
+  const keys = new Map(buildJobs.map((name) => [name, name]));
+  const jobs: SpackJob[] = [];
+  const problems: Problem[] = [];
+  for (const name of buildJobs) {
+    const checked = checkJob(name, data[name], stages);
+    if (checked.stageIndex === undefined) {
+      problems.push({
+        code: checked.code!,
+        message: checked.message!,
+        file,
+        ...locateKey(index, name, fallbackText),
+      });
+      continue;
+    }
+    // A copy without `needs`: Spack's needs are only read as names, and the split writes its own.
+    const { needs, ...body } = data[name] as Record<string, unknown>;
+    const hash = isRecord(body.variables) ? body.variables.SPACK_JOB_SPEC_DAG_HASH : undefined;
+    jobs.push({
+      name,
+      stageIndex: checked.stageIndex,
+      ...(typeof hash === "string" ? { hash } : {}),
+      body,
+      specNeeds: specNeedNames(needs, keys),
+      locate: locator(name, index, fallbackText),
+    });
+  }
+  return { jobs, problems };
+}
+
+/**
  * Parses one file `spack ci generate` wrote. Returns the container's jobs, or located problems
- * (not YAML, a job without a stage, a stage Spack never writes, no SPACK_ARTIFACTS_ROOT).
+ * (not YAML, aliases past the limits, a job without a stage, a stage Spack never writes, no
+ * SPACK_ARTIFACTS_ROOT).
  */
 export function parseSpackPipeline({ text, file, container }: ParseSpackPipelineOptions): {
   value?: SpackContainerPipeline;
@@ -109,6 +234,8 @@ export function parseSpackPipeline({ text, file, container }: ParseSpackPipeline
   if (loaded.problem) return { problems: [loaded.problem] };
   const data = loaded.data;
   const index = indexTopLevelKeys(text);
+  const aliasProblem = checkAliases(data, file, index, text);
+  if (aliasProblem) return { problems: [aliasProblem] };
   if (!isRecord(data)) {
     const message = "expected a mapping of GitLab jobs (the file `spack ci generate` writes)";
     return { problems: [{ code: "SPACK_PIPELINE_INVALID", message, file, ...index.root }] };
@@ -127,8 +254,7 @@ export function parseSpackPipeline({ text, file, container }: ParseSpackPipeline
   if (buildJobs.length === 0) return { value: { container, file, variables: {}, jobs: [] }, problems: [] };
 
   const problems: Problem[] = [];
-  const stages = Array.isArray(data.stages) ? data.stages.map(String) : undefined;
-  if (!stages) {
+  if (!Array.isArray(data.stages)) {
     const message = "the file has jobs but no `stages:` list";
     problems.push({ code: "SPACK_PIPELINE_INVALID", message, file, ...index.root });
   }
@@ -145,29 +271,8 @@ export function parseSpackPipeline({ text, file, container }: ParseSpackPipeline
       ...at("variables"),
     });
   }
-  const jobs: SpackJob[] = [];
-  for (const name of buildJobs) {
-    const body = data[name];
-    const checked = checkJob(name, body, stages);
-    if (checked.stageIndex === undefined) {
-      problems.push({ code: checked.code!, message: checked.message!, ...at(name) });
-      continue;
-    }
-    const jobVariables = isRecord((body as Record<string, unknown>).variables)
-      ? ((body as Record<string, unknown>).variables as Record<string, unknown>)
-      : {};
-    const hash = jobVariables.SPACK_JOB_SPEC_DAG_HASH;
-    jobs.push({
-      name,
-      stageIndex: checked.stageIndex,
-      ...(typeof hash === "string" ? { hash } : {}),
-      body: body as Record<string, unknown>,
-      locate: () => {
-        const { line, col } = at(name);
-        return { line, col };
-      },
-    });
-  }
+  const read = readJobs(data, buildJobs, file, index, fallbackText);
+  problems.push(...read.problems);
   if (problems.length > 0) return { problems };
-  return { value: { container, file, variables, jobs }, problems: [] };
+  return { value: { container, file, variables, jobs: read.jobs }, problems: [] };
 }

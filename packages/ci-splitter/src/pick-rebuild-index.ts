@@ -1,11 +1,11 @@
 import type { Warning } from "@spacktainers/core";
-import type { SpackContainerPipeline, SpackJob } from "./parse-spack-pipeline.js";
+import type { SpackContainer, SpackJob } from "./parse-spack-pipeline.js";
 
 /** One rebuild-index job: every container pushes to the arch's one cache; warn when they differ. */
 export function pickRebuildIndex(
-  jobs: Array<{ job: SpackJob; pipeline: SpackContainerPipeline }>,
+  jobs: Array<{ job: SpackJob; pipeline: SpackContainer }>,
   warnings: Warning[],
-): { job: SpackJob; pipeline: SpackContainerPipeline } | undefined {
+): { job: SpackJob; pipeline: SpackContainer } | undefined {
   const first = jobs[0];
   if (!first) return undefined;
   const script = JSON.stringify(first.job.body.script);

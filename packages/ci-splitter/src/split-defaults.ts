@@ -20,3 +20,22 @@ export const SPLIT_DEFAULTS = {
 
 /** Path of the trigger pipeline inside the output directory. */
 export const TRIGGER_PIPELINE_FILE = "pipeline.yml";
+
+/**
+ * Bounds on what the split reads from Spack's pipeline files, so that a runaway or hostile file
+ * fails fast with a message instead of exhausting memory. Core's limits for repository YAML
+ * (1 MiB, 1,000 aliases) are for hand-written files: Spack writes about 700 bytes and five to
+ * seven aliases per job (`image: *a1`, `script: *a3`, …), so a 2,000-spec environment has a
+ * 1.4 MB file with 12,000 aliases.
+ */
+export const SPACK_PIPELINE_LIMITS = {
+  /** Bytes of one container's pipeline file: about 45,000 jobs, 20 times the largest real environment. */
+  fileBytes: 32 * 1024 * 1024,
+  /**
+   * Values that aliases may add once expanded, per value written: Spack's anchors add about one
+   * (0.9 on the benchmark input). Below core's `INPUT_LIMITS.yamlAliasExpansion` in all, any
+   * expansion is accepted; above it, at most this many per value written, so the work and the
+   * output stay proportional to the file (nine anchors of nine aliases each add 387 million).
+   */
+  aliasExpansionPerValue: 10,
+} as const;

@@ -1,9 +1,22 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { runBin, useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
+import { SPACK_PIPELINE_LIMITS } from "../src/index.js";
 import { repo, SITE_CONFIG_TEXT, spackFixture, split } from "./helpers.js";
+
+/** Nine anchors, each nine aliases of the previous one (the "billion laughs"): 387 million values once expanded. */
+function billionLaughs(): string {
+  const lines = ["lol0: &lol0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+  for (let level = 1; level < 9; level++)
+    lines.push(
+      `lol${level}: &lol${level} [${Array(9)
+        .fill(`*lol${level - 1}`)
+        .join(", ")}]`,
+    );
+  return `${lines.join("\n")}\n`;
+}
 
 describe("spacktainers-ci-split", () => {
   it("writes the trigger pipeline and chunks, prints the summary as JSON, byte-identical on a rerun", async () => {
@@ -105,6 +118,36 @@ describe("spacktainers-ci-split", () => {
       ",
       }
     `);
+  });
+
+  it("refuses an alias bomb, an alias inside itself and a file over the size limit, and writes nothing", async () => {
+    const spack = spackFixture("1.0.2", "empty-mirror");
+    const cwd = await repo({
+      bomb: `${spack}${billionLaughs()}`,
+      cycle: spack.replace("  SPACK_ARTIFACTS_ROOT:", "  LOOP: &loop [*loop]\n  SPACK_ARTIFACTS_ROOT:"),
+      huge: spack,
+      // Spack writes several aliases per job: many more than core's 1,000 for hand-written YAML.
+      many: `${spack}default:\n  tags: [${Array(1200).fill("*id003").join(", ")}]\n`,
+    });
+    await truncate(
+      join(cwd, "jobs_scratch_dir.amd64/huge/pipeline.yml"),
+      SPACK_PIPELINE_LIMITS.fileBytes + 1024 * 1024,
+    );
+    const result = await split(cwd);
+    expect({ code: result.code, stderr: result.stderr }).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "spacktainers-ci-split: error: 3 problems found:
+      <root>/jobs_scratch_dir.amd64/bomb/pipeline.yml:174:1: YAML aliases in this file expand to 490,329,123 more values, over the limit of 100,000 for its 412 written values (most of them under "lol8")
+        hint: this is not a file \`spack ci generate\` wrote: aliases that repeat aliases grow exponentially
+      <root>/jobs_scratch_dir.amd64/cycle/pipeline.yml:126:1: a YAML alias under "variables" refers to a value that contains it, which never ends once expanded
+        hint: an alias may only repeat a value defined before and outside it
+      <root>/jobs_scratch_dir.amd64/huge/pipeline.yml: the file is 33 MiB, over the limit of 32 MiB for one container's pipeline (about 45,000 jobs)
+        hint: check that this is the file \`spack ci generate\` wrote for one container
+      ",
+      }
+    `);
+    expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
   });
 
   it("needs --arch, a configured arch and a pipeline id", async () => {

@@ -3,18 +3,24 @@ import { type GitlabPipeline, renderPipelineYaml } from "@spacktainers/core";
 import { gitlabCiFailures, useTempDir, validateGitlabCi } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { splitSpackPipeline } from "../src/index.js";
+import { readSpackPipelines, splitPipelines, splitSpackPipeline } from "../src/index.js";
 import { architecture, checkSplit, inputTree, spackFixture } from "./helpers.js";
 
 async function split(containers: Record<string, string>) {
   const root = await useTempDir(inputTree(containers));
-  return splitSpackPipeline({
+  const settings = {
     arch: "amd64",
     architecture: architecture(),
-    inputDir: join(root, "jobs_scratch_dir.amd64"),
     outputPath: "split.amd64",
     pipelineId: "4242",
-  });
+  };
+  const inputDir = join(root, "jobs_scratch_dir.amd64");
+  const result = await splitSpackPipeline({ ...settings, inputDir });
+  // The pure transform on the files read up front gives the same result as the bin's path,
+  // which merges each file as it is read.
+  const read = await readSpackPipelines({ inputDir });
+  expect(splitPipelines({ ...settings, pipelines: read.value! })).toEqual(result);
+  return result;
 }
 
 /** Job names gitlab-ci-local lists for each file, or its error. */

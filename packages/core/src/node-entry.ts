@@ -10,4 +10,6 @@ export { isInsideFolder, readInputFile } from "./node/read-input-file.js";
 export type { ReplaceDirectoryOptions } from "./node/replace-directory.js";
 export { OUTPUT_MARKER_FILE, replaceDirectory } from "./node/replace-directory.js";
 export { runCliProcess } from "./node/run-cli-process.js";
+export type { SwapInDirectoryOptions } from "./node/swap-in-directory.js";
+export { swapInDirectory } from "./node/swap-in-directory.js";
 export { writeFileAtomic, writeFilesAtomic } from "./node/write-file-atomic.js";

@@ -4,6 +4,7 @@ import {
   type SplitSummary,
   splitSpackPipeline,
   TRIGGER_PIPELINE_FILE,
+  writeSplitOutput,
 } from "@spacktainers/ci-splitter";
 import {
   type ContainerDefinition,
@@ -11,7 +12,6 @@ import {
   type SiteConfig,
   type Warning,
 } from "@spacktainers/core";
-import { writeFilesAtomic } from "@spacktainers/core/node";
 import { JOB_NAMES } from "./job-names.js";
 
 export interface SplitArchPipelineOptions {
@@ -34,17 +34,25 @@ export interface SplitArchPipelineOptions {
 /**
  * `spacktainers split`: the ci-splitter with the orchestrator's paths and job names. An arch
  * without Spack containers gets the no-op pipeline, so the parent's static trigger always finds
- * its file.
+ * its file. The output folder is replaced whole and stays YAML only (see writeSplitOutput): the
+ * split job's artifact is what the gather job republishes for GitLab to include from.
  */
 export async function splitArchPipeline(
   options: SplitArchPipelineOptions,
 ): Promise<{ files: string[]; summary?: SplitSummary; warnings: Warning[] }> {
   const architecture = options.config.architectures[options.arch]!;
+  const writer = "spacktainers split";
   const out = resolve(options.root, options.out);
   const hasSpack = options.definitions.some((d) => d.arch === options.arch && d.kind === "spack");
   if (!hasSpack) {
     const text = renderPipelineYaml(nothingToRebuildPipeline({ arch: options.arch, architecture }));
-    return { files: await writeFilesAtomic(out, { [TRIGGER_PIPELINE_FILE]: text }), warnings: [] };
+    const files = await writeSplitOutput({
+      dir: out,
+      files: { [TRIGGER_PIPELINE_FILE]: text },
+      writer,
+      displayDir: options.out,
+    });
+    return { files, warnings: [] };
   }
   const result = await splitSpackPipeline({
     arch: options.arch,
@@ -57,7 +65,7 @@ export async function splitArchPipeline(
     displayInputDir: options.input,
   });
   return {
-    files: await writeFilesAtomic(out, result.files),
+    files: await writeSplitOutput({ dir: out, files: result.files, writer, displayDir: options.out }),
     summary: result.summary,
     warnings: result.warnings,
   };

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { lstat, readdir } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { SpacktainersError } from "../errors/spacktainers-error.js";
+import { swapInDirectory } from "./swap-in-directory.js";
 
 /**
  * The file that marks a folder as written by a spacktainers tool. Such a folder is replaced
@@ -55,36 +55,7 @@ export async function replaceDirectory({
       exitCode: 2,
     });
   }
-  const suffix = `${process.pid}.${randomBytes(4).toString("hex")}`;
-  const staging = join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
-  const retired = join(dirname(target), `.${basename(target)}.${suffix}.old`);
-  const written: string[] = [];
-  try {
-    await mkdir(staging, { recursive: true });
-    for (const [relative, data] of Object.entries(files)) {
-      const path = resolve(staging, relative);
-      if (!path.startsWith(`${staging}/`)) throw new Error(`refusing to write outside ${dir}: ${relative}`);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, data);
-      written.push(join(target, path.slice(staging.length + 1)));
-    }
-    await writeFile(
-      join(staging, OUTPUT_MARKER_FILE),
-      `Written by ${writer}. The whole folder is replaced on its next run.\n`,
-    );
-    if (existing) await rename(target, retired);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
-  try {
-    await rename(staging, target);
-  } catch (error) {
-    // Put the earlier output back rather than leave no folder at all.
-    if (existing) await rename(retired, target).catch(() => undefined);
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
-  if (existing) await rm(retired, { recursive: true, force: true });
-  return written;
+  const marker = `Written by ${writer}. The whole folder is replaced on its next run.\n`;
+  const written = await swapInDirectory({ dir: target, files: { ...files, [OUTPUT_MARKER_FILE]: marker } });
+  return written.filter((path) => path !== join(target, OUTPUT_MARKER_FILE));
 }

@@ -1,0 +1,59 @@
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+
+export interface SwapInDirectoryOptions {
+  /** The folder to create or replace. */
+  dir: string;
+  /** Paths relative to `dir` → content. */
+  files: Record<string, string | Uint8Array>;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+}
+
+/**
+ * Writes `files` into a new folder beside `dir` and swaps it in by rename, so the folder holds
+ * exactly these files: nothing of what it held before survives, and a failure before the swap
+ * leaves it as it was. It does not judge whether `dir` may be replaced: callers check that first
+ * (see `replaceDirectory`). Returns the absolute paths written, in the order given.
+ */
+export async function swapInDirectory({ dir, files }: SwapInDirectoryOptions): Promise<string[]> {
+  const target = resolve(dir);
+  const existed = await exists(target);
+  const suffix = `${process.pid}.${randomBytes(4).toString("hex")}`;
+  const staging = join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
+  const retired = join(dirname(target), `.${basename(target)}.${suffix}.old`);
+  const written: string[] = [];
+  try {
+    await mkdir(staging, { recursive: true });
+    for (const [relative, data] of Object.entries(files)) {
+      const path = resolve(staging, relative);
+      if (!path.startsWith(`${staging}/`)) throw new Error(`refusing to write outside ${dir}: ${relative}`);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, data);
+      written.push(join(target, path.slice(staging.length + 1)));
+    }
+    if (existed) await rename(target, retired);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  try {
+    await rename(staging, target);
+  } catch (error) {
+    // Put the earlier output back rather than leave no folder at all.
+    if (existed) await rename(retired, target).catch(() => undefined);
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  if (existed) await rm(retired, { recursive: true, force: true });
+  return written;
+}
