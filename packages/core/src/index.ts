@@ -8,12 +8,23 @@ export type {
   CliIo,
   CliSpec,
   CommandContext,
+  CommandIo,
   CommandSpec,
   FlagSpec,
   FlagTable,
+  FlagValue,
   FlagValues,
 } from "./cli/define-cli.js";
 export { defineCommand, formatHelp, invocationOf, runCli } from "./cli/define-cli.js";
+export type { NumberRange } from "./cli/flag-parsers.js";
+export {
+  checkNumberRange,
+  choiceFlag,
+  dateFlag,
+  describeNumberRange,
+  durationFlag,
+  numberFlag,
+} from "./cli/flag-parsers.js";
 export { parseUrlFlag } from "./cli/parse-url-flag.js";
 export { formatBytes, INPUT_LIMITS } from "./config/input-limits.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";

@@ -2,6 +2,7 @@ import { expect, test } from "vitest";
 import { ExitError } from "../errors/exit-error.js";
 import { InputInvalidError } from "../errors/input-invalid-error.js";
 import { type CliSpec, defineCommand, runCli } from "./define-cli.js";
+import { choiceFlag, dateFlag, durationFlag, numberFlag } from "./flag-parsers.js";
 import { parseUrlFlag } from "./parse-url-flag.js";
 
 function capture(env: Record<string, string> = {}) {
@@ -164,4 +165,57 @@ test("help names the invocation: pnpm -s <name> under the root script of that na
     ["Usage: demo <command> [options]", "Run 'demo <command> --help' for the options of a command."],
     ["Usage: demo <command> [options]", "Run 'demo <command> --help' for the options of a command."],
   ]);
+});
+
+test("typed flags: parse steps give typed values, defaults are parsed, every missing or bad flag is reported at once", async () => {
+  const seen: unknown[] = [];
+  const parseFormat = choiceFlag(["mermaid", "dot"]);
+  const command = defineCommand({
+    name: "",
+    summary: "Typed flags.",
+    flags: {
+      fraction: { type: "string", description: "f", default: "0.5", parse: numberFlag({ min: 0, max: 1 }) },
+      format: { type: "string", description: "f", default: "dot", parse: parseFormat },
+      now: { type: "string", description: "d", env: "TYPED_NOW", parse: dateFlag },
+      grace: { type: "string", description: "g", parse: durationFlag({ unit: "minutes", min: 0 }) },
+      arch: { type: "string", description: "a", required: true },
+      id: { type: "string", description: "i", env: "TYPED_ID", required: "the id of a pipeline" },
+    },
+    run({ flags, warn }) {
+      // Typed without casts: these assignments fail to compile if the types drift.
+      const fraction: number = flags.fraction;
+      const format: "mermaid" | "dot" = flags.format;
+      const now: Date | undefined = flags.now;
+      const grace: number | undefined = flags.grace;
+      const arch: string = flags.arch;
+      seen.push({ fraction, format, now: now?.toISOString(), grace, arch, id: flags.id });
+      warn([{ code: "W", file: "a.yaml", line: 2, col: 3, message: "odd" }]);
+      return 0;
+    },
+  });
+  const typed: CliSpec = { name: "typed", version: "1", description: "Typed flags.", commands: [command] };
+  const ok = capture({ TYPED_NOW: "2026-01-31T12:00:00Z", TYPED_ID: "7" });
+  expect(await runCli(typed, ["--arch", "amd64", "--grace", "2h"], ok.cliIo)).toBe(0);
+  expect(seen).toEqual([
+    { fraction: 0.5, format: "dot", now: "2026-01-31T12:00:00.000Z", grace: 120, arch: "amd64", id: "7" },
+  ]);
+  expect(ok.io.err).toBe("warning: a.yaml:2:3: odd\n");
+  const bad = capture();
+  expect(
+    await runCli(
+      typed,
+      ["--fraction", "2", "--format", "svg", "--now", "yesterday", "--grace", "soon"],
+      bad.cliIo,
+    ),
+  ).toBe(2);
+  expect(bad.io.err.split("; ")).toEqual([
+    'typed: error: --fraction: takes a number between 0 and 1, got "2"',
+    '--format: takes one of mermaid, dot, got "svg"',
+    '--now: takes an ISO 8601 date such as 2026-01-31T12:00:00Z, got "yesterday"',
+    "--grace: takes a duration in minutes (a number ≥ 0",
+    'or with a unit: 45s, 15m, 2h, 7d), got "soon"',
+    "--arch is required",
+    "--id (or TYPED_ID) is required: the id of a pipeline\n",
+  ]);
+  expect(seen).toHaveLength(1);
 });

@@ -2,11 +2,11 @@ import { parseArgs } from "node:util";
 import { ExitError } from "../errors/exit-error.js";
 import { UsageError } from "../errors/input-invalid-error.js";
 import { collectSecretValues, createSecretMasker, type SecretMasker } from "../errors/mask-secrets.js";
-import { SpacktainersError } from "../errors/spacktainers-error.js";
+import { formatProblem, SpacktainersError, type Warning } from "../errors/spacktainers-error.js";
 import { closestName } from "../naming/closest-name.js";
 
-/** One flag of a command. */
-export type FlagSpec = {
+/** One flag of a command; `T` is the type its `parse` step returns (a string without one). */
+export type FlagSpec<T = unknown> = {
   /** `string` takes a value; `boolean` is a switch. */
   type: "string" | "boolean";
   /** One-letter alias. */
@@ -19,27 +19,44 @@ export type FlagSpec = {
   placeholder?: string;
   /** Environment variable used when the flag is absent. */
   env?: string;
-  /** Value when neither the flag nor its env var is given. */
+  /**
+   * Value when neither the flag nor its env var is given. A string default goes through
+   * `parse` like a given value, so `--help` shows what the user would type.
+   */
   default?: string | boolean;
   /**
-   * Checks (and may normalise) a string value, from the flag or its env var, when it is parsed
-   * — for example {@link parseUrlFlag}. Throws an `Error` whose message says what is wrong;
-   * the CLI reports it as a usage error (exit 2) naming the flag.
+   * The command cannot run without a value (from the flag, its env var or its default). A
+   * string says why, after "--flag is required: ". Every missing flag is reported at once,
+   * as a usage error (exit 2).
    */
-  parse?: (value: string) => string;
+  required?: true | string;
+  /**
+   * Checks and converts a string value (from the flag, its env var or a string default) when it
+   * is parsed — {@link parseUrlFlag}, {@link numberFlag}, {@link choiceFlag}, {@link dateFlag},
+   * {@link durationFlag}. The flag's value then has the returned type, so command bodies never
+   * cast. Throws an `Error` whose message says what is wrong; the CLI reports it as a usage
+   * error (exit 2) naming the flag.
+   */
+  parse?: (value: string) => T;
 };
 
 /** The flags of a command, by long name. */
 export type FlagTable = Record<string, FlagSpec>;
 
+/** The type of one string value of a flag: what its `parse` returns, else a string. */
+type FlagString<S> = S extends { parse: (value: string) => infer T } ? T : string;
+
+/** The parsed value type of one flag. */
+export type FlagValue<S extends FlagSpec> = S["type"] extends "boolean"
+  ? boolean
+  : S extends { multiple: true }
+    ? FlagString<S>[]
+    : S extends { required: true | string } | { default: string }
+      ? FlagString<S>
+      : FlagString<S> | undefined;
+
 /** The parsed value type of a flag table. */
-export type FlagValues<F extends FlagTable> = {
-  [K in keyof F]: F[K]["type"] extends "boolean"
-    ? boolean
-    : F[K]["multiple"] extends true
-      ? string[]
-      : string | undefined;
-} & {
+export type FlagValues<F extends FlagTable> = { [K in keyof F]: FlagValue<F[K]> } & {
   /** `--json`, which every command accepts: machine-readable result on stdout. */
   json: boolean;
 };
@@ -56,12 +73,12 @@ export type CliIo = {
   cwd: string;
 };
 
-/** What a command's `run` receives. */
-export type CommandContext<F extends FlagTable> = {
-  /** Parsed flags, with env fallbacks and defaults applied. */
-  flags: FlagValues<F>;
-  /** Positional arguments. */
-  positionals: string[];
+/**
+ * What every command receives besides its flags: output, environment and masking. Helpers that
+ * serve several commands take this (not a `CommandContext` of one flag table), so no command
+ * casts its context to share them.
+ */
+export type CommandIo = {
   /** Environment variables. */
   env: Record<string, string | undefined>;
   /** Working directory. */
@@ -70,6 +87,11 @@ export type CommandContext<F extends FlagTable> = {
   out(text: string): void;
   /** Writes a line to stderr, secrets masked. */
   log(text: string): void;
+  /**
+   * Prints warnings on stderr, one `warning: file:line:col: message` each (the one way every
+   * command shows the warnings a library returned as data).
+   */
+  warn(warnings: Iterable<Warning>): void;
   /** Prints a value as JSON on stdout (one document, trailing newline), secrets masked. */
   json(value: unknown): void;
   /** True when stderr is a terminal (progress bars allowed). */
@@ -80,6 +102,14 @@ export type CommandContext<F extends FlagTable> = {
   maskValues(values: Iterable<string>): void;
   /** The current masker, for text written to files or logs. */
   mask: SecretMasker;
+};
+
+/** What a command's `run` receives. */
+export type CommandContext<F extends FlagTable> = CommandIo & {
+  /** Parsed flags, with env fallbacks and defaults applied. */
+  flags: FlagValues<F>;
+  /** Positional arguments. */
+  positionals: string[];
 };
 
 /** A command of a CLI. */
@@ -124,6 +154,7 @@ function flagHelp(flags: FlagTable): string[] {
   const rows = Object.entries(flags).map(([name, spec]) => {
     const left = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.type === "string" ? ` ${spec.placeholder ?? "VALUE"}` : ""}`;
     const notes = [
+      spec.required ? "required" : "",
       spec.multiple ? "repeatable" : "",
       spec.env ? `env ${spec.env}` : "",
       spec.default !== undefined && spec.default !== false ? `default ${String(spec.default)}` : "",
@@ -188,6 +219,54 @@ function didYouMeanFlag(error: unknown, flags: string[]): string {
   return suggestion ? ` Did you mean --${suggestion}?` : "";
 }
 
+/** `--name`, with its env var when it has one: how a usage error names a flag. */
+function flagName(name: string, spec: FlagSpec): string {
+  return `--${name}${spec.env ? ` (or ${spec.env})` : ""}`;
+}
+
+/**
+ * The flag values of a command: given value, else its env var, else its default, each through
+ * the flag's `parse` step. Reports every bad value and every missing required flag in one
+ * usage error.
+ */
+function resolveFlags(
+  table: FlagTable,
+  given: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): FlagValues<FlagTable> {
+  const problems: string[] = [];
+  const flags: Record<string, unknown> = { json: given.json ?? false };
+  for (const [name, spec] of Object.entries(table)) {
+    let value = given[name];
+    let source = `--${name}`;
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    if (value === undefined && fromEnv !== undefined && fromEnv !== "") {
+      source = `${spec.env} (the environment variable of --${name})`;
+      value =
+        spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
+    }
+    if (value === undefined && spec.default !== undefined) {
+      source = `the default of --${name}`;
+      value = spec.default;
+    }
+    if (spec.parse && spec.type === "string" && value !== undefined) {
+      const parse = spec.parse;
+      try {
+        value = Array.isArray(value) ? value.map((item: string) => parse(item)) : parse(value as string);
+      } catch (error) {
+        problems.push(`${source}: ${(error as Error).message}`);
+      }
+    }
+    if (value === undefined && spec.required)
+      problems.push(
+        `${flagName(name, spec)} is required${typeof spec.required === "string" ? `: ${spec.required}` : ""}`,
+      );
+    flags[name] = value ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join("; "));
+  return flags as FlagValues<FlagTable>;
+}
+
 /**
  * Runs a CLI: parses argv, applies env fallbacks, runs the command, and turns every error into
  * one message and an exit code. The only place that decides exit codes; it never calls
@@ -247,40 +326,22 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
         `${(error as Error).message.split("\n")[0]}.${didYouMeanFlag(error, Object.keys(options))} Run '${program}${command!.name ? ` ${command!.name}` : ""} --help'.`,
       );
     }
-    const flags: Record<string, unknown> = { json: parsed.values.json ?? false };
-    for (const [name, spec] of Object.entries(command!.flags)) {
-      let value = parsed.values[name] as unknown;
-      let source = `--${name}`;
-      if (value === undefined && spec.env && io.env[spec.env] !== undefined && io.env[spec.env] !== "") {
-        const fromEnv = io.env[spec.env]!;
-        source = `${spec.env} (the environment variable of --${name})`;
-        value =
-          spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
-      }
-      if (spec.parse && value !== undefined && spec.type === "string") {
-        const check = spec.parse;
-        try {
-          value = Array.isArray(value) ? value.map((item: string) => check(item)) : check(value as string);
-        } catch (error) {
-          throw new UsageError(`${source}: ${(error as Error).message}`);
-        }
-      }
-      if (value === undefined)
-        value = spec.default ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
-      flags[name] = value;
-    }
+    const flags = resolveFlags(command!.flags, parsed.values, io.env);
     const remask = () => {
       mask = createSecretMasker([...collectSecretValues(io.env, secretNames), ...secretValues]);
       context.mask = mask;
     };
     const context: CommandContext<FlagTable> = {
-      flags: flags as FlagValues<FlagTable>,
+      flags,
       positionals: parsed.positionals,
       env: io.env,
       cwd: io.cwd,
       isTTY: io.stderr.isTTY === true,
       out: (text) => io.stdout.write(mask(text)),
       log,
+      warn: (warnings) => {
+        for (const warning of warnings) log(`warning: ${formatProblem(warning)}`);
+      },
       json: (value) => io.stdout.write(`${mask(JSON.stringify(value, null, 2))}\n`),
       maskVariables: (names) => {
         for (const name of names) secretNames.add(name);
