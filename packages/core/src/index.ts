@@ -26,7 +26,9 @@ export {
   numberFlag,
 } from "./cli/flag-parsers.js";
 export { parseUrlFlag } from "./cli/parse-url-flag.js";
+export { S3_ENDPOINT_VARIABLE, s3EndpointFlag } from "./cli/s3-endpoint-flag.js";
 export { formatBytes, INPUT_LIMITS } from "./config/input-limits.js";
+export { DELETE_FRACTION_RANGE } from "./config/option-ranges.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";
 export { parseSiteConfig, proxyVariables, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
 export type { ParsedYaml, ParseYamlOptions } from "./config/parse-yaml.js";

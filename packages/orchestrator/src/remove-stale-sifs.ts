@@ -11,6 +11,8 @@ import {
   bucketName,
   type CiContext,
   type ContainersBucketConfig,
+  checkNumberRange,
+  DELETE_FRACTION_RANGE,
   naturalCompare,
   type SiteConfig,
   SpacktainersError,
@@ -127,6 +129,8 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
     minAgeHours = 1,
     now,
   } = options;
+  const fractionProblem = checkNumberRange(maxDeleteFraction, DELETE_FRACTION_RANGE);
+  if (fractionProblem) throw new UsageError(`maxDeleteFraction ${fractionProblem}`);
   const branches = await gitlab.listAll<GitlabRef>("/repository/branches");
   if (branches.length === 0)
     throw new SpacktainersError({

@@ -20,6 +20,11 @@ export type FlagSpec<T = unknown> = {
   /** Environment variable used when the flag is absent. */
   env?: string;
   /**
+   * Older names of `env`, still read (in this order) when neither the flag nor `env` is set,
+   * with a warning naming the variable to use instead.
+   */
+  deprecatedEnv?: readonly string[];
+  /**
    * Value when neither the flag nor its env var is given. A string default goes through
    * `parse` like a given value, so `--help` shows what the user would type.
    */
@@ -233,15 +238,25 @@ function resolveFlags(
   table: FlagTable,
   given: Record<string, unknown>,
   env: Record<string, string | undefined>,
-): FlagValues<FlagTable> {
+): { flags: FlagValues<FlagTable>; warnings: string[] } {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const flags: Record<string, unknown> = { json: given.json ?? false };
   for (const [name, spec] of Object.entries(table)) {
     let value = given[name];
     let source = `--${name}`;
-    const fromEnv = spec.env ? env[spec.env] : undefined;
-    if (value === undefined && fromEnv !== undefined && fromEnv !== "") {
-      source = `${spec.env} (the environment variable of --${name})`;
+    const variable = [spec.env, ...(spec.deprecatedEnv ?? [])].find(
+      (candidate) => candidate !== undefined && env[candidate] !== undefined && env[candidate] !== "",
+    );
+    if (value === undefined && variable !== undefined) {
+      const fromEnv = env[variable]!;
+      if (variable === spec.env) source = `${variable} (the environment variable of --${name})`;
+      else {
+        source = `${variable} (a deprecated environment variable of --${name})`;
+        warnings.push(
+          `${variable} is deprecated: set ${spec.env ? `${spec.env} or ` : ""}--${name} instead (${variable} will stop being read)`,
+        );
+      }
       value =
         spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
     }
@@ -264,7 +279,7 @@ function resolveFlags(
     flags[name] = value ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
   }
   if (problems.length > 0) throw new UsageError(problems.join("; "));
-  return flags as FlagValues<FlagTable>;
+  return { flags: flags as FlagValues<FlagTable>, warnings };
 }
 
 /**
@@ -326,7 +341,8 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
         `${(error as Error).message.split("\n")[0]}.${didYouMeanFlag(error, Object.keys(options))} Run '${program}${command!.name ? ` ${command!.name}` : ""} --help'.`,
       );
     }
-    const flags = resolveFlags(command!.flags, parsed.values, io.env);
+    const { flags, warnings } = resolveFlags(command!.flags, parsed.values, io.env);
+    for (const warning of warnings) log(`warning: ${warning}`);
     const remask = () => {
       mask = createSecretMasker([...collectSecretValues(io.env, secretNames), ...secretValues]);
       context.mask = mask;
