@@ -2,6 +2,7 @@ import {
   type GitlabNeed,
   type GitlabScriptJob,
   InputInvalidError,
+  JOB_NAMES,
   renderPipelineYaml,
   SpacktainersError,
   type Warning,
@@ -76,7 +77,7 @@ export function splitPipelines(options: SplitPipelinesOptions): SplitSpackPipeli
     if (!needs) {
       needs = [
         {
-          job: `concretize ${container} for ${settings.arch}`,
+          job: JOB_NAMES.concretize(container, settings.arch),
           pipeline: settings.pipelineId,
           artifacts: true,
         },

@@ -80,26 +80,46 @@ export type {
   SpackConfig,
 } from "./model/site-config.js";
 export { bucketName, credentialVariableNames } from "./model/site-config.js";
+export { BASE_IMAGE_NAMES, type BaseImageName } from "./naming/base-image-names.js";
 export type { ChecksumEntry } from "./naming/checksums.js";
 export { containerChecksum, lockChecksum, sha256Hex, treeChecksum } from "./naming/checksums.js";
 export { closestName, editDistance } from "./naming/closest-name.js";
+export type {
+  BaseImageDigests,
+  ContainerIdentity,
+  DescribeContainerOptions,
+} from "./naming/describe-container.js";
+export { describeContainer, findMainPackageRoot } from "./naming/describe-container.js";
+export type { BaseImageLabelsOptions } from "./naming/labels.js";
+export {
+  baseImageLabels,
+  compareLabels,
+  identityLabels,
+  LABELS,
+  SIF_METADATA,
+  singularityVersion,
+} from "./naming/labels.js";
 export {
   BASE_IMAGE_TAG_LENGTH,
   baseImageTag,
   CONTAINER_NAME_PATTERN,
   customContainerTag,
+  expandRegistryImage,
   imageReference,
+  imageRepository,
   sifFileName,
   sifObjectKey,
   spackContainerTag,
   TAG_SEPARATOR,
 } from "./naming/names.js";
 export { naturalCompare, naturalSort } from "./naming/natural-compare.js";
+export { DEFAULT_TAG, parseImageReference } from "./naming/parse-image-reference.js";
 export {
   GITLAB_LIMITS,
   INFRASTRUCTURE_FAILURE_REASONS,
   infrastructureRetry,
 } from "./pipeline/gitlab-limits.js";
+export { inGatherArtifact, JOB_NAMES, OUT_PATHS } from "./pipeline/job-names.js";
 export type {
   GitlabArtifacts,
   GitlabImage,

@@ -2,6 +2,9 @@ import { readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import {
+  BASE_IMAGE_NAMES,
+  type BaseImageName,
+  baseImageLabels,
   type CliSpec,
   type CommandContext,
   defineCommand,
@@ -16,7 +19,6 @@ import { describeBaseImage } from "./base-image.js";
 import { type Decision, decideImage, OFFLINE_DECISION } from "./decide-image.js";
 import { decideSifUpload } from "./decide-sif-upload.js";
 import { downloadSif } from "./download-sif.js";
-import { BASE_IMAGE_NAMES, type BaseImageName, baseImageLabels } from "./labels.js";
 import { createRegistryClient, type RegistryClient } from "./registry-client.js";
 import { installTreeOf, writeContainerDockerfile } from "./render-container-dockerfile.js";
 import { createS3Client, parseMetadataPairs, uploadSif } from "./upload-sif.js";

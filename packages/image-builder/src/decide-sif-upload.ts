@@ -1,7 +1,6 @@
 import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { SpacktainersError } from "@spacktainers/core";
+import { SIF_METADATA, SpacktainersError } from "@spacktainers/core";
 import { type Decision, OFFLINE_DECISION } from "./decide-image.js";
-import { SIF_METADATA } from "./labels.js";
 import type { RegistryClient } from "./registry-client.js";
 
 export interface DecideSifUploadOptions {

@@ -4,9 +4,13 @@ import {
   architectureTemplates,
   type CiContext,
   type ContainerDefinition,
+  type ContainerIdentity,
+  describeContainer,
+  expandRegistryImage,
   type GitlabJob,
   type GitlabPipeline,
   InputInvalidError,
+  JOB_NAMES,
   naturalCompare,
   parseSpackLock,
   parseYaml,
@@ -36,9 +40,7 @@ import {
   renderContainerDockerfile,
   spackContainerJobs,
 } from "@spacktainers/image-builder";
-import { type ContainerIdentity, describeContainer } from "@spacktainers/spack-env-builder";
 import { decideOrBuild } from "./decide-or-build.js";
-import { JOB_NAMES } from "./job-names.js";
 
 /** A concretized environment's spack.yaml, read with the same limits as every YAML input. */
 function parseEnvironmentYaml(text: string, file: string): unknown {
@@ -75,9 +77,7 @@ async function baseImageDigests({
   if (!registry || context.offline) return {};
   const digests: { builder?: string; runtime?: string } = {};
   for (const name of ["builder", "runtime"] as const) {
-    const reference = context.registryImage
-      ? bases[name].replace(/\$\{?CI_REGISTRY_IMAGE\}?/g, context.registryImage)
-      : bases[name];
+    const reference = expandRegistryImage(bases[name], context);
     const found = await registry.inspectImage({ reference, arch }).catch(() => undefined);
     if (found?.exists && found.digest) digests[name] = found.digest;
   }
@@ -363,7 +363,7 @@ export async function decideContainers(
     }
   }
   if (Object.keys(jobs).length === 0) {
-    jobs[`nothing to build for ${arch}`] = {
+    jobs[JOB_NAMES.nothingToBuild(arch)] = {
       stage: STAGES.build,
       tags: [...architecture.runner_tags],
       interruptible: true,

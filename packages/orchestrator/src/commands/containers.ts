@@ -1,5 +1,4 @@
-import { defineCommand } from "@spacktainers/core";
-import { OUT_PATHS } from "../job-names.js";
+import { defineCommand, OUT_PATHS } from "@spacktainers/core";
 import { onlineClients } from "../online-clients.js";
 import { planContainers, summarizePlan } from "../plan-containers.js";
 import { archFlag, nowFlag, pipelineIdFlag, prepareCommand, rootFlag } from "./preamble.js";

@@ -1,6 +1,5 @@
-import { choiceFlag, defineCommand } from "@spacktainers/core";
+import { choiceFlag, defineCommand, JOB_NAMES } from "@spacktainers/core";
 import { buildParentPipeline, parentPipelineFor } from "../build-parent-pipeline.js";
-import { JOB_NAMES } from "../job-names.js";
 import { renderPipelineGraph } from "../render-pipeline-graph.js";
 import { prepareCommand, rootFlag } from "./preamble.js";
 

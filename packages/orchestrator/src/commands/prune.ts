@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
 import { formatPlan, formatResult } from "@spacktainers/cache-janitor";
-import { defineCommand } from "@spacktainers/core";
+import { defineCommand, OUT_PATHS } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
-import { OUT_PATHS } from "../job-names.js";
 import { pruneArchCache } from "../prune-arch-cache.js";
 import { archFlag, nowFlag, prepareCommand, rootFlag } from "./preamble.js";
 

@@ -1,5 +1,4 @@
-import { defineCommand } from "@spacktainers/core";
-import { OUT_PATHS } from "../job-names.js";
+import { defineCommand, OUT_PATHS } from "@spacktainers/core";
 import { splitArchPipeline } from "../split-arch-pipeline.js";
 import { archFlag, pipelineIdFlag, prepareCommand, rootFlag } from "./preamble.js";
 
