@@ -7,6 +7,7 @@ import {
   type CommandContext,
   defineCommand,
   type FlagTable,
+  KNOWN_ARCHITECTURES,
   parseUrlFlag,
   UsageError,
 } from "@spacktainers/core";
@@ -14,7 +15,7 @@ import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ApplyPruneOptions, applyPrune } from "./apply-prune.js";
 import { formatPlan, formatResult } from "./format-plan.js";
 import { type PlanPruneOptions, planPrune } from "./plan-prune.js";
-import { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs } from "./prune-sifs.js";
+import { formatSifPrune, pruneSifs } from "./prune-sifs.js";
 import type { StorageProgress } from "./storage/cache-storage.js";
 import { openStorage } from "./storage/open-storage.js";
 

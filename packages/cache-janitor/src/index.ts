@@ -36,15 +36,13 @@ export type {
   KeptSif,
   KeptSifReason,
   PruneSifsOptions,
-  ReadSifNameOptions,
   ScannedSifBucket,
   SifDeleteError,
-  SifNameReading,
   SifPruneResult,
   SifTarget,
   StaleSif,
 } from "./prune-sifs.js";
-export { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs, readSifName, sifLocation } from "./prune-sifs.js";
+export { formatSifPrune, pruneSifs, sifLocation } from "./prune-sifs.js";
 export type {
   BuildCache,
   CacheIndex,

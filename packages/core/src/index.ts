@@ -114,6 +114,8 @@ export {
 } from "./naming/names.js";
 export { naturalCompare, naturalSort } from "./naming/natural-compare.js";
 export { DEFAULT_TAG, parseImageReference } from "./naming/parse-image-reference.js";
+export type { ReadSifNameOptions, SifNameReading } from "./naming/read-sif-name.js";
+export { KNOWN_ARCHITECTURES, readSifName, sifNameParts } from "./naming/read-sif-name.js";
 export {
   GITLAB_LIMITS,
   INFRASTRUCTURE_FAILURE_REASONS,

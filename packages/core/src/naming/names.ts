@@ -7,7 +7,7 @@ import type { CiContext } from "../model/ci-context.js";
 export const CONTAINER_NAME_PATTERN = /^(?!.*__)[a-z0-9][a-z0-9._-]*$/;
 
 /** The architecture that gets no suffix on Spack container tags (reference rule). */
-const UNSUFFIXED_ARCH = "amd64";
+export const UNSUFFIXED_ARCH = "amd64";
 
 /** Separator between tag parts; a double underscore never occurs in a branch slug. */
 export const TAG_SEPARATOR = "__";
