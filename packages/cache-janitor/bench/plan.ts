@@ -12,13 +12,13 @@ import { mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { createS3Client } from "@spacktainers/core/node";
 import { startS3Server } from "@spacktainers/test-utils";
 import {
   applyPrune,
   type CacheStorage,
   createLocalStorage,
   createMemoryStorage,
-  createS3Client,
   createS3Storage,
   type MemoryObject,
   mapConcurrent,
@@ -170,7 +170,7 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
             removed++;
           }
         }
-        const client = createS3Client({ endpoint: server.endpoint, region: server.region });
+        const client = createS3Client({ env: process.env, endpoint: server.endpoint, region: server.region });
         Object.assign(client.config, {
           credentials: async () => ({
             accessKeyId: server.accessKeyId,

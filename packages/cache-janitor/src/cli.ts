@@ -8,7 +8,7 @@ import {
   defineCommand,
   type FlagTable,
   KNOWN_ARCHITECTURES,
-  parseUrlFlag,
+  s3EndpointFlag,
   UsageError,
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
@@ -24,14 +24,7 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 const connectionFlags = {
   // runCli handles --json for every command; declared here so the flag is typed.
   json: { type: "boolean", description: "machine-readable result on stdout" },
-  endpoint: {
-    type: "string",
-    placeholder: "URL",
-    env: "AWS_ENDPOINT_URL_S3",
-    parse: parseUrlFlag,
-    description:
-      "S3 endpoint of an S3-compatible store (else S3_ENDPOINT_URL; credentials: the standard AWS variables)",
-  },
+  endpoint: s3EndpointFlag,
   now: {
     type: "string",
     placeholder: "ISO-DATE",
@@ -174,7 +167,7 @@ function cacheOptions(context: CommandContext<typeof cacheFlags>): PlanPruneOpti
   return {
     cache: flags.cache,
     now: parseNow(flags.now),
-    endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
+    endpoint: flags.endpoint,
     cwd: context.cwd,
     env: context.env,
     keepLocks: flags["keep-lock"].map((file) => resolve(context.cwd, file)),
@@ -455,7 +448,7 @@ Example:
     const now = parseNow(flags.now);
     const storage = openStorage({
       url: root,
-      endpoint: flags.endpoint ?? context.env.S3_ENDPOINT_URL,
+      endpoint: flags.endpoint,
       cwd: context.cwd,
       env: context.env,
     });

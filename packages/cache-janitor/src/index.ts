@@ -72,4 +72,4 @@ export { createMemoryStorage } from "./storage/memory-storage.js";
 export type { OpenStorageOptions } from "./storage/open-storage.js";
 export { openStorage } from "./storage/open-storage.js";
 export type { S3Storage, S3StorageOptions } from "./storage/s3-storage.js";
-export { createS3Client, createS3Storage } from "./storage/s3-storage.js";
+export { createS3Storage } from "./storage/s3-storage.js";

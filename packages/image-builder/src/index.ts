@@ -71,5 +71,5 @@ export {
   dockerHubPushJob,
   sifJob,
 } from "./sif-jobs.js";
-export type { CreateS3ClientOptions, UploadSifOptions, UploadSifResult } from "./upload-sif.js";
-export { createS3Client, parseMetadataPairs, uploadSif } from "./upload-sif.js";
+export type { UploadSifOptions, UploadSifResult } from "./upload-sif.js";
+export { parseMetadataPairs, uploadSif } from "./upload-sif.js";

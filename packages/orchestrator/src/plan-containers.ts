@@ -20,11 +20,10 @@ import {
   shareJobSettings,
   type Warning,
 } from "@spacktainers/core";
-import { writeFilesAtomic } from "@spacktainers/core/node";
+import { type S3Client, writeFilesAtomic } from "@spacktainers/core/node";
 import {
   type ContainerJobStages,
   type CustomContainerDecision,
-  type createS3Client,
   customContainerJobs,
   type Decision,
   type DockerHubDecision,
@@ -93,8 +92,6 @@ async function exists(path: string): Promise<boolean> {
 
 /** Stages of the container pipeline, in order. */
 const STAGES: ContainerJobStages = { build: "build", sif: "sif", deploy: "deploy", dockerHub: "docker hub" };
-
-type S3Client = NonNullable<ReturnType<typeof createS3Client>>;
 
 /** Clients for the online checks; each absent one makes its decisions "not checked (offline)". */
 export type PlanClients = {
