@@ -19,7 +19,6 @@ export {
   PYTHON_INDENT_2,
   PYTHON_MANIFEST,
 } from "./format-python-json.js";
-export { mapConcurrent } from "./map-concurrent.js";
 export type { PendingDeletions } from "./pending-deletions.js";
 export { PENDING_KEY, readPendingDeletions } from "./pending-deletions.js";
 export type {

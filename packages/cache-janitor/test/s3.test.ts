@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { mapWithConcurrency } from "@spacktainers/core";
 import { createS3Client } from "@spacktainers/core/node";
 import { runBin, type S3Server, startHttpProxy, startS3Server, useTempDir } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +9,6 @@ import {
   applyPrune,
   type CacheStorage,
   createS3Storage,
-  mapConcurrent,
   planPrune,
   type S3Storage,
   type SpackDatabase,
@@ -35,7 +35,7 @@ function storageAt(prefix: string, endpoint = server.endpoint): S3Storage {
 }
 
 async function upload(storage: CacheStorage, objects: Map<string, Uint8Array>): Promise<void> {
-  await mapConcurrent([...objects], 8, ([key, body]) => storage.put(key, body));
+  await mapWithConcurrency([...objects], 8, ([key, body]) => storage.put(key, body));
 }
 
 async function uploadFixture(name: FixtureCacheName, prefix: string): Promise<S3Storage> {

@@ -4,6 +4,7 @@
  * touch the filesystem or the process are in `@spacktainers/core/node`.
  */
 
+export { mapWithConcurrency } from "./async/map-with-concurrency.js";
 export type {
   CliIo,
   CliSpec,
