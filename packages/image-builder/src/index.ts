@@ -21,6 +21,8 @@ export {
   pinDefinitionSource,
   spackContainerJobs,
 } from "./container-jobs.js";
+export type { CustomContainerDecision, DecideCustomContainerOptions } from "./decide-custom-container.js";
+export { decideCustomContainer } from "./decide-custom-container.js";
 export type { DecideDockerHubPushOptions, DockerHubDecision } from "./decide-docker-hub-push.js";
 export { DOCKER_HUB_API, decideDockerHubPush, dockerHubCreateUrl } from "./decide-docker-hub-push.js";
 export type { DecideImageOptions, DecideSpackContainerOptions, Decision } from "./decide-image.js";
@@ -31,12 +33,8 @@ export {
   OFFLINE_DECISION,
   OFFLINE_REASON,
 } from "./decide-image.js";
-export type {
-  CustomContainerDecision,
-  DecideCustomContainerOptions,
-  DecideSifUploadOptions,
-} from "./decide-sif-upload.js";
-export { decideCustomContainer, decideSifUpload, headObjectMetadata } from "./decide-sif-upload.js";
+export type { DecideSifUploadOptions } from "./decide-sif-upload.js";
+export { decideSifUpload, headObjectMetadata } from "./decide-sif-upload.js";
 export type { DownloadSifOptions } from "./download-sif.js";
 export { downloadSif } from "./download-sif.js";
 export type { JobArch, RegistryLogin, S3Access } from "./job-options.js";

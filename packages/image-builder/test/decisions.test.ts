@@ -14,9 +14,10 @@ import {
   useTempDir,
 } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { decideCustomContainer } from "../src/decide-custom-container.js";
 import { decideDockerHubPush } from "../src/decide-docker-hub-push.js";
 import { decideBaseImage, decideImage, decideSpackContainer } from "../src/decide-image.js";
-import { decideCustomContainer, decideSifUpload } from "../src/decide-sif-upload.js";
+import { decideSifUpload } from "../src/decide-sif-upload.js";
 import { createRegistryClient, type RegistryClient } from "../src/registry-client.js";
 import { uploadSif } from "../src/upload-sif.js";
 
