@@ -41,7 +41,7 @@ export {
   spackEnvironmentFileSchema,
   spacktainerFileSchema,
 } from "./config/schemas.js";
-export { ExitError } from "./errors/exit-error.js";
+export type { ErrorCode } from "./errors/error-codes.js";
 export { InputInvalidError, UsageError } from "./errors/input-invalid-error.js";
 export type { SecretMasker } from "./errors/mask-secrets.js";
 export {

@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { ExitError } from "../errors/exit-error.js";
 import { UsageError } from "../errors/input-invalid-error.js";
 import { collectSecretValues, createSecretMasker, type SecretMasker } from "../errors/mask-secrets.js";
 import { formatProblem, SpacktainersError, type Warning } from "../errors/spacktainers-error.js";
@@ -371,7 +370,6 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
     };
     return (await command!.run(context)) ?? 0;
   } catch (error) {
-    if (ExitError.isInstance(error)) return error.exitCode;
     if (SpacktainersError.isInstance(error)) {
       log(`${cli.name}: error: ${error.message}`);
       return error.exitCode;

@@ -1,4 +1,5 @@
 import { parseYaml } from "../config/parse-yaml.js";
+import type { ErrorCode } from "../errors/error-codes.js";
 import { InputInvalidError } from "../errors/input-invalid-error.js";
 import type { Problem, SourceLocation } from "../errors/spacktainers-error.js";
 import { lockChecksum } from "../naming/checksums.js";
@@ -162,7 +163,7 @@ export function parseSpackLock({ text, file }: ParseSpackLockOptions): SpackLock
     return locator(path, which);
   };
   const problems: Problem[] = [];
-  const problem = (code: string, message: string, path: (string | number)[], hint?: string) =>
+  const problem = (code: ErrorCode, message: string, path: (string | number)[], hint?: string) =>
     problems.push({ code, message, ...locate(path), ...(hint ? { hint } : {}) });
 
   if (!isRecord(data)) {
