@@ -1,7 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { parseJobTarget, parseSize } from "./cli.js";
 import { parseNextLink } from "./gitlab-client.js";
-import { mapWithConcurrency } from "./map-with-concurrency.js";
 
 describe("argument parsing", () => {
   test("parseSize", () => {
@@ -34,30 +33,5 @@ describe("argument parsing", () => {
     expect(parseNextLink(link)).toBe("https://gitlab.example.com/api/v4/projects/8/jobs?page=3&per_page=3");
     expect(parseNextLink('<https://x/a?page=1>; rel="first"')).toBeUndefined();
     expect(parseNextLink(undefined)).toBeUndefined();
-  });
-});
-
-describe("mapWithConcurrency", () => {
-  test("keeps order and never exceeds the limit", async () => {
-    let running = 0;
-    let peak = 0;
-    const result = await mapWithConcurrency([5, 1, 4, 2, 3], 2, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((resolve) => setTimeout(resolve, n * 3));
-      running--;
-      return n * 10;
-    });
-    expect({ result, peak }).toEqual({ result: [50, 10, 40, 20, 30], peak: 2 });
-  });
-
-  test("stops starting new items after a failure and throws the first error", async () => {
-    const started: number[] = [];
-    const error = await mapWithConcurrency([1, 2, 3, 4], 1, async (n) => {
-      started.push(n);
-      if (n === 2) throw new Error("two failed");
-      return n;
-    }).catch((e: Error) => e.message);
-    expect({ error, started }).toEqual({ error: "two failed", started: [1, 2] });
   });
 });

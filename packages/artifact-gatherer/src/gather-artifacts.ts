@@ -1,11 +1,10 @@
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { naturalCompare, SpacktainersError } from "@spacktainers/core";
+import { mapWithConcurrency, naturalCompare, SpacktainersError } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ExtractedFile, extractZipSafely } from "./extract-zip-safely.js";
 import { type DownstreamJob, findDownstreamJobs } from "./find-downstream-jobs.js";
 import type { GitlabClient } from "./gitlab-client.js";
-import { mapWithConcurrency } from "./map-with-concurrency.js";
 import { type DotenvVariable, renderDotenv } from "./render-dotenv.js";
 
 /** Name of the archive file when it is kept rather than extracted. */

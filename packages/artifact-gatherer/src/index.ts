@@ -27,7 +27,6 @@ export type { GitlabApiErrorCode } from "./gitlab-api-error.js";
 export { GitlabApiError } from "./gitlab-api-error.js";
 export type { DownloadResult, GitlabClient, GitlabClientOptions, GitlabRetryEvent } from "./gitlab-client.js";
 export { createGitlabClient, parseNextLink } from "./gitlab-client.js";
-export { mapWithConcurrency } from "./map-with-concurrency.js";
 export type { DotenvVariable } from "./render-dotenv.js";
 export { parseDotenvAssignments, renderDotenv } from "./render-dotenv.js";
 export type { ResolvedToken, ResolveGitlabTokenOptions } from "./resolve-gitlab-token.js";

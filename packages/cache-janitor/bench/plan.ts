@@ -12,16 +12,16 @@ import { mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { mapWithConcurrency } from "@spacktainers/core";
+import { createS3Client } from "@spacktainers/core/node";
 import { startS3Server } from "@spacktainers/test-utils";
 import {
   applyPrune,
   type CacheStorage,
   createLocalStorage,
   createMemoryStorage,
-  createS3Client,
   createS3Storage,
   type MemoryObject,
-  mapConcurrent,
   planPrune,
 } from "../src/index.js";
 import { generateV2Cache, generateV3Cache } from "../test/synthetic-cache.js";
@@ -131,7 +131,7 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
 // 2. In a local folder (a file:// mirror).
 {
   const root = join(tmpdir(), `janitor-bench-${process.pid}`);
-  await mapConcurrent([...memory.objects], 32, async ([key, object]: [string, MemoryObject]) => {
+  await mapWithConcurrency([...memory.objects], 32, async ([key, object]: [string, MemoryObject]) => {
     const path = join(root, key);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, object.body);
@@ -170,7 +170,7 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
             removed++;
           }
         }
-        const client = createS3Client({ endpoint: server.endpoint, region: server.region });
+        const client = createS3Client({ env: process.env, endpoint: server.endpoint, region: server.region });
         Object.assign(client.config, {
           credentials: async () => ({
             accessKeyId: server.accessKeyId,
@@ -179,7 +179,7 @@ const memory = generateV2Cache({ specs: SPECS, seed: 1, now: NOW });
         });
         const storage = createS3Storage({ bucket: "bench", prefix: `${layout}-${specs}`, client });
         const [, uploadMs] = await time(() =>
-          mapConcurrent([...generated], 16, ([key, object]) => storage.put(key, object.body)),
+          mapWithConcurrency([...generated], 16, ([key, object]) => storage.put(key, object.body)),
         );
         // s3rver's LastModified is the upload time: shift "now" instead of the objects.
         const uploaded = Date.now();

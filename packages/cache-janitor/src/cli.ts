@@ -11,29 +11,23 @@ import {
   durationFlag,
   type FlagTable,
   type FlagValues,
+  KNOWN_ARCHITECTURES,
   numberFlag,
-  parseUrlFlag,
+  s3EndpointFlag,
   UsageError,
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ApplyPruneOptions, applyPrune } from "./apply-prune.js";
 import { formatPlan, formatResult } from "./format-plan.js";
 import { type PlanPruneOptions, PRUNE_OPTION_RANGES, planPrune } from "./plan-prune.js";
-import { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs } from "./prune-sifs.js";
+import { formatSifPrune, pruneSifs } from "./prune-sifs.js";
 import type { StorageProgress } from "./storage/cache-storage.js";
 import { openStorage } from "./storage/open-storage.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 const connectionFlags = {
-  endpoint: {
-    type: "string",
-    placeholder: "URL",
-    env: "AWS_ENDPOINT_URL_S3",
-    parse: parseUrlFlag,
-    description:
-      "S3 endpoint of an S3-compatible store (else S3_ENDPOINT_URL; credentials: the standard AWS variables)",
-  },
+  endpoint: s3EndpointFlag,
   now: {
     type: "string",
     placeholder: "ISO-DATE",
@@ -166,18 +160,13 @@ function progressReporter(io: CommandIo): ((progress: StorageProgress) => void) 
   };
 }
 
-/** The endpoint of `--endpoint`/`AWS_ENDPOINT_URL_S3`, else `S3_ENDPOINT_URL`. */
-function endpointOf(io: CommandIo, flags: FlagValues<typeof connectionFlags>): string | undefined {
-  return flags.endpoint ?? io.env.S3_ENDPOINT_URL;
-}
-
 /** The options every cache command shares: where the cache is, protection and safety. */
 function cacheOptions(io: CommandIo, flags: FlagValues<typeof cacheFlags>): PlanPruneOptions {
   const onProgress = progressReporter(io);
   return {
     cache: flags.cache,
     now: flags.now ?? new Date(),
-    endpoint: endpointOf(io, flags),
+    endpoint: flags.endpoint,
     cwd: io.cwd,
     env: io.env,
     keepLocks: flags["keep-lock"].map((file) => resolve(io.cwd, file)),
@@ -422,7 +411,7 @@ Example:
     }
     const storage = openStorage({
       url: root,
-      endpoint: endpointOf(context, flags),
+      endpoint: flags.endpoint,
       cwd: context.cwd,
       env: context.env,
     });

@@ -1,4 +1,4 @@
-import { mapConcurrent } from "./map-concurrent.js";
+import { mapWithConcurrency } from "@spacktainers/core";
 import type { BuildCache, OrphanCandidate } from "./read-build-cache.js";
 import {
   v2SpecFileKeysOfRecord,
@@ -90,12 +90,12 @@ export async function confirmListing(
     return undefined;
   };
   const concurrency = options.concurrency ?? 16;
-  const indexFound = await mapConcurrent(indexChecks, concurrency, async ({ keys }) => {
+  const indexFound = await mapWithConcurrency(indexChecks, concurrency, async ({ keys }) => {
     const found = await firstPresent(keys);
     options.onProgress?.({ phase: "confirm", done: ++done, total });
     return found;
   });
-  const orphanFound = await mapConcurrent(orphanChecks, concurrency, async ({ keys }) => {
+  const orphanFound = await mapWithConcurrency(orphanChecks, concurrency, async ({ keys }) => {
     const found = keys.length === 0 ? "" : await firstPresent(keys);
     options.onProgress?.({ phase: "confirm", done: ++done, total });
     return found;

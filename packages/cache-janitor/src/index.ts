@@ -20,7 +20,6 @@ export {
   PYTHON_MANIFEST,
 } from "./format-python-json.js";
 export { isAlwaysKept } from "./is-always-kept.js";
-export { mapConcurrent } from "./map-concurrent.js";
 export type { PendingDeletions } from "./pending-deletions.js";
 export { PENDING_KEY, readPendingDeletions } from "./pending-deletions.js";
 export type {
@@ -37,15 +36,13 @@ export type {
   KeptSif,
   KeptSifReason,
   PruneSifsOptions,
-  ReadSifNameOptions,
   ScannedSifBucket,
   SifDeleteError,
-  SifNameReading,
   SifPruneResult,
   SifTarget,
   StaleSif,
 } from "./prune-sifs.js";
-export { formatSifPrune, KNOWN_ARCHITECTURES, pruneSifs, readSifName, sifLocation } from "./prune-sifs.js";
+export { formatSifPrune, pruneSifs, sifLocation } from "./prune-sifs.js";
 export type {
   BuildCache,
   CacheIndex,
@@ -75,4 +72,4 @@ export { createMemoryStorage } from "./storage/memory-storage.js";
 export type { OpenStorageOptions } from "./storage/open-storage.js";
 export { openStorage } from "./storage/open-storage.js";
 export type { S3Storage, S3StorageOptions } from "./storage/s3-storage.js";
-export { createS3Client, createS3Storage } from "./storage/s3-storage.js";
+export { createS3Storage } from "./storage/s3-storage.js";

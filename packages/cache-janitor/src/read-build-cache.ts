@@ -1,6 +1,5 @@
-import { SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
+import { mapWithConcurrency, SpacktainersError, sha256Hex, type Warning } from "@spacktainers/core";
 import { LOCK_KEY } from "./cache-lock.js";
-import { mapConcurrent } from "./map-concurrent.js";
 import { PENDING_KEY } from "./pending-deletions.js";
 import { checkDatabase, type IndexedSpec, readIndexedSpecs, type SpackDatabase } from "./spack-database.js";
 import type { CacheObject, CacheStorage, StorageProgress } from "./storage/cache-storage.js";
@@ -347,7 +346,7 @@ async function classifyV3(
       : []),
   ];
   let done = 0;
-  const parsed = await mapConcurrent(reads, options.concurrency ?? 16, async ({ key }) => {
+  const parsed = await mapWithConcurrency(reads, options.concurrency ?? 16, async ({ key }) => {
     const bytes = await storage.get(key);
     options.onProgress?.({ phase: "read", done: ++done, total: reads.length });
     if (!bytes) return { error: "disappeared while reading" };

@@ -1,4 +1,4 @@
-import { INPUT_LIMITS, type Problem } from "@spacktainers/core";
+import { type ErrorCode, INPUT_LIMITS, type Problem } from "@spacktainers/core";
 import { CORE_SCHEMA, load } from "js-yaml";
 import { countYamlValues } from "./count-yaml-values.js";
 import {
@@ -87,7 +87,7 @@ function checkJob(
   name: string,
   body: unknown,
   stages: string[] | undefined,
-): { stageIndex?: number; code?: string; message?: string } {
+): { stageIndex?: number; code?: ErrorCode; message?: string } {
   if (!isRecord(body)) return { code: "SPACK_JOB_INVALID", message: `job "${name}" is not a mapping` };
   const stage = body.stage;
   if (typeof stage !== "string" || stage === "")

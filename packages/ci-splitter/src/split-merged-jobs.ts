@@ -2,6 +2,7 @@ import {
   GITLAB_LIMITS,
   type GitlabNeed,
   InputInvalidError,
+  JOB_NAMES,
   renderPipelineYaml,
   SpacktainersError,
   type Warning,
@@ -77,7 +78,7 @@ export function splitMergedJobs(
     if (!needs) {
       needs = [
         {
-          job: `concretize ${container} for ${settings.arch}`,
+          job: JOB_NAMES.concretize(container, settings.arch),
           pipeline: settings.pipelineId,
           artifacts: true,
         },

@@ -4,6 +4,7 @@
  * touch the filesystem or the process are in `@spacktainers/core/node`.
  */
 
+export { mapWithConcurrency } from "./async/map-with-concurrency.js";
 export type {
   CliIo,
   CliSpec,
@@ -26,7 +27,9 @@ export {
   numberFlag,
 } from "./cli/flag-parsers.js";
 export { parseUrlFlag } from "./cli/parse-url-flag.js";
+export { S3_ENDPOINT_VARIABLE, s3EndpointFlag } from "./cli/s3-endpoint-flag.js";
 export { formatBytes, INPUT_LIMITS } from "./config/input-limits.js";
+export { DELETE_FRACTION_RANGE } from "./config/option-ranges.js";
 export type { ParseSiteConfigOptions } from "./config/parse-site-config.js";
 export { parseSiteConfig, proxyVariables, SITE_CONFIG_PATH } from "./config/parse-site-config.js";
 export type { ParsedYaml, ParseYamlOptions } from "./config/parse-yaml.js";
@@ -38,7 +41,7 @@ export {
   spackEnvironmentFileSchema,
   spacktainerFileSchema,
 } from "./config/schemas.js";
-export { ExitError } from "./errors/exit-error.js";
+export type { ErrorCode } from "./errors/error-codes.js";
 export { InputInvalidError, UsageError } from "./errors/input-invalid-error.js";
 export type { SecretMasker } from "./errors/mask-secrets.js";
 export {
@@ -78,26 +81,48 @@ export type {
   SpackConfig,
 } from "./model/site-config.js";
 export { bucketName, credentialVariableNames } from "./model/site-config.js";
+export { BASE_IMAGE_NAMES, type BaseImageName } from "./naming/base-image-names.js";
 export type { ChecksumEntry } from "./naming/checksums.js";
 export { containerChecksum, lockChecksum, sha256Hex, treeChecksum } from "./naming/checksums.js";
 export { closestName, editDistance } from "./naming/closest-name.js";
+export type {
+  BaseImageDigests,
+  ContainerIdentity,
+  DescribeContainerOptions,
+} from "./naming/describe-container.js";
+export { describeContainer, findMainPackageRoot } from "./naming/describe-container.js";
+export type { BaseImageLabelsOptions } from "./naming/labels.js";
+export {
+  baseImageLabels,
+  compareLabels,
+  identityLabels,
+  LABELS,
+  SIF_METADATA,
+  singularityVersion,
+} from "./naming/labels.js";
 export {
   BASE_IMAGE_TAG_LENGTH,
   baseImageTag,
   CONTAINER_NAME_PATTERN,
   customContainerTag,
+  expandRegistryImage,
   imageReference,
+  imageRepository,
   sifFileName,
   sifObjectKey,
   spackContainerTag,
   TAG_SEPARATOR,
 } from "./naming/names.js";
 export { naturalCompare, naturalSort } from "./naming/natural-compare.js";
+export { DEFAULT_TAG, parseImageReference } from "./naming/parse-image-reference.js";
+export type { ReadSifNameOptions, SifNameReading } from "./naming/read-sif-name.js";
+export { KNOWN_ARCHITECTURES, readSifName, sifNameParts } from "./naming/read-sif-name.js";
 export {
   GITLAB_LIMITS,
   INFRASTRUCTURE_FAILURE_REASONS,
   infrastructureRetry,
 } from "./pipeline/gitlab-limits.js";
+export { inGatherArtifact, JOB_NAMES, OUT_PATHS } from "./pipeline/job-names.js";
 export type {
   GitlabArtifacts,
   GitlabImage,

@@ -3,6 +3,9 @@
  * listing for checksums, the process runner of a CLI). The main entry stays free of I/O.
  */
 
+export type { S3Client } from "@aws-sdk/client-s3";
+export type { CreateS3ClientOptions, S3CredentialVariables } from "./node/create-s3-client.js";
+export { createS3Client, S3_MAX_ATTEMPTS } from "./node/create-s3-client.js";
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
 export type { ReadInputFileOptions, ReadInputFileResult } from "./node/read-input-file.js";

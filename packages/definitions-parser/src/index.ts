@@ -13,7 +13,6 @@ export type { LoadSiteConfigOptions } from "./load-site-config.js";
 export { loadSiteConfig } from "./load-site-config.js";
 export type { ParseDefFileOptions } from "./parse-def-file.js";
 export { parseDefFile } from "./parse-def-file.js";
-export { DEFAULT_TAG, parseImageReference } from "./parse-image-reference.js";
 export type { FilesEntry, ResolveContainerFilesOptions } from "./resolve-container-files.js";
 export { FILES_DIR, resolveContainerFiles } from "./resolve-container-files.js";
 export type { SpecPackages, SpecToken, SpecTokenKind } from "./tokenize-spec.js";

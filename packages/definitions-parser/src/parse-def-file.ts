@@ -1,5 +1,5 @@
 import type { ImageReference, Problem } from "@spacktainers/core";
-import { parseImageReference } from "./parse-image-reference.js";
+import { parseImageReference } from "@spacktainers/core";
 
 export interface ParseDefFileOptions {
   /** Text of the `.def` file. */

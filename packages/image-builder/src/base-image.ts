@@ -1,7 +1,12 @@
 import { join } from "node:path";
-import { baseImageTag, bucketName, type SiteConfig, treeChecksum } from "@spacktainers/core";
+import {
+  type BaseImageName,
+  baseImageTag,
+  bucketName,
+  type SiteConfig,
+  treeChecksum,
+} from "@spacktainers/core";
 import { readChecksumEntries } from "@spacktainers/core/node";
-import type { BaseImageName } from "./labels.js";
 
 /** Name of the virtual checksum entry holding the config-derived build args (no file has it). */
 const BUILD_ARGS_ENTRY = "\0build-args";

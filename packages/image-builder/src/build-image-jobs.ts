@@ -1,4 +1,4 @@
-import { type GitlabNeed, type GitlabScriptJob, infrastructureRetry } from "@spacktainers/core";
+import { type GitlabNeed, type GitlabScriptJob, infrastructureRetry, JOB_NAMES } from "@spacktainers/core";
 import {
   assertVariableName,
   DEFAULT_JOB_IMAGES,
@@ -59,16 +59,6 @@ export interface BuildImageJobsOptions {
   timeout?: string;
 }
 
-/** Name of the build job of one arch. */
-export function buildJobName(name: string, arch: string): string {
-  return `build ${name} for ${arch}`;
-}
-
-/** Name of the manifest job: the image it publishes (unique even when arches share a pipeline). */
-export function manifestJobName(name: string, tag: string): string {
-  return `publish ${name}:${tag}`;
-}
-
 /** The dotenv variable carrying an arch's digest from its build job to the manifest job. */
 export function digestVariable(name: string, arch: string): string {
   return `DIGEST_${variableSuffix(name)}_${variableSuffix(arch)}`;
@@ -118,7 +108,7 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
     const staging = `${options.repository}:${options.tag}.build-${arch}`;
     const digestFile = `${options.name}-${arch}.digest`;
     const dotenv = `${options.name}-${arch}.env`;
-    jobs[buildJobName(options.name, arch)] = {
+    jobs[JOB_NAMES.buildImage(options.name, arch)] = {
       stage: options.stage,
       ...common,
       tags: [...runnerTags],
@@ -154,11 +144,14 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
   const targets = [options.tag, ...(options.alsoLatest ? ["latest"] : [])];
   const first = options.arches[0];
   if (!first) throw new Error("buildImageJobs: no architecture");
-  jobs[manifestJobName(options.name, options.tag)] = {
+  jobs[JOB_NAMES.publishImage(options.name, options.tag)] = {
     stage: options.manifestStage ?? options.stage,
     ...common,
     tags: [...first.runnerTags],
-    needs: options.arches.map(({ arch }) => ({ job: buildJobName(options.name, arch), artifacts: true })),
+    needs: options.arches.map(({ arch }) => ({
+      job: JOB_NAMES.buildImage(options.name, arch),
+      artifacts: true,
+    })),
     // It runs on the first arch's runners: their variables (resources, proxy) apply.
     variables: { ...common.variables, ...(first.variables ?? {}) },
     interruptible: false,

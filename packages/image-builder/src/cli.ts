@@ -2,24 +2,27 @@ import { readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import {
+  BASE_IMAGE_NAMES,
+  type BaseImageName,
+  baseImageLabels,
   type CliSpec,
   type CommandContext,
   defineCommand,
   InputInvalidError,
   type Problem,
-  parseUrlFlag,
   parseYaml,
   readCiContext,
+  s3EndpointFlag,
   UsageError,
 } from "@spacktainers/core";
+import { createS3Client } from "@spacktainers/core/node";
 import { describeBaseImage } from "./base-image.js";
 import { type Decision, decideImage, OFFLINE_DECISION } from "./decide-image.js";
 import { decideSifUpload } from "./decide-sif-upload.js";
 import { downloadSif } from "./download-sif.js";
-import { BASE_IMAGE_NAMES, type BaseImageName, baseImageLabels } from "./labels.js";
 import { createRegistryClient, type RegistryClient } from "./registry-client.js";
 import { installTreeOf, writeContainerDockerfile } from "./render-container-dockerfile.js";
-import { createS3Client, parseMetadataPairs, uploadSif } from "./upload-sif.js";
+import { parseMetadataPairs, uploadSif } from "./upload-sif.js";
 
 const PROGRAM = "spacktainers-image";
 
@@ -57,13 +60,7 @@ const registryFlags = {
 } as const;
 
 const s3Flags = {
-  endpoint: {
-    type: "string",
-    description: "S3 endpoint URL of a non-AWS store",
-    placeholder: "URL",
-    env: "S3_ENDPOINT",
-    parse: parseUrlFlag,
-  },
+  endpoint: s3EndpointFlag,
   "access-key-var": {
     type: "string",
     description: "NAME of the env var holding the S3 access key id",
@@ -114,10 +111,9 @@ function s3Client(context: CommandContext<typeof s3Flags>, flags: S3FlagValues, 
   context.maskVariables([accessKeyVar, secretKeyVar]);
   const client = createS3Client({
     env: context.env,
-    accessKeyVar,
-    secretKeyVar,
-    ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-    ...(flags.region ? { region: flags.region } : {}),
+    credentials: { accessKeyVar, secretKeyVar },
+    endpoint: flags.endpoint,
+    region: flags.region,
   });
   if (!client && required)
     throw new UsageError(`S3 credentials missing: set the env vars ${accessKeyVar} and ${secretKeyVar}`);

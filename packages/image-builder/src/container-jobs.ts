@@ -1,18 +1,19 @@
 import {
+  baseImageLabels,
   type CiContext,
+  type ContainerIdentity,
   type GitlabNeed,
   type GitlabScriptJob,
+  JOB_NAMES,
   type SiteConfig,
   SpacktainersError,
 } from "@spacktainers/core";
-import type { ContainerIdentity } from "@spacktainers/spack-env-builder";
 import { type BaseImageIdentity, baseImageBuildArgs } from "./base-image.js";
-import { type BuildSecret, buildImageJobs, manifestJobName } from "./build-image-jobs.js";
+import { type BuildSecret, buildImageJobs } from "./build-image-jobs.js";
 import type { Decision } from "./decide-image.js";
 import { type JobArch, jobArch, type RegistryLogin, type S3Access } from "./job-options.js";
-import { baseImageLabels } from "./labels.js";
 import { BUILD_SECRETS } from "./render-container-dockerfile.js";
-import { deploySifJob, dockerHubPushJob, sifJob, sifJobName } from "./sif-jobs.js";
+import { deploySifJob, dockerHubPushJob, sifJob } from "./sif-jobs.js";
 
 /** Labels every image gets from the CI context (values are `$CI_…` references expanded by GitLab). */
 const OCI_JOB_LABELS = {
@@ -148,7 +149,7 @@ export function spackContainerJobs(options: SpackContainerJobsOptions): Record<s
   const wants = (decision: Decision | undefined) => decision === undefined || decision.action === "build";
   const jobs: Record<string, GitlabScriptJob> = {};
   const buildsImage = wants(options.decisions?.image);
-  const manifest = manifestJobName(identity.name, identity.tag);
+  const manifest = JOB_NAMES.publishImage(identity.name, identity.tag);
   if (buildsImage) {
     const cache = s3Access(architecture.cache_bucket);
     Object.assign(
@@ -198,7 +199,7 @@ export function spackContainerJobs(options: SpackContainerJobsOptions): Record<s
           arch: identity.arch,
           deploy: config.sif_deploy,
           stage: stages.deploy,
-          needs: [sifJobName(identity.name, identity.arch)],
+          needs: [JOB_NAMES.convertSif(identity.name, identity.arch)],
           s3: containers,
         }),
       );
@@ -286,7 +287,7 @@ export function customContainerJobs(options: CustomContainerJobsOptions): Record
         arch: identity.arch,
         deploy: config.sif_deploy,
         stage: options.stages.deploy,
-        needs: [sifJobName(identity.name, identity.arch)],
+        needs: [JOB_NAMES.convertSif(identity.name, identity.arch)],
         s3: containers,
       }),
     );

@@ -1,8 +1,7 @@
-import { SpacktainersError } from "@spacktainers/core";
+import { compareLabels, identityLabels, SpacktainersError } from "@spacktainers/core";
 import { request } from "undici";
 import { createDispatcher } from "./create-dispatcher.js";
 import { type Decision, OFFLINE_DECISION } from "./decide-image.js";
-import { compareLabels, identityLabels } from "./labels.js";
 import { DOCKER_HUB_REGISTRY } from "./parse-image-reference.js";
 import type { RegistryClient } from "./registry-client.js";
 

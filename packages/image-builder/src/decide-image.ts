@@ -1,6 +1,12 @@
-import type { BaseImageDigests, ContainerIdentity } from "@spacktainers/spack-env-builder";
+import {
+  type BaseImageDigests,
+  baseImageLabels,
+  type ContainerIdentity,
+  compareLabels,
+  identityLabels,
+  LABELS,
+} from "@spacktainers/core";
 import type { BaseImageIdentity } from "./base-image.js";
-import { baseImageLabels, compareLabels, identityLabels, LABELS } from "./labels.js";
 import type { RegistryClient } from "./registry-client.js";
 
 /** What to do with an image, SIF or Docker Hub copy: `build` = do the work (build, upload, push). */

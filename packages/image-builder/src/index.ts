@@ -7,7 +7,7 @@
 export type { BaseImageIdentity, DescribeBaseImageOptions } from "./base-image.js";
 export { baseImageBuildArgs, describeBaseImage } from "./base-image.js";
 export type { BuildImageJobsOptions, BuildSecret } from "./build-image-jobs.js";
-export { buildImageJobs, buildJobName, digestVariable, manifestJobName } from "./build-image-jobs.js";
+export { buildImageJobs, digestVariable } from "./build-image-jobs.js";
 export type {
   BaseImageJobsOptions,
   ContainerJobStages,
@@ -21,6 +21,8 @@ export {
   pinDefinitionSource,
   spackContainerJobs,
 } from "./container-jobs.js";
+export type { CustomContainerDecision, DecideCustomContainerOptions } from "./decide-custom-container.js";
+export { decideCustomContainer } from "./decide-custom-container.js";
 export type { DecideDockerHubPushOptions, DockerHubDecision } from "./decide-docker-hub-push.js";
 export { DOCKER_HUB_API, decideDockerHubPush, dockerHubCreateUrl } from "./decide-docker-hub-push.js";
 export type { DecideImageOptions, DecideSpackContainerOptions, Decision } from "./decide-image.js";
@@ -31,25 +33,12 @@ export {
   OFFLINE_DECISION,
   OFFLINE_REASON,
 } from "./decide-image.js";
-export type {
-  CustomContainerDecision,
-  DecideCustomContainerOptions,
-  DecideSifUploadOptions,
-} from "./decide-sif-upload.js";
-export { decideCustomContainer, decideSifUpload, headObjectMetadata } from "./decide-sif-upload.js";
+export type { DecideSifUploadOptions } from "./decide-sif-upload.js";
+export { decideSifUpload, headObjectMetadata } from "./decide-sif-upload.js";
 export type { DownloadSifOptions } from "./download-sif.js";
 export { downloadSif } from "./download-sif.js";
 export type { JobArch, RegistryLogin, S3Access } from "./job-options.js";
 export { DEFAULT_JOB_IMAGES, GITLAB_REGISTRY_LOGIN, jobArch } from "./job-options.js";
-export type { BaseImageLabelsOptions, BaseImageName } from "./labels.js";
-export {
-  BASE_IMAGE_NAMES,
-  baseImageLabels,
-  compareLabels,
-  identityLabels,
-  LABELS,
-  SIF_METADATA,
-} from "./labels.js";
 export { DOCKER_HUB_REGISTRY, formatImageReference, parseImageReference } from "./parse-image-reference.js";
 export type {
   FetchedManifest,
@@ -77,11 +66,8 @@ export {
 export type { DeploySifJobOptions, DockerHubPushJobOptions, SifJobOptions, SifTarget } from "./sif-jobs.js";
 export {
   deploySifJob,
-  deploySifJobName,
   dockerHubPushJob,
-  dockerHubPushJobName,
   sifJob,
-  sifJobName,
 } from "./sif-jobs.js";
-export type { CreateS3ClientOptions, UploadSifOptions, UploadSifResult } from "./upload-sif.js";
-export { createS3Client, parseMetadataPairs, uploadSif } from "./upload-sif.js";
+export type { UploadSifOptions, UploadSifResult } from "./upload-sif.js";
+export { parseMetadataPairs, uploadSif } from "./upload-sif.js";

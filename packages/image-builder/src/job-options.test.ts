@@ -1,6 +1,6 @@
+import { compareLabels, identityLabels } from "@spacktainers/core";
 import { describe, expect, test } from "vitest";
 import { assertVariableName, loginLine, shellQuote, variableSuffix } from "./job-options.js";
-import { compareLabels, identityLabels } from "./labels.js";
 import { parseAuthenticateHeader } from "./registry-client.js";
 
 describe("shell and naming helpers", () => {

@@ -1,6 +1,5 @@
 import type { ImageReference } from "@spacktainers/core";
-import { SpacktainersError } from "@spacktainers/core";
-import { parseImageReference as parseWrittenReference } from "@spacktainers/definitions-parser";
+import { parseImageReference as parseWrittenReference, SpacktainersError } from "@spacktainers/core";
 
 /** Registry host Docker Hub's images are served from (a reference without a host means it). */
 export const DOCKER_HUB_REGISTRY = "registry-1.docker.io";

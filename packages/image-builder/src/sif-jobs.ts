@@ -2,6 +2,7 @@ import {
   type GitlabNeed,
   type GitlabScriptJob,
   infrastructureRetry,
+  JOB_NAMES,
   type SifDeployConfig,
   TOOLS_SETUP,
 } from "@spacktainers/core";
@@ -59,11 +60,6 @@ export interface SifJobOptions {
   timeout?: string;
 }
 
-/** Name of the SIF job. */
-export function sifJobName(name: string, arch: string): string {
-  return `convert ${name} to sif for ${arch}`;
-}
-
 /** `spacktainers-image upload-sif …` with the metadata, credentials by variable NAME. */
 function uploadLine(file: string, container: SifTarget, s3: S3Access): string {
   const metadata = Object.entries(container.sifMetadata)
@@ -96,7 +92,7 @@ export function sifJob(options: SifJobOptions): Record<string, GitlabScriptJob> 
     : `"docker://${container.image ?? ""}"`;
   if (!options.definitionFile && !container.image) throw new Error(`sifJob: ${container.name} has no image`);
   return {
-    [sifJobName(container.name, arch.arch)]: {
+    [JOB_NAMES.convertSif(container.name, arch.arch)]: {
       stage: options.stage,
       image: options.image,
       tags: [...arch.runnerTags],
@@ -136,11 +132,6 @@ export interface DeploySifJobOptions {
   s3: S3Access;
 }
 
-/** Name of the site deploy job. */
-export function deploySifJobName(name: string, arch: string): string {
-  return `deploy ${name} sif for ${arch}`;
-}
-
 /**
  * Copies a SIF from S3 into the site directory (reference: a job on bb5) on the configured
  * runner. `download-sif` writes a temp file then renames, so readers never see half a SIF.
@@ -149,7 +140,7 @@ export function deploySifJob(options: DeploySifJobOptions): Record<string, Gitla
   const { container, deploy, s3 } = options;
   const target = `${deploy.directory.replace(/\/+$/, "")}/${container.sifFileName}`;
   return {
-    [deploySifJobName(container.name, options.arch)]: {
+    [JOB_NAMES.deploySif(container.name, options.arch)]: {
       stage: options.stage,
       tags: [...deploy.runner_tags],
       ...(options.needs ? { needs: options.needs } : {}),
@@ -194,17 +185,12 @@ export interface DockerHubPushJobOptions {
   image?: string;
 }
 
-/** Name of the Docker Hub job. */
-export function dockerHubPushJobName(name: string, arch: string): string {
-  return `push ${name} to docker hub for ${arch}`;
-}
-
 /** Copies the published image (every arch of its index) to Docker Hub with skopeo. */
 export function dockerHubPushJob(options: DockerHubPushJobOptions): Record<string, GitlabScriptJob> {
   const tlsVerify = options.tlsVerify ?? true;
   const hub: RegistryLogin = { registry: "docker.io", ...options.dockerHub };
   return {
-    [dockerHubPushJobName(options.name, options.arch.arch)]: {
+    [JOB_NAMES.pushToDockerHub(options.name, options.arch.arch)]: {
       stage: options.stage,
       image: options.image ?? DEFAULT_JOB_IMAGES.skopeo,
       tags: [...options.arch.runnerTags],

@@ -1,61 +1,8 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SpacktainersError, UsageError } from "@spacktainers/core";
-import { proxyFor } from "@spacktainers/core/node";
-import { HttpProxyAgent, HttpsProxyAgent } from "hpagent";
-
-export interface CreateS3ClientOptions {
-  /** Environment holding the credentials. */
-  env: Record<string, string | undefined>;
-  /** NAME of the variable with the access key id. */
-  accessKeyVar: string;
-  /** NAME of the variable with the secret access key. */
-  secretKeyVar: string;
-  /** Endpoint of a non-AWS store (path-style addressing then). */
-  endpoint?: string;
-  /** Region (default `AWS_REGION`, else `us-east-1`). */
-  region?: string;
-}
-
-/**
- * An S3 client from credential variable NAMES; `undefined` when they are not set (offline). It
- * goes through the proxy of `HTTPS_PROXY`/`HTTP_PROXY` in `env` unless `NO_PROXY` lists the endpoint.
- */
-export function createS3Client({
-  env,
-  accessKeyVar,
-  secretKeyVar,
-  endpoint,
-  region,
-}: CreateS3ClientOptions): S3Client | undefined {
-  const accessKeyId = env[accessKeyVar];
-  const secretAccessKey = env[secretKeyVar];
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  const resolvedRegion = region ?? env.AWS_REGION ?? "us-east-1";
-  // The SDK ignores HTTPS_PROXY; jobs of an arch with `proxy: true` set it (and NO_PROXY).
-  const proxy = proxyFor(endpoint ?? `https://s3.${resolvedRegion}.amazonaws.com`, env);
-  const agent = proxy ? { proxy, keepAlive: true } : undefined;
-  return new S3Client({
-    region: resolvedRegion,
-    ...(agent
-      ? {
-          requestHandler: new NodeHttpHandler({
-            httpAgent: new HttpProxyAgent(agent),
-            httpsAgent: new HttpsProxyAgent(agent),
-          }),
-        }
-      : {}),
-    credentials: { accessKeyId, secretAccessKey },
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    // Streamed multipart bodies cannot be checksummed up front; many S3-compatible stores
-    // (Ceph, MinIO, s3rver) also reject the newer default checksums.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-}
 
 /** S3 metadata keys: what `x-amz-meta-*` headers accept. */
 const METADATA_KEY = /^[a-z0-9][a-z0-9-]*$/;
@@ -76,7 +23,7 @@ export function parseMetadataPairs(pairs: readonly string[]): Record<string, str
 }
 
 export interface UploadSifOptions {
-  /** S3 client (see {@link createS3Client}). */
+  /** S3 client (core's `createS3Client`). */
   s3: S3Client;
   /** Local SIF file. */
   file: string;

@@ -3,9 +3,10 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { GitlabScriptJob } from "@spacktainers/core";
+import { JOB_NAMES } from "@spacktainers/core";
 import { type OciRegistry, startOciRegistry, useTempDir } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { buildImageJobs, buildJobName, manifestJobName } from "../src/build-image-jobs.js";
+import { buildImageJobs } from "../src/build-image-jobs.js";
 import { createRegistryClient } from "../src/registry-client.js";
 
 const run = promisify(execFile);
@@ -64,7 +65,7 @@ test("the generated build jobs push each arch by digest; the manifest job then p
   const client = createRegistryClient({ plainHttp: [registry.host] });
   const dotenv: Record<string, string> = {};
   for (const arch of ["amd64", "arm64"]) {
-    await runJob(jobs[buildJobName("tiny", arch)]!, dir, env);
+    await runJob(jobs[JOB_NAMES.buildImage("tiny", arch)]!, dir, env);
     const [name, value] = (await readFile(join(dir, `tiny-${arch}.env`), "utf8")).trim().split("=");
     dotenv[name!] = value!;
   }
@@ -74,10 +75,18 @@ test("the generated build jobs push each arch by digest; the manifest job then p
       exists: false,
     },
   );
-  await runJob(jobs[manifestJobName("tiny", "abcdef012345")]!, dir, { ...env, ...dotenv, CI_JOB_ID: "41" });
+  await runJob(jobs[JOB_NAMES.publishImage("tiny", "abcdef012345")]!, dir, {
+    ...env,
+    ...dotenv,
+    CI_JOB_ID: "41",
+  });
   // A shell runner keeps buildah's storage: the next pipeline's manifest job (same storage, same
   // job id even) publishes again instead of failing on a name left behind.
-  await runJob(jobs[manifestJobName("tiny", "abcdef012345")]!, dir, { ...env, ...dotenv, CI_JOB_ID: "41" });
+  await runJob(jobs[JOB_NAMES.publishImage("tiny", "abcdef012345")]!, dir, {
+    ...env,
+    ...dotenv,
+    CI_JOB_ID: "41",
+  });
   for (const tag of ["abcdef012345", "latest"]) {
     const inspected = [];
     for (const arch of ["amd64", "arm64"]) {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   type CustomContainerDefinition,
   credentialVariableNames,
+  describeContainer,
   parseSiteConfig,
   parseSpackLock,
   readCiContext,
@@ -10,7 +11,6 @@ import {
   type SiteConfig,
   type SpackContainerDefinition,
 } from "@spacktainers/core";
-import { describeContainer } from "@spacktainers/spack-env-builder";
 import { gitlabCiFailures, validateGitlabCi } from "@spacktainers/test-utils";
 import { describe, expect, test } from "vitest";
 import type { BaseImageIdentity } from "../src/base-image.js";

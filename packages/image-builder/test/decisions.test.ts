@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { baseImageLabels } from "@spacktainers/core";
 import {
   type OciRegistry,
   type PushedMultiArchImage,
@@ -13,10 +14,10 @@ import {
   useTempDir,
 } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { decideCustomContainer } from "../src/decide-custom-container.js";
 import { decideDockerHubPush } from "../src/decide-docker-hub-push.js";
 import { decideBaseImage, decideImage, decideSpackContainer } from "../src/decide-image.js";
-import { decideCustomContainer, decideSifUpload } from "../src/decide-sif-upload.js";
-import { baseImageLabels } from "../src/labels.js";
+import { decideSifUpload } from "../src/decide-sif-upload.js";
 import { createRegistryClient, type RegistryClient } from "../src/registry-client.js";
 import { uploadSif } from "../src/upload-sif.js";
 

@@ -1,8 +1,8 @@
-import { type GitlabJob, renderPipelineYaml } from "@spacktainers/core";
+import { type GitlabJob, JOB_NAMES, renderPipelineYaml } from "@spacktainers/core";
 import { gitlabCiFailures, validateGitlabCi } from "@spacktainers/test-utils";
 import { describe, expect, test } from "vitest";
-import { buildImageJobs, buildJobName, manifestJobName } from "../src/build-image-jobs.js";
-import { deploySifJob, dockerHubPushJob, sifJob, sifJobName } from "../src/sif-jobs.js";
+import { buildImageJobs } from "../src/build-image-jobs.js";
+import { deploySifJob, dockerHubPushJob, sifJob } from "../src/sif-jobs.js";
 
 const AMD = {
   arch: "amd64",
@@ -62,7 +62,7 @@ function pipelineJobs(): Record<string, GitlabJob> {
       arch: AMD,
       image: "$CI_REGISTRY_IMAGE/singularitah:abcdefabcdef",
       stage: "sif",
-      needs: [manifestJobName("brayns", "3.2.0")],
+      needs: [JOB_NAMES.publishImage("brayns", "3.2.0")],
       s3: S3,
     }),
     ...deploySifJob({
@@ -70,7 +70,7 @@ function pipelineJobs(): Record<string, GitlabJob> {
       arch: "amd64",
       deploy: { runner_tags: ["bb5_map"], directory: "/gpfs/containers/" },
       stage: "deploy",
-      needs: [sifJobName("brayns", "amd64")],
+      needs: [JOB_NAMES.convertSif("brayns", "amd64")],
       s3: S3,
     }),
     ...dockerHubPushJob({
@@ -79,7 +79,7 @@ function pipelineJobs(): Record<string, GitlabJob> {
       source: "$CI_REGISTRY_IMAGE/brayns:3.2.0",
       destination: "bluebrain/spackah-brayns:3.2.0",
       stage: "docker hub",
-      needs: [manifestJobName("brayns", "3.2.0")],
+      needs: [JOB_NAMES.publishImage("brayns", "3.2.0")],
       dockerHub: { userVar: "DOCKERHUB_USER", passwordVar: "DOCKERHUB_PASSWORD" },
     }),
   };
@@ -93,10 +93,10 @@ describe("job generators", () => {
 
   test("the manifest job waits for every arch and moves the public tag last", () => {
     const jobs = pipelineJobs();
-    expect(jobs[manifestJobName("builder", "0123456789ab")]).toMatchObject({
+    expect(jobs[JOB_NAMES.publishImage("builder", "0123456789ab")]).toMatchObject({
       needs: [
-        { job: buildJobName("builder", "amd64"), artifacts: true },
-        { job: buildJobName("builder", "arm64"), artifacts: true },
+        { job: JOB_NAMES.buildImage("builder", "amd64"), artifacts: true },
+        { job: JOB_NAMES.buildImage("builder", "arm64"), artifacts: true },
       ],
       script: [
         `printf '%s' "$CI_REGISTRY_PASSWORD" | buildah login --tls-verify=true --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`,

@@ -5,10 +5,11 @@ import {
   type GitlabJob,
   type GitlabPipeline,
   infrastructureRetry,
+  JOB_NAMES,
   naturalSort,
+  OUT_PATHS,
   type SiteConfig,
 } from "@spacktainers/core";
-import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { toolsJob } from "./tools-job.js";
 
 /** The base-image jobs of one pipeline, from the image builder's decisions. */

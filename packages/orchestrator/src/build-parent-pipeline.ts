@@ -2,11 +2,12 @@ import {
   architectureTemplates,
   type GitlabPipeline,
   type GitlabRule,
+  JOB_NAMES,
   naturalSort,
+  OUT_PATHS,
   type SiteConfig,
   shareJobSettings,
 } from "@spacktainers/core";
-import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { toolsJob } from "./tools-job.js";
 
 export interface BuildParentPipelineOptions {

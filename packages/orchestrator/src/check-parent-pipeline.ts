@@ -1,6 +1,13 @@
-import { naturalSort, type Problem, parseYaml, type SiteConfig, type Warning } from "@spacktainers/core";
+import {
+  JOB_NAMES,
+  naturalSort,
+  OUT_PATHS,
+  type Problem,
+  parseYaml,
+  type SiteConfig,
+  type Warning,
+} from "@spacktainers/core";
 import { buildParentPipeline } from "./build-parent-pipeline.js";
-import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 
 /** Conventional path of the parent pipeline. */

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { type CiContext, readCiContext, UsageError } from "@spacktainers/core";
+import { type CiContext, readCiContext } from "@spacktainers/core";
 
 const run = promisify(execFile);
 
@@ -17,8 +17,8 @@ export async function currentGitBranch(root: string): Promise<string | undefined
 
 /**
  * The CI context of a command: `CI_*` variables in CI; on a developer's machine the git branch
- * (or `local`) and offline mode. `now` comes from `--now` (or `SPACKTAINERS_NOW`) so output can
- * be reproduced; the clock is read here, in the CLI, and nowhere else.
+ * (or `local`) and offline mode. `now` comes from `--now` (or `SPACKTAINERS_NOW`, parsed by the
+ * flag) so output can be reproduced; the clock is read here, in the CLI, and nowhere else.
  */
 export async function contextFromEnv({
   env,
@@ -27,11 +27,9 @@ export async function contextFromEnv({
 }: {
   env: Record<string, string | undefined>;
   root: string;
-  now?: string | undefined;
+  now?: Date | undefined;
 }): Promise<CiContext> {
-  const instant = now ? new Date(now) : new Date();
-  if (Number.isNaN(instant.getTime()))
-    throw new UsageError(`--now must be an ISO date such as 2026-01-31T12:00:00Z, got ${now}`);
+  const instant = now ?? new Date();
   const fallbackRefName = env.CI_COMMIT_REF_NAME ? undefined : await currentGitBranch(root);
   return readCiContext({ env, now: instant, ...(fallbackRefName ? { fallbackRefName } : {}) });
 }

@@ -8,8 +8,7 @@ import {
   type GitlabRetryEvent,
   gatherArtifacts,
 } from "@spacktainers/artifact-gatherer";
-import { SpacktainersError } from "@spacktainers/core";
-import { inGatherArtifact, OUT_PATHS } from "./job-names.js";
+import { inGatherArtifact, OUT_PATHS, SpacktainersError } from "@spacktainers/core";
 
 /**
  * GitLab includes a child pipeline's YAML from an artifact only when the job's archive is under

@@ -2,11 +2,15 @@ import { stat } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import {
   architectureTemplates,
+  BASE_IMAGE_NAMES,
   type CiContext,
   type ContainerDefinition,
+  expandRegistryImage,
   type GitlabJob,
   InputInvalidError,
+  JOB_NAMES,
   naturalSort,
+  OUT_PATHS,
   type Problem,
   renderPipelineYaml,
   SITE_CONFIG_PATH,
@@ -18,19 +22,16 @@ import {
 import { listFilesRecursive, replaceDirectory } from "@spacktainers/core/node";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
 import {
-  BASE_IMAGE_NAMES,
   type BaseImageIdentity,
   baseImageJobs,
   type Decision,
   decideBaseImage,
   describeBaseImage,
-  manifestJobName,
   type RegistryClient,
 } from "@spacktainers/image-builder";
 import { buildSpackEnvironments } from "@spacktainers/spack-env-builder";
 import { type BaseImageJobs, buildGenerationPipeline, gatherManifest } from "./build-generation-pipeline.js";
 import { decideOrBuild } from "./decide-or-build.js";
-import { OUT_PATHS } from "./job-names.js";
 import { resolveSpackCommit } from "./resolve-spack-commit.js";
 
 /** Stage of base-image jobs in pipeline A. */
@@ -76,10 +77,6 @@ export type GenerateResult = {
   /** True when registry checks were skipped. */
   offline: boolean;
 };
-
-function expandImagePrefix(prefix: string, context: CiContext): string {
-  return context.registryImage ? prefix.replace(/\$\{?CI_REGISTRY_IMAGE\}?/g, context.registryImage) : prefix;
-}
 
 /** Each base image is built from `images/<name>/`; a missing one is bad input, not a crash. */
 async function checkBaseImageFolders(root: string): Promise<void> {
@@ -143,7 +140,7 @@ export async function planBaseImages({
         ...(registry ? { client: registry } : {}),
         offline: context.offline || !registry,
         base,
-        image: `${expandImagePrefix(prefix, context)}/${name}:${base.tag}`,
+        image: `${expandRegistryImage(prefix, context)}/${name}:${base.tag}`,
         arches,
         labelPrefix: config.registry.label_prefix,
         versions: config.versions,
@@ -158,7 +155,8 @@ export async function planBaseImages({
       );
   }
   const builder = plans.find((plan) => plan.name === "builder")!;
-  const builderNeeds = builder.decision.action === "build" ? [manifestJobName("builder", builder.tag)] : [];
+  const builderNeeds =
+    builder.decision.action === "build" ? [JOB_NAMES.publishImage("builder", builder.tag)] : [];
   return {
     plans,
     warnings,

@@ -13,7 +13,6 @@ export type { GatherManifest, GatherPipelineArtifactsOptions } from "./gather-pi
 export { gatherPipelineArtifacts } from "./gather-pipeline-artifacts.js";
 export type { BaseImagePlan, GenerateOptions, GenerateResult } from "./generate.js";
 export { generate, planBaseImages } from "./generate.js";
-export { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 export { onlineClients } from "./online-clients.js";
 export type { ContainerPlan, PlanClients, PlanContainersOptions } from "./plan-containers.js";
 export { decideContainers, planContainers, summarizePlan } from "./plan-containers.js";

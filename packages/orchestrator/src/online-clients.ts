@@ -1,5 +1,6 @@
 import type { CiContext, SiteConfig } from "@spacktainers/core";
-import { createRegistryClient, createS3Client, DOCKER_HUB_REGISTRY } from "@spacktainers/image-builder";
+import { createS3Client, type S3Client } from "@spacktainers/core/node";
+import { createRegistryClient, DOCKER_HUB_REGISTRY } from "@spacktainers/image-builder";
 import type { PlanClients } from "./plan-containers.js";
 
 /**
@@ -36,7 +37,7 @@ export function onlineClients({
           ],
         })
       : undefined;
-  const s3Clients = new Map<string, ReturnType<typeof createS3Client>>();
+  const s3Clients = new Map<string, S3Client | undefined>();
   const s3 = (arch: string) => {
     if (!s3Clients.has(arch)) {
       const bucket = config.architectures[arch]!.containers_bucket;
@@ -44,9 +45,11 @@ export function onlineClients({
         arch,
         createS3Client({
           env,
-          accessKeyVar: bucket.credentials.access_key_var,
-          secretKeyVar: bucket.credentials.secret_key_var,
-          ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
+          credentials: {
+            accessKeyVar: bucket.credentials.access_key_var,
+            secretKeyVar: bucket.credentials.secret_key_var,
+          },
+          endpoint: bucket.endpoint,
         }),
       );
     }

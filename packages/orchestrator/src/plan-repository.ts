@@ -1,6 +1,6 @@
 import type { CiContext, ContainerDefinition, SiteConfig, Warning } from "@spacktainers/core";
+import { OUT_PATHS } from "@spacktainers/core";
 import { planBaseImages } from "./generate.js";
-import { OUT_PATHS } from "./job-names.js";
 import { onlineClients } from "./online-clients.js";
 import { decideContainers, summarizePlan } from "./plan-containers.js";
 

@@ -8,7 +8,7 @@ import {
   planPrune,
 } from "@spacktainers/cache-janitor";
 import { bucketName, type CiContext, type SiteConfig, SpacktainersError } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/image-builder";
+import { createS3Client } from "@spacktainers/core/node";
 
 export interface PruneArchCacheOptions {
   /** Repository root. */
@@ -60,8 +60,7 @@ export async function pruneArchCache(
   const { access_key_var, secret_key_var } = bucket.credentials;
   const client = createS3Client({
     env: options.env,
-    accessKeyVar: access_key_var,
-    secretKeyVar: secret_key_var,
+    credentials: { accessKeyVar: access_key_var, secretKeyVar: secret_key_var },
     ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
   });
   if (!client) {

@@ -2,7 +2,6 @@ import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import {
   type CacheStorage,
   createS3Storage,
-  KNOWN_ARCHITECTURES,
   pruneSifs,
   type S3StorageOptions,
   type SifPruneResult,
@@ -11,13 +10,16 @@ import {
   bucketName,
   type CiContext,
   type ContainersBucketConfig,
+  checkNumberRange,
+  DELETE_FRACTION_RANGE,
+  KNOWN_ARCHITECTURES,
   naturalCompare,
   type SiteConfig,
   SpacktainersError,
   slugifyRef,
   UsageError,
 } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/image-builder";
+import { createS3Client } from "@spacktainers/core/node";
 
 /** The AWS SDK v3 client type, taken from the janitor so orchestrator needs no SDK dependency. */
 export type S3Client = NonNullable<S3StorageOptions["client"]>;
@@ -58,7 +60,7 @@ export interface RemoveStaleSifsOptions {
   maxDeleteFraction?: number;
   /** SIFs modified less than this many hours before `now` are kept (default 1). */
   minAgeHours?: number;
-  /** See `readSifName` of `@spacktainers/cache-janitor`. Default false. */
+  /** See `readSifName` of `@spacktainers/core`. Default false. */
   assumeTagsWithoutSeparator?: boolean;
   /** The instant of the run (age checks). */
   now: Date;
@@ -95,8 +97,7 @@ function openS3Storage(options: RemoveStaleSifsOptions, target: SifBucketTarget)
     const { access_key_var, secret_key_var } = target.config.credentials;
     client = createS3Client({
       env: options.env ?? {},
-      accessKeyVar: access_key_var,
-      secretKeyVar: secret_key_var,
+      credentials: { accessKeyVar: access_key_var, secretKeyVar: secret_key_var },
       endpoint: target.config.endpoint,
     });
     if (!client)
@@ -127,6 +128,8 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
     minAgeHours = 1,
     now,
   } = options;
+  const fractionProblem = checkNumberRange(maxDeleteFraction, DELETE_FRACTION_RANGE);
+  if (fractionProblem) throw new UsageError(`maxDeleteFraction ${fractionProblem}`);
   const branches = await gitlab.listAll<GitlabRef>("/repository/branches");
   if (branches.length === 0)
     throw new SpacktainersError({

@@ -8,11 +8,11 @@ import {
 } from "@spacktainers/ci-splitter";
 import {
   type ContainerDefinition,
+  JOB_NAMES,
   renderPipelineYaml,
   type SiteConfig,
   type Warning,
 } from "@spacktainers/core";
-import { JOB_NAMES } from "./job-names.js";
 
 export interface SplitArchPipelineOptions {
   /** Repository root (`CI_PROJECT_DIR`): paths in the child YAML are relative to it. */

@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { listFilesRecursive } from "@spacktainers/core/node";
@@ -27,7 +29,7 @@ async function cacheKeys(): Promise<string[]> {
 }
 
 /** A repository whose amd64 cache bucket is the s3rver bucket, credentials in config-named variables. */
-async function repository(locks: string) {
+async function repository(locks: string, endpoint = s3.endpoint) {
   const config = `
 architectures:
   amd64:
@@ -35,7 +37,7 @@ architectures:
     spack_requirement: "%gcc@12"
     cache_bucket:
       name: ${BUCKET}
-      endpoint: ${s3.endpoint}
+      endpoint: ${endpoint}
       max_age_days: 30
       credentials: { access_key_var: CACHE_KEY, secret_key_var: CACHE_SECRET }
     containers_bucket:
@@ -139,3 +141,60 @@ test("missing credentials and missing locks are bad input (exit 2), named by var
   expect(noLocks.code).toBe(2);
   expect(noLocks.stderr).toContain("the prune job needs the locks the plan job wrote");
 });
+
+/**
+ * A reverse proxy in front of s3rver that answers the first `failures` requests with S3's
+ * `500 InternalError`, as a busy gateway does; the rest pass through.
+ */
+async function startFailingProxy(failures: number) {
+  const target = new URL(s3.endpoint);
+  let failed = 0;
+  const server = createServer((incoming, outgoing) => {
+    if (failed < failures) {
+      failed++;
+      incoming.resume();
+      outgoing.writeHead(500, { "content-type": "application/xml" });
+      outgoing.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected</Message></Error>',
+      );
+      return;
+    }
+    const forwarded = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: incoming.url,
+        method: incoming.method,
+        headers: incoming.headers,
+      },
+      (response) => {
+        outgoing.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(outgoing);
+      },
+    );
+    incoming.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    failed: () => failed,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test("prune's S3 client retries like the janitor's: five failed attempts in a row still end in a plan", async () => {
+  // The SDK's default (3 attempts) gave up after the second failure; the janitor's policy
+  // (6 attempts) lasts through five, and prune now builds its client the same way.
+  const proxy = await startFailingProxy(5);
+  try {
+    const root = await repository("locks-protect", proxy.endpoint);
+    const run = await runBin("orchestrator", ["prune", "--arch", "amd64", "--now", LATER, "--json"], {
+      cleanEnv: true,
+      env: credentials(root),
+    });
+    expect({ code: run.code, failed: proxy.failed() }).toEqual({ code: 0, failed: 5 });
+    expect(JSON.parse(run.stdout).plan.deletions).toEqual([]);
+  } finally {
+    await proxy.close();
+  }
+}, 60_000);

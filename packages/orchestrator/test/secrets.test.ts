@@ -220,7 +220,7 @@ describe("spacktainers (orchestrator)", () => {
 
   it("generate with bad flags prints no credential", async () => {
     const now = await run("orchestrator", ["generate", "--now", "yesterday"], ciEnv());
-    expect(outcome(now, /--now must be an ISO date/)).toEqual({ code: 2, leaks: [], evidence: "found" });
+    expect(outcome(now, /--now: takes an ISO 8601 date/)).toEqual({ code: 2, leaks: [], evidence: "found" });
     const flag = await run("orchestrator", ["generate", `--password=${"x".repeat(8)}`], ciEnv());
     expect(outcome(flag, /--password/)).toEqual({ code: 2, leaks: [], evidence: "found" });
   });

@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { readCiContext, type SiteConfig } from "@spacktainers/core";
+import { baseImageLabels, readCiContext, type SiteConfig } from "@spacktainers/core";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
-import { baseImageLabels, createRegistryClient, describeBaseImage } from "@spacktainers/image-builder";
+import { createRegistryClient, describeBaseImage } from "@spacktainers/image-builder";
 import {
   createTempDir,
   type OciRegistry,

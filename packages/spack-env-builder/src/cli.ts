@@ -6,6 +6,7 @@ import {
   type ContainerDefinition,
   credentialVariableNames,
   defineCommand,
+  describeContainer,
   formatProblem,
   InputInvalidError,
   type Problem,
@@ -15,7 +16,6 @@ import {
   UsageError,
 } from "@spacktainers/core";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
-import { describeContainer } from "./describe-container.js";
 import { readSpackLockFile } from "./read-spack-lock-file.js";
 import { writeSpackEnvironments } from "./write-spack-environments.js";
 

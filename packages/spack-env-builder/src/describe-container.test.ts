@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { InputInvalidError, parseSpackLock } from "@spacktainers/core";
+import {
+  baseImageLabels,
+  describeContainer,
+  InputInvalidError,
+  LABELS,
+  parseSpackLock,
+} from "@spacktainers/core";
 import { describe, expect, it } from "vitest";
 import {
   branchContext,
@@ -10,7 +16,6 @@ import {
   prodContext,
   spackDefinition,
 } from "../test/helpers.js";
-import { describeContainer } from "./describe-container.js";
 
 const { config } = fixtureConfig();
 const lockOf = (name: string) =>
@@ -276,4 +281,20 @@ describe("describeContainer on every real lockfile", () => {
       ]
     `);
   });
+});
+
+it("singularity_version is apptainer's version when the site names both, as on the singularitah image", async () => {
+  const both = { ...config, versions: { ...config.versions, apptainer: "1.3.4", singularity: "4.0.2" } };
+  const definition = customDefinition({ name: "nexus" });
+  const identity = await describeContainer({ definition, context: prodContext(), config: both });
+  const label = `${both.registry.label_prefix}${LABELS.singularityVersion}`;
+  const singularitah = baseImageLabels({
+    name: "singularitah",
+    labelPrefix: both.registry.label_prefix,
+    checksum: "c".repeat(64),
+    versions: both.versions,
+  });
+  expect([identity.labels[label], singularitah[label]]).toEqual(["1.3.4", "1.3.4"]);
+  const onlySingularity = await describeContainer({ definition, context: prodContext(), config });
+  expect(onlySingularity.labels[label]).toBe("4.0.2");
 });

@@ -16,8 +16,6 @@ export {
   buildSpackEnvironment,
   composeSpackEnvironment,
 } from "./build-spack-environment.js";
-export type { BaseImageDigests, ContainerIdentity, DescribeContainerOptions } from "./describe-container.js";
-export { describeContainer, findMainPackageRoot } from "./describe-container.js";
 export type { MergeSource, MergeSpackSectionsOptions, SectionPath } from "./merge-spack-sections.js";
 export { concatUnique, mergeSpackSections, requirementList } from "./merge-spack-sections.js";
 export type { ReadSpackLockFileOptions } from "./read-spack-lock-file.js";

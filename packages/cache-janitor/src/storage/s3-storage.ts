@@ -6,13 +6,10 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
+  type S3Client,
 } from "@aws-sdk/client-s3";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SpacktainersError } from "@spacktainers/core";
-import { proxyFor } from "@spacktainers/core/node";
-import { HttpProxyAgent, HttpsProxyAgent } from "hpagent";
+import { createS3Client } from "@spacktainers/core/node";
 import {
   type CacheObject,
   type CacheStorage,
@@ -52,34 +49,14 @@ export type S3Storage = CacheStorage & {
   readonly requests: Record<string, number>;
 };
 
-/**
- * Creates the S3 client the janitor uses: path-style for custom endpoints, checksums only when
- * required, through the proxy of `HTTPS_PROXY`/`HTTP_PROXY` unless `NO_PROXY` lists the endpoint.
- */
-export function createS3Client(options: Omit<S3StorageOptions, "bucket" | "prefix" | "client">): S3Client {
-  const env = options.env ?? process.env;
-  const config: S3ClientConfig = {
-    region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
-    maxAttempts: options.maxAttempts ?? 6,
-    // Streamed bodies cannot be checksummed up front, and S3-compatible stores (Ceph, MinIO
-    // versions, s3rver) reject the flexible checksums the SDK sends by default since 3.729.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  };
-  if (options.endpoint) {
-    config.endpoint = options.endpoint;
-    config.forcePathStyle = true;
-  }
-  // The SDK ignores HTTPS_PROXY; jobs of an arch with `proxy: true` set it (and NO_PROXY).
-  const proxy = proxyFor(options.endpoint ?? `https://s3.${String(config.region)}.amazonaws.com`, env);
-  if (proxy) {
-    const agent = { proxy, keepAlive: true };
-    config.requestHandler = new NodeHttpHandler({
-      httpAgent: new HttpProxyAgent(agent),
-      httpsAgent: new HttpsProxyAgent(agent),
-    });
-  }
-  return new S3Client(config);
+/** The S3 client of a storage: core's factory (retries, path-style, checksums, proxy). */
+function storageClient(options: Omit<S3StorageOptions, "bucket" | "prefix" | "client">): S3Client {
+  return createS3Client({
+    env: options.env ?? process.env,
+    endpoint: options.endpoint,
+    region: options.region,
+    maxAttempts: options.maxAttempts,
+  });
 }
 
 /** The bucket and key prefix requests go to. */
@@ -114,7 +91,7 @@ function countRequests(client: S3Client): Pick<S3Storage, "operations" | "reques
 export function createS3Storage(options: S3StorageOptions): S3Storage {
   const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
   const keyPrefix = prefix === "" ? "" : `${prefix}/`;
-  const client = options.client ?? createS3Client(options);
+  const client = options.client ?? storageClient(options);
   const target: S3Target = { client, Bucket: options.bucket, keyPrefix };
   const where = (key = "") => `s3://${options.bucket}/${keyPrefix}${key}`;
   return {

@@ -1,5 +1,4 @@
 import { expect, test } from "vitest";
-import { ExitError } from "../errors/exit-error.js";
 import { InputInvalidError } from "../errors/input-invalid-error.js";
 import { type CliSpec, defineCommand, runCli } from "./define-cli.js";
 import { choiceFlag, dateFlag, durationFlag, numberFlag } from "./flag-parsers.js";
@@ -51,9 +50,9 @@ const cli: CliSpec = {
       run({ flags }) {
         if (flags.how === "input")
           throw new InputInvalidError({
-            problems: [{ code: "X", message: "bad", file: "f.yaml", line: 1, col: 2 }],
+            problems: [{ code: "INPUT_INVALID", message: "bad", file: "f.yaml", line: 1, col: 2 }],
           });
-        if (flags.how === "exit") throw new ExitError(3);
+        if (flags.how === "exit") return 3;
         throw new Error("boom");
       },
     }),
@@ -189,7 +188,7 @@ test("typed flags: parse steps give typed values, defaults are parsed, every mis
       const grace: number | undefined = flags.grace;
       const arch: string = flags.arch;
       seen.push({ fraction, format, now: now?.toISOString(), grace, arch, id: flags.id });
-      warn([{ code: "W", file: "a.yaml", line: 2, col: 3, message: "odd" }]);
+      warn([{ code: "FILE_IGNORED", file: "a.yaml", line: 2, col: 3, message: "odd" }]);
       return 0;
     },
   });

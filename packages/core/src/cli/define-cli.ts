@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { ExitError } from "../errors/exit-error.js";
 import { UsageError } from "../errors/input-invalid-error.js";
 import { collectSecretValues, createSecretMasker, type SecretMasker } from "../errors/mask-secrets.js";
 import { formatProblem, SpacktainersError, type Warning } from "../errors/spacktainers-error.js";
@@ -19,6 +18,11 @@ export type FlagSpec<T = unknown> = {
   placeholder?: string;
   /** Environment variable used when the flag is absent. */
   env?: string;
+  /**
+   * Older names of `env`, still read (in this order) when neither the flag nor `env` is set,
+   * with a warning naming the variable to use instead.
+   */
+  deprecatedEnv?: readonly string[];
   /**
    * Value when neither the flag nor its env var is given. A string default goes through
    * `parse` like a given value, so `--help` shows what the user would type.
@@ -233,15 +237,25 @@ function resolveFlags(
   table: FlagTable,
   given: Record<string, unknown>,
   env: Record<string, string | undefined>,
-): FlagValues<FlagTable> {
+): { flags: FlagValues<FlagTable>; warnings: string[] } {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const flags: Record<string, unknown> = { json: given.json ?? false };
   for (const [name, spec] of Object.entries(table)) {
     let value = given[name];
     let source = `--${name}`;
-    const fromEnv = spec.env ? env[spec.env] : undefined;
-    if (value === undefined && fromEnv !== undefined && fromEnv !== "") {
-      source = `${spec.env} (the environment variable of --${name})`;
+    const variable = [spec.env, ...(spec.deprecatedEnv ?? [])].find(
+      (candidate) => candidate !== undefined && env[candidate] !== undefined && env[candidate] !== "",
+    );
+    if (value === undefined && variable !== undefined) {
+      const fromEnv = env[variable]!;
+      if (variable === spec.env) source = `${variable} (the environment variable of --${name})`;
+      else {
+        source = `${variable} (a deprecated environment variable of --${name})`;
+        warnings.push(
+          `${variable} is deprecated: set ${spec.env ? `${spec.env} or ` : ""}--${name} instead (${variable} will stop being read)`,
+        );
+      }
       value =
         spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
     }
@@ -264,7 +278,7 @@ function resolveFlags(
     flags[name] = value ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
   }
   if (problems.length > 0) throw new UsageError(problems.join("; "));
-  return flags as FlagValues<FlagTable>;
+  return { flags: flags as FlagValues<FlagTable>, warnings };
 }
 
 /**
@@ -326,7 +340,8 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
         `${(error as Error).message.split("\n")[0]}.${didYouMeanFlag(error, Object.keys(options))} Run '${program}${command!.name ? ` ${command!.name}` : ""} --help'.`,
       );
     }
-    const flags = resolveFlags(command!.flags, parsed.values, io.env);
+    const { flags, warnings } = resolveFlags(command!.flags, parsed.values, io.env);
+    for (const warning of warnings) log(`warning: ${warning}`);
     const remask = () => {
       mask = createSecretMasker([...collectSecretValues(io.env, secretNames), ...secretValues]);
       context.mask = mask;
@@ -355,7 +370,6 @@ export async function runCli(cli: CliSpec, argv: readonly string[], io: CliIo): 
     };
     return (await command!.run(context)) ?? 0;
   } catch (error) {
-    if (ExitError.isInstance(error)) return error.exitCode;
     if (SpacktainersError.isInstance(error)) {
       log(`${cli.name}: error: ${error.message}`);
       return error.exitCode;

@@ -115,13 +115,15 @@ export function parseYaml({ text, file }: ParseYamlOptions): {
     while (before >= 0 && /\s/.test(text[before]!)) before -= 1;
     return before >= 0 ? before + 1 : offset;
   };
-  const problems = syntaxProblems(document.errors).map((error) => ({
-    code: "YAML_SYNTAX",
-    message: `YAML ${error.code === "DUPLICATE_KEY" ? "duplicate key" : "syntax error"}: ${error.message.split("\n")[0]}`,
-    ...position(firstCharacter(error.pos[0], error.code)),
-    excerpt: excerpt(firstCharacter(error.pos[0], error.code)),
-    ...(SYNTAX_HINTS[error.code] ? { hint: SYNTAX_HINTS[error.code] } : {}),
-  }));
+  const problems = syntaxProblems(document.errors).map(
+    (error): Problem => ({
+      code: "YAML_SYNTAX",
+      message: `YAML ${error.code === "DUPLICATE_KEY" ? "duplicate key" : "syntax error"}: ${error.message.split("\n")[0]}`,
+      ...position(firstCharacter(error.pos[0], error.code)),
+      excerpt: excerpt(firstCharacter(error.pos[0], error.code)),
+      ...(SYNTAX_HINTS[error.code] ? { hint: SYNTAX_HINTS[error.code] } : {}),
+    }),
+  );
   if (problems.length > 0) return { value: undefined, problems, parsed };
   const aliasProblem = checkAliases(document);
   if (aliasProblem) {

@@ -1,18 +1,18 @@
 import { expect, test, vi } from "vitest";
-import { ExitError } from "./exit-error.js";
-import { InputInvalidError } from "./input-invalid-error.js";
+import { InputInvalidError, UsageError } from "./input-invalid-error.js";
 import { collectSecretValues, createSecretMasker } from "./mask-secrets.js";
 import { formatProblem, SpacktainersError } from "./spacktainers-error.js";
 
 test("error identity survives a second copy of the package", async () => {
   vi.resetModules();
   const copy = await import("./spacktainers-error.js?copy" as string);
-  const foreign = new copy.SpacktainersError({ code: "X", message: "from another copy" });
+  const foreign = new copy.SpacktainersError({ code: "INPUT_INVALID", message: "from another copy" });
   expect(foreign instanceof SpacktainersError).toBe(false);
   expect(SpacktainersError.isInstance(foreign)).toBe(true);
   expect(SpacktainersError.isInstance(new Error("plain"))).toBe(false);
-  expect(ExitError.isInstance(new ExitError(3))).toBe(true);
-  expect(ExitError.isInstance(foreign)).toBe(false);
+  expect(UsageError.isInstance(new UsageError("--x is required"))).toBe(true);
+  expect(UsageError.isInstance(foreign)).toBe(false);
+  expect(UsageError.isInstance(new InputInvalidError({ problems: [] }))).toBe(false);
 });
 
 test("input errors list every located problem and exit 2", () => {
@@ -26,7 +26,7 @@ test("input errors list every located problem and exit 2", () => {
         col: 3,
         hint: "list specs",
       },
-      { code: "NAME", message: "bad name", file: "B C.yaml" },
+      { code: "NAME_INVALID", message: "bad name", file: "B C.yaml" },
     ],
     cause: new Error("root"),
   });
@@ -40,7 +40,7 @@ test("input errors list every located problem and exit 2", () => {
     InputInvalidError.isInstance(error),
   ]).toEqual([2, "INPUT_INVALID", true, true]);
   expect((error.cause as Error).message).toBe("root");
-  expect(formatProblem({ code: "X", message: "m", file: "f", line: 4 })).toBe("f:4:1: m");
+  expect(formatProblem({ code: "INPUT_INVALID", message: "m", file: "f", line: 4 })).toBe("f:4:1: m");
 });
 
 test("a secret is masked in JSON output too, where its quotes and backslashes are escaped", () => {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "./error-codes.js";
 import { formatProblem, type Problem, SpacktainersError } from "./spacktainers-error.js";
 
 const symbol = Symbol.for("spacktainers.error.input-invalid");
@@ -15,7 +16,7 @@ export class InputInvalidError extends SpacktainersError {
     problems,
     code = "INPUT_INVALID",
     cause,
-  }: { problems: Problem[]; code?: string; cause?: unknown }) {
+  }: { problems: Problem[]; code?: ErrorCode; cause?: unknown }) {
     const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
     super({
       code,
@@ -32,10 +33,21 @@ export class InputInvalidError extends SpacktainersError {
   }
 }
 
+const usageSymbol = Symbol.for("spacktainers.error.usage");
+
 /** Bad command-line usage (unknown flag, missing argument). Exit code 2. */
 export class UsageError extends SpacktainersError {
+  readonly [usageSymbol] = true;
+
   constructor(message: string) {
     super({ code: "USAGE", message, exitCode: 2 });
     this.name = "UsageError";
+  }
+
+  /** True for any UsageError, even one created by another copy of this package. */
+  static override isInstance(error: unknown): error is UsageError {
+    return (
+      typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[usageSymbol] === true
+    );
   }
 }

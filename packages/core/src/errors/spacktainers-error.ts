@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./error-codes.js";
+
 const marker = "spacktainers.error";
 const symbol = Symbol.for(marker);
 
@@ -13,8 +15,8 @@ export type SourceLocation = {
 
 /** One problem found in user input, with where it is and how to fix it. */
 export type Problem = SourceLocation & {
-  /** Stable kebab- or snake-case code, e.g. `DEFINITION_INVALID`. */
-  code: string;
+  /** Stable code, e.g. `DEF_INVALID` (see {@link ErrorCode}). */
+  code: ErrorCode;
   /** What is wrong and what was expected, in one sentence. */
   message: string;
   /** How to fix it, when that is not obvious from the message. */
@@ -57,7 +59,7 @@ function formatExcerpt({ excerpt, line, col = 1 }: Problem): string {
 
 export interface SpacktainersErrorOptions {
   /** Stable machine-readable code, e.g. `LOCK_ROOT_MISSING`. */
-  code: string;
+  code: ErrorCode;
   /** What failed, what was expected, what was found, how to fix it. */
   message: string;
   /** The error that caused this one; always kept. */
@@ -74,7 +76,7 @@ export interface SpacktainersErrorOptions {
 export class SpacktainersError extends Error {
   readonly [symbol] = true;
   /** Stable machine-readable code. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Exit code a CLI uses for this error. */
   readonly exitCode: number;
 

@@ -7,7 +7,7 @@ import type { CiContext } from "../model/ci-context.js";
 export const CONTAINER_NAME_PATTERN = /^(?!.*__)[a-z0-9][a-z0-9._-]*$/;
 
 /** The architecture that gets no suffix on Spack container tags (reference rule). */
-const UNSUFFIXED_ARCH = "amd64";
+export const UNSUFFIXED_ARCH = "amd64";
 
 /** Separator between tag parts; a double underscore never occurs in a branch slug. */
 export const TAG_SEPARATOR = "__";
@@ -67,7 +67,23 @@ export function baseImageTag(checksum: string): string {
   return checksum.slice(0, BASE_IMAGE_TAG_LENGTH);
 }
 
+/** Registry repository `<prefix>/<name>` (no tag); a trailing `/` of the prefix is dropped. */
+export function imageRepository(prefix: string, name: string): string {
+  return `${prefix.replace(/\/+$/, "")}/${name}`;
+}
+
 /** Full image reference `<prefix>/<name>:<tag>`. */
 export function imageReference(prefix: string, name: string, tag: string): string {
-  return `${prefix.replace(/\/+$/, "")}/${name}:${tag}`;
+  return `${imageRepository(prefix, name)}:${tag}`;
+}
+
+/**
+ * Expands `${CI_REGISTRY_IMAGE}` and `$CI_REGISTRY_IMAGE` (not `$CI_REGISTRY_IMAGE_X`) in an
+ * image prefix or reference when the context knows the variable; leaves the text for GitLab
+ * to expand otherwise (offline, or in YAML a job reads).
+ */
+export function expandRegistryImage(text: string, context: Pick<CiContext, "registryImage">): string {
+  if (!context.registryImage) return text;
+  const value = context.registryImage;
+  return text.replace(/\$\{CI_REGISTRY_IMAGE\}|\$CI_REGISTRY_IMAGE(?![A-Za-z0-9_])/g, () => value);
 }

@@ -1,4 +1,5 @@
 import { parseYaml } from "../config/parse-yaml.js";
+import type { ErrorCode } from "../errors/error-codes.js";
 import { InputInvalidError } from "../errors/input-invalid-error.js";
 import type { Problem, SourceLocation } from "../errors/spacktainers-error.js";
 import { lockChecksum } from "../naming/checksums.js";
@@ -130,7 +131,7 @@ function jsonErrorLocation(text: string, file: string, message: string): SourceL
 }
 
 /** Reports a problem at a path of the document (located lazily: a valid lock pays nothing). */
-type ReportProblem = (code: string, message: string, path: (string | number)[], hint?: string) => void;
+type ReportProblem = (code: ErrorCode, message: string, path: (string | number)[], hint?: string) => void;
 
 /** The text as JSON, or an `InputInvalidError` pointing where `JSON.parse` stopped. */
 function parseJson(text: string, file: string): unknown {

@@ -1,4 +1,4 @@
-import type { ImageReference } from "@spacktainers/core";
+import type { ImageReference } from "../model/container-definition.js";
 
 // The grammar of a Docker/OCI image reference (distribution/reference, `reference.go`):
 //   reference := name [ ":" tag ] [ "@" digest ]

@@ -1,3 +1,5 @@
+import type { BaseImageName } from "./base-image-names.js";
+
 /**
  * Label names (without the site's `registry.label_prefix`). The first five are the original
  * tool's, so images it built are recognised; the two digests are ours: a container records the
@@ -15,17 +17,21 @@ export const LABELS = {
   spacktainersVersion: "spacktainers_version",
 } as const;
 
+/**
+ * The `singularity_version` label's value: apptainer's version when the site names one (the
+ * singularitah image runs apptainer), else singularity's. The same order as the base-image
+ * labels, so a container and the image that converts it agree.
+ */
+export function singularityVersion(versions: Partial<Record<string, string>>): string | undefined {
+  return versions.apptainer ?? versions.singularity;
+}
+
 /** S3 object metadata of SIF files; S3 lower-cases metadata keys. */
 export const SIF_METADATA = {
   containerChecksum: "container-checksum",
   spackLockSha256: "spack-lock-sha256",
   digest: "digest",
 } as const;
-
-/** The three base images. */
-export const BASE_IMAGE_NAMES = ["builder", "runtime", "singularitah"] as const;
-/** A base image name. */
-export type BaseImageName = (typeof BASE_IMAGE_NAMES)[number];
 
 export interface BaseImageLabelsOptions {
   /** Which base image. */
@@ -52,7 +58,7 @@ export function baseImageLabels({
   if (name === "builder" && spackCommit) labels[`${labelPrefix}${LABELS.spackCommit}`] = spackCommit;
   if (name === "singularitah") {
     const tools: Array<[string, string | undefined]> = [
-      [LABELS.singularityVersion, versions.apptainer ?? versions.singularity],
+      [LABELS.singularityVersion, singularityVersion(versions)],
       [LABELS.nodeVersion, versions.node],
       [LABELS.spacktainersVersion, versions.spacktainers],
     ];

@@ -1,15 +1,17 @@
+import { InputInvalidError } from "../errors/input-invalid-error.js";
+import type { CiContext } from "../model/ci-context.js";
+import type { ContainerDefinition } from "../model/container-definition.js";
+import { bucketName, type SiteConfig } from "../model/site-config.js";
+import type { SpackLock } from "../spack/parse-spack-lock.js";
+import { LABELS, SIF_METADATA, singularityVersion } from "./labels.js";
 import {
-  bucketName,
-  type CiContext,
-  type ContainerDefinition,
   customContainerTag,
-  InputInvalidError,
-  type SiteConfig,
-  type SpackLock,
+  expandRegistryImage,
+  imageRepository,
   sifFileName,
   sifObjectKey,
   spackContainerTag,
-} from "@spacktainers/core";
+} from "./names.js";
 
 /** The OCI standard annotation keys we set (https://github.com/opencontainers/image-spec). */
 const OCI = "org.opencontainers.image.";
@@ -92,15 +94,6 @@ export interface DescribeContainerOptions {
   baseImages?: BaseImageDigests;
   /** Spack commit, when the lock does not record one (lockfile v4). */
   spackCommit?: string;
-}
-
-/** Expands `${CI_REGISTRY_IMAGE}` / `$CI_REGISTRY_IMAGE` when the context knows it; leaves it for GitLab otherwise. */
-function expandImagePrefix(prefix: string, context: Pick<CiContext, "registryImage">): string {
-  if (!context.registryImage) return prefix;
-  return prefix.replace(
-    /\$\{CI_REGISTRY_IMAGE\}|\$CI_REGISTRY_IMAGE(?![A-Za-z0-9_])/g,
-    context.registryImage,
-  );
 }
 
 /**
@@ -196,7 +189,10 @@ export async function describeContainer({
     tag = customContainerTag({ sourceTag: version, context, arch });
   }
 
-  const repository = `${expandImagePrefix(config.registry.image_prefix, context).replace(/\/+$/, "")}/${definition.name}`;
+  const repository = imageRepository(
+    expandRegistryImage(config.registry.image_prefix, context),
+    definition.name,
+  );
   const bucket = bucketName(architecture.containers_bucket, context.isProd);
   const key = sifObjectKey(architecture.containers_bucket.prefix, definition.name, tag);
 
@@ -205,13 +201,13 @@ export async function describeContainer({
   const label = (name: string, value: string | undefined) => {
     if (value !== undefined && value !== "") labels[name] = value;
   };
-  label(`${prefix}container_checksum`, definition.checksum);
-  label(`${prefix}spack_lock_sha256`, spackFacts.lockSha256);
-  label(`${prefix}spack_commit`, spackFacts.spackCommit);
-  label(`${prefix}singularity_version`, config.versions.singularity ?? config.versions.apptainer);
-  label(`${prefix}s3cmd_version`, config.versions.s3cmd);
-  label(`${prefix}builder_image_digest`, baseImages.builder);
-  label(`${prefix}runtime_image_digest`, baseImages.runtime);
+  label(`${prefix}${LABELS.containerChecksum}`, definition.checksum);
+  label(`${prefix}${LABELS.spackLockSha256}`, spackFacts.lockSha256);
+  label(`${prefix}${LABELS.spackCommit}`, spackFacts.spackCommit);
+  label(`${prefix}${LABELS.singularityVersion}`, singularityVersion(config.versions));
+  label(`${prefix}${LABELS.s3cmdVersion}`, config.versions.s3cmd);
+  label(`${prefix}${LABELS.builderDigest}`, baseImages.builder);
+  label(`${prefix}${LABELS.runtimeDigest}`, baseImages.runtime);
   label(`${OCI}created`, context.now.toISOString());
   label(`${OCI}revision`, context.commitSha);
   label(`${OCI}source`, context.projectUrl);
@@ -220,10 +216,13 @@ export async function describeContainer({
 
   const sifMetadata: Record<string, string> =
     definition.kind === "spack"
-      ? { "container-checksum": definition.checksum, "spack-lock-sha256": spackFacts.lockSha256! }
+      ? {
+          [SIF_METADATA.containerChecksum]: definition.checksum,
+          [SIF_METADATA.spackLockSha256]: spackFacts.lockSha256!,
+        }
       : {
-          "container-checksum": definition.checksum,
-          ...(definition.source.digest ? { digest: definition.source.digest } : {}),
+          [SIF_METADATA.containerChecksum]: definition.checksum,
+          ...(definition.source.digest ? { [SIF_METADATA.digest]: definition.source.digest } : {}),
         };
 
   return {

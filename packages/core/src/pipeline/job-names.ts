@@ -1,6 +1,7 @@
 /**
- * Names of the jobs of the pipeline we emit. One place, because jobs refer to each
- * other by name across files: the parent `.gitlab-ci.yml`, child pipeline A and the gatherer.
+ * Names of the jobs of the pipelines we emit. One place, because jobs refer to each other by
+ * name across files and packages: the parent `.gitlab-ci.yml`, child pipeline A, the split
+ * build-cache pipelines, the container pipelines and the gatherer.
  */
 export const JOB_NAMES = {
   checkTool: "lint, typecheck and test the tool",
@@ -14,6 +15,18 @@ export const JOB_NAMES = {
   populate: (arch: string) => `populate build cache for ${arch}`,
   buildContainers: (arch: string) => `build containers for ${arch}`,
   prune: (arch: string) => `prune build cache for ${arch}`,
+  /** The placeholder job of a container pipeline with nothing to build (GitLab refuses an empty one). */
+  nothingToBuild: (arch: string) => `nothing to build for ${arch}`,
+  /** Builds one arch's image of a container or base image. */
+  buildImage: (name: string, arch: string) => `build ${name} for ${arch}`,
+  /** Publishes the multi-arch manifest: named by the image, unique even when arches share a pipeline. */
+  publishImage: (name: string, tag: string) => `publish ${name}:${tag}`,
+  /** Converts an image to a SIF and uploads it. */
+  convertSif: (name: string, arch: string) => `convert ${name} to sif for ${arch}`,
+  /** Copies a SIF to the site's filesystem. */
+  deploySif: (name: string, arch: string) => `deploy ${name} sif for ${arch}`,
+  /** Pushes a container to Docker Hub. */
+  pushToDockerHub: (name: string, arch: string) => `push ${name} to docker hub for ${arch}`,
   removeSifs: "remove SIFs of deleted branches",
   release: "release npm packages",
 } as const;
