@@ -137,3 +137,21 @@ test("every secret-looking name the masker hides is refused as a job variable, a
     ]),
   );
 });
+
+test("a template naming the private signing key is refused: only protected refs may see it", () => {
+  const named = (key: string, line: string) =>
+    parseSiteConfig({
+      text: minimal
+        .replace("  branch: v1.0.2\n", `  branch: v1.0.2\n  private_key_var: ${key}\n`)
+        .replace(
+          "      view: false",
+          `      view: false\n      ci:\n        pipeline-gen:\n          - build-job:\n              before_script: ['${line}']`,
+        ),
+    }).problems.map((p) => `${p.line}:${p.col} ${p.message}`);
+  expect(named("SIGNING_KEY", 'spack gpg trust "$SIGNING_KEY"')).toEqual([
+    "17:5 spack.template names the private signing key $SIGNING_KEY; spacktainers gives it to the build jobs of protected refs itself",
+  ]);
+  expect(named("SIGNING_KEY", "spack gpg trust ${SIGNING_KEY}")).toHaveLength(1);
+  // Another variable that merely starts with the name is not the key.
+  expect(named("SIGNING_KEY", 'spack gpg trust "$SIGNING_KEY_PUBLIC"')).toEqual([]);
+});

@@ -98,6 +98,18 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
     }
     arch.variables = { ...proxyVariables(proxy), ...arch.variables };
   }
+  // The private key is added by spacktainers to the build jobs of protected refs only: a template
+  // that names it would put it in every branch's pipeline (GitLab hands protected variables to
+  // protected refs only, so a protected key breaks branch builds and an unprotected one leaks).
+  const privateKey = value.spack.private_key_var;
+  if (privateKey && new RegExp(`\\$\\{?${privateKey}\\b`).test(JSON.stringify(value.spack.template))) {
+    extra.push({
+      code: "CONFIG_INVALID",
+      message: `spack.template names the private signing key $${privateKey}; spacktainers gives it to the build jobs of protected refs itself`,
+      hint: `remove every line that uses $${privateKey} from the template (e.g. spack gpg trust "$${privateKey}")`,
+      ...parsed.locate(["spack", "template"]),
+    });
+  }
   for (const [key, version] of Object.entries(value.versions)) value.versions[key] = String(version);
   if (extra.length > 0) return { problems: extra, warnings };
   return { value, problems: [], warnings };
