@@ -70,6 +70,7 @@ export { bucketName, credentialVariableNames } from "./model/site-config.js";
 export type { ChecksumEntry } from "./naming/checksums.js";
 export { containerChecksum, lockChecksum, sha256Hex, treeChecksum } from "./naming/checksums.js";
 export { closestName, editDistance } from "./naming/closest-name.js";
+export type { SiteSifRecord } from "./naming/names.js";
 export {
   BASE_IMAGE_TAG_LENGTH,
   baseImageTag,
@@ -78,6 +79,7 @@ export {
   imageReference,
   sifFileName,
   sifObjectKey,
+  siteSifRecordFileName,
   spackContainerTag,
   TAG_SEPARATOR,
 } from "./naming/names.js";

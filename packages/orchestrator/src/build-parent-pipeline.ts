@@ -148,6 +148,19 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
     interruptible: false,
     script: ["pnpm spacktainers remove-stale-sifs --apply"],
   });
+  if (config.sif_deploy)
+    pipeline.jobs[JOB_NAMES.syncSiteSifs] = toolsJob(config, {
+      stage: "prune",
+      // On the site runner, in every branch pipeline, after this pipeline's uploads: a lost or
+      // outdated site copy is restored even when nothing was rebuilt (the original checked the
+      // site copy in every pipeline), and deleted branches' SIFs leave the site.
+      tags: [...config.sif_deploy.runner_tags],
+      needs: arches.map((arch) => ({ job: JOB_NAMES.buildContainers(arch), optional: true })),
+      rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
+      resource_group: "sync-site-sifs",
+      interruptible: false,
+      script: ["pnpm spacktainers sync-site-sifs --apply"],
+    });
   pipeline.jobs[JOB_NAMES.release] = toolsJob(config, {
     stage: "release",
     needs: [],

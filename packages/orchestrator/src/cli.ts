@@ -27,6 +27,7 @@ import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
 import { renderPlanNote } from "./render-plan-note.js";
 import { splitArchPipeline } from "./split-arch-pipeline.js";
+import { formatSiteSync, syncSiteSifs } from "./sync-site-sifs.js";
 import { upsertMergeRequestNote } from "./upsert-merge-request-note.js";
 import { VERSION } from "./version.js";
 
@@ -469,6 +470,68 @@ const containersCommand = defineCommand({
   },
 });
 
+const syncSiteSifsCommand = defineCommand({
+  name: "sync-site-sifs",
+  summary:
+    "Restore missing or outdated site copies of SIFs from the buckets, and remove those of deleted branches (a plan unless --apply).",
+  usage:
+    "sync-site-sifs [--root DIR] [--directory DIR] [--apply] [--force] [--max-delete-fraction F] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    directory: {
+      type: "string",
+      description: "site directory (default sif_deploy.directory)",
+      placeholder: "DIR",
+    },
+    apply: { type: "boolean", description: "copy and delete; without it only the plan is printed" },
+    force: {
+      type: "boolean",
+      description: "allow deleting more than --max-delete-fraction of the site's SIFs",
+    },
+    "max-delete-fraction": {
+      type: "string",
+      description: "refuse to delete a larger share of the site's SIFs",
+      placeholder: "F",
+      default: "0.5",
+    },
+    now: nowFlag,
+  },
+  details:
+    "Compares each SIF of a live branch, tag or the default branch with the site copy by the object metadata recorded beside it (.<file>.metadata.json); runs on the sif_deploy runner in every pipeline.",
+  async run({ flags, env, cwd, log, json, maskVariables, maskValues }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const fraction = Number(flags["max-delete-fraction"]);
+    if (!(fraction >= 0 && fraction <= 1))
+      throw new UsageError(
+        `--max-delete-fraction must be between 0 and 1, got ${flags["max-delete-fraction"]}`,
+      );
+    const connection = gitlabFromEnv(env, config.ci.api_token_var);
+    maskValues([connection.token]);
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const gitlab = createGitlabClient(connection);
+    try {
+      const result = await syncSiteSifs({
+        config,
+        context,
+        gitlab,
+        env,
+        ...(flags.directory ? { directory: resolve(cwd, flags.directory) } : {}),
+        apply: flags.apply,
+        force: flags.force,
+        maxDeleteFraction: fraction,
+        now: context.now,
+      });
+      if (flags.json) json(result);
+      for (const line of [...formatSiteSync(result), ...formatSifPrune(result.cleanup)]) log(line);
+      return result.cleanup.errors.length > 0 ? 3 : 0;
+    } finally {
+      await gitlab.close();
+    }
+  },
+});
+
 const pruneCommand = defineCommand({
   name: "prune",
   summary:
@@ -633,6 +696,7 @@ export const cli: CliSpec = {
     splitCommand,
     gatherCommand,
     removeStaleSifsCommand,
+    syncSiteSifsCommand,
     pruneCommand,
     planCommand,
     planNoteCommand,

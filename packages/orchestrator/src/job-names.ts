@@ -15,6 +15,7 @@ export const JOB_NAMES = {
   buildContainers: (arch: string) => `build containers for ${arch}`,
   prune: (arch: string) => `prune build cache for ${arch}`,
   removeSifs: "remove SIFs of deleted branches",
+  syncSiteSifs: "sync SIFs to the site",
   release: "release npm packages",
 } as const;
 

@@ -110,6 +110,28 @@ function openS3Storage(options: RemoveStaleSifsOptions, target: SifBucketTarget)
 }
 
 /**
+ * Slugs of the project's branches and tags, and of the default branch. Refuses an empty branch
+ * list: a token problem would otherwise make every branch SIF look stale.
+ */
+export async function liveRefSlugs(
+  gitlab: Pick<GitlabClient, "listAll">,
+  context: Pick<CiContext, "defaultBranch">,
+): Promise<Set<string>> {
+  const branches = await gitlab.listAll<GitlabRef>("/repository/branches");
+  if (branches.length === 0)
+    throw new SpacktainersError({
+      code: "BRANCH_LIST_EMPTY",
+      message:
+        "GitLab listed no branches for this project; refusing to remove SIFs, as every branch SIF would look stale. Check the token's access (read_api) and the project id.",
+    });
+  // Pipelines of git tags are not prod: their SIFs carry the tag's slug.
+  const tags = await gitlab.listAll<GitlabRef>("/repository/tags");
+  const live = new Set([...branches, ...tags].map((ref) => slugifyRef(ref.name)));
+  live.add(slugifyRef(context.defaultBranch));
+  return live;
+}
+
+/**
  * Plans (default) or applies the removal of the SIFs of branches that no longer exist, in every
  * arch's containers bucket. Keeps prod SIFs, SIFs of existing branches and tags, recent SIFs and
  * every name it cannot read unambiguously. Refuses to run on an empty branch list (a token
@@ -127,18 +149,7 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
     minAgeHours = 1,
     now,
   } = options;
-  const branches = await gitlab.listAll<GitlabRef>("/repository/branches");
-  if (branches.length === 0)
-    throw new SpacktainersError({
-      code: "BRANCH_LIST_EMPTY",
-      message:
-        "GitLab listed no branches for this project; refusing to remove SIFs, as every branch SIF would look stale. Check the token's access (read_api) and the project id.",
-    });
-  // Pipelines of git tags are not prod: their SIFs carry the tag's slug.
-  const tags = await gitlab.listAll<GitlabRef>("/repository/tags");
-  const live = new Set([...branches, ...tags].map((ref) => slugifyRef(ref.name)));
-  live.add(slugifyRef(context.defaultBranch));
-
+  const live = await liveRefSlugs(gitlab, context);
   return pruneSifs({
     targets: sifBucketTargets(config).map((target) => ({
       bucket: target.bucket,
