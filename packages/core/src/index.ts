@@ -65,6 +65,7 @@ export type {
   SifDeployConfig,
   SiteConfig,
   SpackConfig,
+  SpackPackageRepository,
 } from "./model/site-config.js";
 export { bucketName, credentialVariableNames } from "./model/site-config.js";
 export type { ChecksumEntry } from "./naming/checksums.js";

@@ -155,3 +155,51 @@ test("a template naming the private signing key is refused: only protected refs 
   // Another variable that merely starts with the name is not the key.
   expect(named("SIGNING_KEY", 'spack gpg trust "$SIGNING_KEY_PUBLIC"')).toEqual([]);
 });
+
+test("spack.repos: each repository with exactly one of branch or commit, a relative path", () => {
+  const withRepos = (lines: string) =>
+    parseSiteConfig({ text: minimal.replace("  branch: v1.0.2\n", `  branch: v1.0.2\n  repos:\n${lines}`) });
+  expect(
+    withRepos(
+      "    - { url: https://git.example.org/a.git, branch: main }\n    - { url: git@example.org:b.git, commit: 0123abc, path: repo }\n",
+    ).value?.spack.repos,
+  ).toEqual([
+    { url: "https://git.example.org/a.git", branch: "main", path: "." },
+    { url: "git@example.org:b.git", commit: "0123abc", path: "repo" },
+  ]);
+  const problems = (lines: string) =>
+    withRepos(lines).problems.map((p) => `${p.line}:${p.col} ${p.message}${p.hint ? ` (${p.hint})` : ""}`);
+  expect(problems("    - { url: https://git.example.org/a.git }\n")).toMatchInlineSnapshot(`
+    [
+      "16:7 spack.repos.0 is missing the required key "branch"",
+      "16:7 spack.repos.0 is missing the required key "commit"",
+      "16:7 spack.repos.0 must match exactly one schema in oneOf (give exactly one of branch or commit)",
+    ]
+  `);
+  expect(
+    problems("    - { url: https://git.example.org/a.git, branch: a, commit: 0123abc }\n"),
+  ).toMatchInlineSnapshot(`
+    [
+      "16:7 spack.repos.0 must match exactly one schema in oneOf (give exactly one of branch or commit)",
+    ]
+  `);
+  expect(
+    problems("    - { url: https://git.example.org/a.git, branch: a, path: ../up }\n"),
+  ).toMatchInlineSnapshot(`
+    [
+      "16:62 spack.repos.0.path has an invalid value string "../up" (the folder of the clone holding repo.yaml, relative (default the clone itself))",
+    ]
+  `);
+});
+
+test("a repository URL with a login is refused: it would land in build arguments and logs", () => {
+  const { problems } = parseSiteConfig({
+    text: minimal.replace(
+      "  branch: v1.0.2\n",
+      "  branch: v1.0.2\n  repos:\n    - { url: 'https://ci:glpat-x@gitlab.example.org/a.git', branch: main }\n    - { url: 'ssh://git@gitlab.example.org/b.git', branch: main }\n",
+    ),
+  });
+  expect(problems.map((p) => `${p.line}:${p.col} ${p.code} ${p.message}`)).toEqual([
+    "16:14 CONFIG_SECRET spack.repos.0.url holds a login; repository URLs are written into build arguments and logs",
+  ]);
+});

@@ -98,6 +98,22 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
     }
     arch.variables = { ...proxyVariables(proxy), ...arch.variables };
   }
+  // Repository URLs land in build args and job logs: a login in them would be printed.
+  const repositories: Array<[string, (string | number)[]]> = [
+    [value.spack.repository, ["spack", "repository"]],
+    ...value.spack.repos.map((repo, index): [string, (string | number)[]] => [
+      repo.url,
+      ["spack", "repos", index, "url"],
+    ]),
+  ];
+  for (const [url, path] of repositories)
+    if (/^[a-z+]+:\/\/[^/]*@/i.test(url) && !/^ssh:\/\/git@/i.test(url))
+      extra.push({
+        code: "CONFIG_SECRET",
+        message: `${path.join(".")} holds a login; repository URLs are written into build arguments and logs`,
+        hint: "give the URL without user or token: repositories on this GitLab are fetched with the job's CI_JOB_TOKEN",
+        ...parsed.locate(path),
+      });
   // The private key is added by spacktainers to the build jobs of protected refs only: a template
   // that names it would put it in every branch's pipeline (GitLab hands protected variables to
   // protected refs only, so a protected key breaks branch builds and an unprotected one leaks).

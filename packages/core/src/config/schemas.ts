@@ -151,6 +151,33 @@ export const siteConfigSchema = {
           hint: "the git URL of Spack, e.g. https://github.com/spack/spack.git",
         },
         branch: nonEmptyString,
+        repos: {
+          type: "array",
+          default: [],
+          hint: "a list of package repositories: {url, branch or commit, path}",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["url"],
+            properties: {
+              url: {
+                type: "string",
+                pattern: "^[^\\s|]+$",
+                hint: "the git URL of a Spack package repository (no spaces or |)",
+              },
+              branch: { type: "string", pattern: "^[^\\s|]+$" },
+              commit: { type: "string", pattern: "^[0-9a-f]{7,40}$", hint: "a commit hash" },
+              path: {
+                type: "string",
+                pattern: "^(?!/)(?!.*(^|/)\\.\\.(/|$))[^\\s|]+$",
+                default: ".",
+                hint: "the folder of the clone holding repo.yaml, relative (default the clone itself)",
+              },
+            },
+            oneOf: [{ required: ["branch"] }, { required: ["commit"] }],
+            hint: "give exactly one of branch or commit",
+          },
+        },
         public_key_var: variableName,
         private_key_var: variableName,
         template: {

@@ -140,12 +140,29 @@ export type SpackConfig = {
   repository: string;
   /** Branch, tag or commit of that repository. */
   branch: string;
+  /**
+   * Extra Spack package repositories cloned into the builder image and added with
+   * `spack repo add`, in this order. Default none.
+   */
+  repos: SpackPackageRepository[];
   /** CI variable holding the public key that build caches are signed with. */
   public_key_var?: string;
   /** CI variable holding the private signing key (only build jobs see it; never an image layer). */
   private_key_var?: string;
   /** The environment merged under every container's `spack:` section. */
   template: Record<string, unknown>;
+};
+
+/** A Spack package repository of the builder image. */
+export type SpackPackageRepository = {
+  /** Git URL; one on the project's GitLab is fetched with the job's `CI_JOB_TOKEN`. */
+  url: string;
+  /** Branch or tag to check out (exactly one of `branch` and `commit`). */
+  branch?: string;
+  /** Commit to check out (exactly one of `branch` and `commit`). */
+  commit?: string;
+  /** Folder of the clone holding `repo.yaml`, relative. Default `.`. */
+  path: string;
 };
 
 /** Names of every CI variable the config says holds a credential, for the secret masker. */
