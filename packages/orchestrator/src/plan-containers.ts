@@ -308,6 +308,7 @@ export async function decideContainers(
         ),
         files: definition.files,
         ...(definition.epilogue !== undefined ? { epilogue: definition.epilogue } : {}),
+        strip: definition.strip,
       });
       const decisions = { image, sif, ...(dockerHub ? { dockerHub } : {}) };
       plans.push({ name: definition.name, arch, kind: "spack", identity, decisions });

@@ -258,6 +258,11 @@ const filesList = {
   },
 } as const;
 
+const stripSetting = {
+  type: "boolean",
+  hint: "true (default) strips the ELF binaries of the view and runs ldconfig on its libraries; false keeps them as installed",
+} as const;
+
 /** Schema of a file-form definition `<arch>/<name>.yaml`. */
 export const definitionFileSchema = {
   $id: "https://spacktainers.dev/schemas/definition.json",
@@ -266,7 +271,11 @@ export const definitionFileSchema = {
   required: ["spack"],
   properties: {
     spack: spackSection,
-    spacktainer: { type: "object", additionalProperties: false, properties: { files: filesList } },
+    spacktainer: {
+      type: "object",
+      additionalProperties: false,
+      properties: { files: filesList, strip: stripSetting },
+    },
   },
 } as const;
 
@@ -284,5 +293,5 @@ export const spacktainerFileSchema = {
   $id: "https://spacktainers.dev/schemas/spacktainer.json",
   type: "object",
   additionalProperties: false,
-  properties: { files: filesList },
+  properties: { files: filesList, strip: stripSetting },
 } as const;
