@@ -3,6 +3,8 @@
  * listing for checksums, the process runner of a CLI). The main entry stays free of I/O.
  */
 
+export type { CreateHttpDispatcherOptions } from "./node/create-http-dispatcher.js";
+export { createHttpDispatcher } from "./node/create-http-dispatcher.js";
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
 export type { ReadInputFileOptions, ReadInputFileResult } from "./node/read-input-file.js";

@@ -59,7 +59,7 @@ spack:
   public_key_var: SPACK_DEPLOYMENT_KEY_PUBLIC
   private_key_var: SPACK_DEPLOYMENT_KEY_PRIVATE
   template: { spack: { view: false } }
-versions: { apptainer: 1.3.6, node: 20.19.5, spacktainers: 0.1.0 }
+versions: { apptainer: 1.3.6, node: 20.19.5 }
 `;
 
 function siteConfig(): SiteConfig {
@@ -87,6 +87,7 @@ const definition: SpackContainerDefinition = {
   specs: ["zlib"],
   mainPackage: "zlib",
   files: [],
+  strip: true,
 };
 
 const custom: CustomContainerDefinition = {

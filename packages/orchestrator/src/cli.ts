@@ -239,7 +239,8 @@ function gitlabFromEnv(env: Record<string, string | undefined>, tokenVariable: s
     throw new UsageError(
       `the CI variable ${tokenVariable} is empty: define it as a masked variable holding a project or personal access token with read_api (CI_JOB_TOKEN cannot list bridges, jobs or branches)`,
     );
-  return { apiUrl: ci.CI_API_V4_URL!, projectId: ci.CI_PROJECT_ID!, token };
+  // The environment goes along for the client's proxy (HTTPS_PROXY, NO_PROXY).
+  return { apiUrl: ci.CI_API_V4_URL!, projectId: ci.CI_PROJECT_ID!, token, env };
 }
 
 const gatherCommand = defineCommand({

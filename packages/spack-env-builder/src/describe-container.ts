@@ -70,7 +70,7 @@ export type ContainerIdentity = {
   spackCommit?: string;
   /**
    * Image labels, keys sorted: `<label_prefix>container_checksum`, `spack_lock_sha256`,
-   * `spack_commit`, `singularity_version`, `s3cmd_version`, `builder_image_digest`,
+   * `spack_commit`, `singularity_version`, `builder_image_digest`,
    * `runtime_image_digest` (each when known), and `org.opencontainers.image.{created, revision,
    * source, title, version}`.
    */
@@ -209,7 +209,6 @@ export async function describeContainer({
   label(`${prefix}spack_lock_sha256`, spackFacts.lockSha256);
   label(`${prefix}spack_commit`, spackFacts.spackCommit);
   label(`${prefix}singularity_version`, config.versions.singularity ?? config.versions.apptainer);
-  label(`${prefix}s3cmd_version`, config.versions.s3cmd);
   label(`${prefix}builder_image_digest`, baseImages.builder);
   label(`${prefix}runtime_image_digest`, baseImages.runtime);
   label(`${OCI}created`, context.now.toISOString());

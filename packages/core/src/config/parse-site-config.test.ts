@@ -203,3 +203,31 @@ test("a repository URL with a login is refused: it would land in build arguments
     "16:14 CONFIG_SECRET spack.repos.0.url holds a login; repository URLs are written into build arguments and logs",
   ]);
 });
+
+test("versions: only the versions a base image is built with; label-only keys are refused", () => {
+  const versions = (text: string) => {
+    const { value, problems } = parseSiteConfig({ text: `${minimal}versions: ${text}\n` });
+    return value?.versions ?? problems.map((p) => `${p.line}:${p.col} ${p.message}`);
+  };
+  expect(versions("{ apptainer: 1.3.6, node: 20.19.5 }")).toEqual({ apptainer: "1.3.6", node: "20.19.5" });
+  expect(versions("{ s3cmd: 2.4.0, spacktainers: 0.1.0 }")).toMatchInlineSnapshot(`
+    [
+      "18:13 unknown key "s3cmd" in versions (expected one of: apptainer, singularity, node)",
+      "18:27 unknown key "spacktainers" in versions (expected one of: apptainer, singularity, node)",
+    ]
+  `);
+  expect(versions("{ apptainer: 1.3.6, singularity: 3.8 }")).toMatchInlineSnapshot(`
+    [
+      "18:31 versions gives both apptainer and singularity; the singularitah image installs one apptainer",
+    ]
+  `);
+});
+
+test("containers_bucket takes no max_age_days: SIFs go with their branch", () => {
+  const { problems } = parseSiteConfig({
+    text: minimal.replace("      name: sifs\n", "      name: sifs\n      max_age_days: 30\n"),
+  });
+  expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+    '11:7 unknown key "max_age_days" in architectures.amd64.containers_bucket (expected one of: name, prod_name, endpoint, credentials, prefix)',
+  ]);
+});

@@ -85,6 +85,13 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
           ...parsed.locate(["proxy", key]),
         });
     }
+  if (value.ci.proxy && !proxy)
+    extra.push({
+      code: "CONFIG_INVALID",
+      message: "ci.proxy is true but the site proxy is not configured",
+      hint: "add at the top level: proxy: { http: http://proxy.example.org:3128, no_proxy: [.example.org] }",
+      ...parsed.locate(["ci", "proxy"]),
+    });
   for (const [name, arch] of Object.entries(value.architectures)) {
     if (!arch.proxy) continue;
     if (!proxy) {
@@ -126,7 +133,15 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
       ...parsed.locate(["spack", "template"]),
     });
   }
-  for (const [key, version] of Object.entries(value.versions)) value.versions[key] = String(version);
+  if (value.versions.apptainer !== undefined && value.versions.singularity !== undefined)
+    extra.push({
+      code: "CONFIG_INVALID",
+      message: "versions gives both apptainer and singularity; the singularitah image installs one apptainer",
+      hint: "keep one of them",
+      ...parsed.locate(["versions", "singularity"], "key"),
+    });
+  for (const key of Object.keys(value.versions) as (keyof SiteConfig["versions"])[])
+    value.versions[key] = String(value.versions[key]);
   if (extra.length > 0) return { problems: extra, warnings };
   return { value, problems: [], warnings };
 }

@@ -26,7 +26,6 @@ const bucketProperties = {
   prod_name: { type: "string", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" },
   endpoint: { type: "string", pattern: "^https?://", hint: "a URL such as https://s3.example.org" },
   credentials,
-  max_age_days: { type: "integer", minimum: 1 },
 } as const;
 
 const runnerTags = {
@@ -84,7 +83,7 @@ export const siteConfigSchema = {
             type: "object",
             additionalProperties: false,
             required: ["name", "credentials"],
-            properties: bucketProperties,
+            properties: { ...bucketProperties, max_age_days: { type: "integer", minimum: 1 } },
           },
           containers_bucket: {
             type: "object",
@@ -189,7 +188,18 @@ export const siteConfigSchema = {
         },
       },
     },
-    versions: { type: "object", additionalProperties: { type: ["string", "number"] }, default: {} },
+    // Each version is a build arg of a base image (and so part of its tag); nothing label-only.
+    versions: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      hint: "apptainer (or singularity) and node: the versions installed in the singularitah image",
+      properties: {
+        apptainer: { type: ["string", "number"] },
+        singularity: { type: ["string", "number"] },
+        node: { type: ["string", "number"] },
+      },
+    },
     ci: {
       type: "object",
       additionalProperties: false,
@@ -201,6 +211,7 @@ export const siteConfigSchema = {
           hint: "an image with Node.js 20 and git, e.g. node:20-bookworm",
         },
         runner_tags: { type: "array", items: nonEmptyString, default: [] },
+        proxy: { type: "boolean", default: false },
         api_token_var: { ...variableName, default: "GITLAB_API_TOKEN" },
       },
     },

@@ -16,8 +16,11 @@ export type SiteConfig = {
   proxy?: ProxyConfig;
   /** Spack used by the builder image and the template under every environment. */
   spack: SpackConfig;
-  /** Tool versions baked into the base images (for example `apptainer: 1.3.4`). */
-  versions: Record<string, string>;
+  /**
+   * Tool versions installed in the singularitah image: `apptainer` (or `singularity`) →
+   * `APPTAINER_VERSION`, `node` → `NODE_VERSION`. Build args, so part of its tag.
+   */
+  versions: { apptainer?: string; singularity?: string; node?: string };
   /** How the jobs that run spacktainers' own tools are set up. */
   ci: CiJobsConfig;
 };
@@ -28,6 +31,12 @@ export type CiJobsConfig = {
   tools_image: string;
   /** Runner tags of jobs not tied to an architecture (generate, gather). Default none. */
   runner_tags: string[];
+  /**
+   * True when the jobs not tied to an architecture (generate, gather, remove-stale-sifs, the
+   * site sync, the checks, the release) reach the outside through the site `proxy`: they get
+   * its variables, as the jobs of an arch with `proxy: true` do. Default false.
+   */
+  proxy: boolean;
   /** CI variable holding a GitLab token with `read_api` (CI_JOB_TOKEN cannot list bridges). Default `GITLAB_API_TOKEN`. */
   api_token_var: string;
 };
@@ -92,12 +101,15 @@ export type BucketConfig = {
   endpoint?: string;
   /** Names of the CI variables with the credentials. */
   credentials: CredentialsConfig;
-  /** Objects older than this many days may be pruned (build cache only). */
+  /** Build cache only: specs older than this many days may be pruned. */
   max_age_days?: number;
 };
 
-/** The bucket SIF files are uploaded to. */
-export type ContainersBucketConfig = BucketConfig & {
+/**
+ * The bucket SIF files are uploaded to. No `max_age_days`: SIFs go with their branch
+ * (`remove-stale-sifs`), prod SIFs are kept.
+ */
+export type ContainersBucketConfig = Omit<BucketConfig, "max_age_days"> & {
   /** Key prefix of SIF files. Default `containers/`. */
   prefix: string;
 };
