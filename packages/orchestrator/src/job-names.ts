@@ -34,6 +34,12 @@ export const OUT_PATHS = {
   /** Container pipeline of an arch. */
   containers: (arch: string) => `containers/${arch}`,
   /**
+   * Beside each container's `spack.lock`: `spack list` in the builder (every package of Spack's
+   * repositories and `spack.repos`), written by the concretize job, read by the prune job for
+   * the janitor's removed-package rule.
+   */
+  packageList: "packages.txt",
+  /**
    * What the gather job keeps as its artifact, the archive every child-pipeline trigger includes
    * from: the YAML files only (GitLab reads an included artifact only from an archive under
    * 5 MB; the build contexts are fetched from pipeline A's plan jobs by the container jobs).

@@ -38,7 +38,7 @@ import {
 } from "@spacktainers/image-builder";
 import { type ContainerIdentity, describeContainer } from "@spacktainers/spack-env-builder";
 import { decideOrBuild } from "./decide-or-build.js";
-import { JOB_NAMES } from "./job-names.js";
+import { JOB_NAMES, OUT_PATHS } from "./job-names.js";
 
 /** A concretized environment's spack.yaml, read with the same limits as every YAML input. */
 function parseEnvironmentYaml(text: string, file: string): unknown {
@@ -298,6 +298,11 @@ export async function decideContainers(
       }
       files[`${definition.name}/spack.yaml`] = spackYaml!;
       files[`${definition.name}/spack.lock`] = lockText!;
+      // The builder's package list, for the prune's removed-package rule (absent: rule off).
+      const packageList = await readFile(join(environmentDir, OUT_PATHS.packageList), "utf8").catch(
+        () => undefined,
+      );
+      if (packageList !== undefined) files[`${definition.name}/${OUT_PATHS.packageList}`] = packageList;
       files[`${definition.name}/Dockerfile`] = renderContainerDockerfile({
         name: definition.name,
         arch,

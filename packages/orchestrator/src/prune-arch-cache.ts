@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import {
   applyPrune,
@@ -9,6 +9,7 @@ import {
 } from "@spacktainers/cache-janitor";
 import { bucketName, type CiContext, type SiteConfig, SpacktainersError } from "@spacktainers/core";
 import { createS3Client } from "@spacktainers/image-builder";
+import { OUT_PATHS } from "./job-names.js";
 
 export interface PruneArchCacheOptions {
   /** Repository root. */
@@ -24,6 +25,20 @@ export interface PruneArchCacheOptions {
   apply: boolean;
   /** Allow deleting more than half of the cache. */
   force?: boolean;
+}
+
+/**
+ * Every non-empty `<dir>/<container>/packages.txt` under `locks` (`spack list` of the builder, by
+ * the concretize job). An empty one means `spack list` printed nothing: no rule rather than a
+ * rule that would call every package removed.
+ */
+async function findPackageLists(locks: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of (await readdir(locks, { withFileTypes: true })).filter((e) => e.isDirectory())) {
+    const path = join(locks, entry.name, OUT_PATHS.packageList);
+    if ((await stat(path).catch(() => undefined))?.size) found.push(path);
+  }
+  return found.sort();
 }
 
 /** Every `<dir>/<container>/spack.lock` under `locks`, sorted. */
@@ -50,12 +65,14 @@ async function findLocks(locks: string): Promise<string[]> {
 /**
  * `spacktainers prune`: the cache janitor on one arch's build cache, run after that arch's
  * population and image builds. Every spec of this pipeline's locks is protected (with its
- * dependencies); the age limit is the bucket's `max_age_days`; credentials come from the
- * variables the site config names. A dry-run plan unless `apply`.
+ * dependencies); the age limit is the bucket's `max_age_days`; specs of packages that are in
+ * none of the builder's package repositories (Spack's and `spack.repos`, as `spack list` in the
+ * concretize jobs saw them) are deleted; credentials come from the variables the site config
+ * names. A dry-run plan unless `apply`.
  */
 export async function pruneArchCache(
   options: PruneArchCacheOptions,
-): Promise<{ plan: PrunePlan; result?: PruneResult; keepLocks: string[] }> {
+): Promise<{ plan: PrunePlan; result?: PruneResult; keepLocks: string[]; packageLists: string[] }> {
   const bucket = options.config.architectures[options.arch]!.cache_bucket;
   const { access_key_var, secret_key_var } = bucket.credentials;
   const client = createS3Client({
@@ -85,15 +102,17 @@ export async function pruneArchCache(
     client,
     ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
   });
+  const packageLists = await findPackageLists(resolve(options.root, options.locks));
   const rules = {
     cache: storage,
     now: options.context.now,
     keepLocks,
+    ...(packageLists.length > 0 ? { packagesFrom: packageLists } : {}),
     ...(bucket.max_age_days ? { maxAgeDays: bucket.max_age_days } : {}),
     env: options.env,
   };
   try {
-    if (!options.apply) return { plan: await planPrune(rules), keepLocks };
+    if (!options.apply) return { plan: await planPrune(rules), keepLocks, packageLists };
     // The prune job's timeout is 30 minutes and GitLab runs one per arch at a time (its
     // resource_group): a lock older than an hour is a killed job's, and is taken over.
     const result = await applyPrune({
@@ -102,7 +121,7 @@ export async function pruneArchCache(
       lockTtlMinutes: 60,
       breakLock: true,
     });
-    return { plan: result.plan, result, keepLocks };
+    return { plan: result.plan, result, keepLocks, packageLists };
   } finally {
     client.destroy();
   }
