@@ -17,6 +17,7 @@ export interface BuildParentPipelineOptions {
 }
 
 const ON_DEFAULT_BRANCH = "$CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH";
+const ON_OTHER_BRANCHES = "$CI_COMMIT_REF_NAME != $CI_DEFAULT_BRANCH";
 const IS_MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"';
 
 /**
@@ -139,6 +140,28 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
       },
       archConfig,
     );
+    // With a separate prod bucket, branches share the `name` bucket, which the default branch's
+    // prune never sees: each branch pipeline prunes it, keeping what live branches use.
+    if (archConfig.cache_bucket.prod_name)
+      pipeline.jobs[JOB_NAMES.pruneBranchCache(arch)] = toolsJob(
+        config,
+        {
+          stage: "prune",
+          needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
+          rules: [
+            NOT_IN_MERGE_REQUESTS,
+            { if: ON_OTHER_BRANCHES, exists: [`container_definitions/${arch}/**/*`] },
+          ],
+          resource_group: `prune-branch-cache-${arch}`,
+          interruptible: false,
+          script: [
+            `pnpm spacktainers gather --out ${out}`,
+            `pnpm spacktainers prune-branch-cache --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
+          ],
+          artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
+        },
+        archConfig,
+      );
   }
   pipeline.jobs[JOB_NAMES.removeSifs] = toolsJob(config, {
     stage: "prune",

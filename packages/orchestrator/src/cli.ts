@@ -22,6 +22,7 @@ import { onlineClients } from "./online-clients.js";
 import { planContainers, summarizePlan } from "./plan-containers.js";
 import { type PlanRepositoryOptions, planRepository, planRows } from "./plan-repository.js";
 import { pruneArchCache } from "./prune-arch-cache.js";
+import { pruneBranchCache } from "./prune-branch-cache.js";
 import { removeStaleSifs } from "./remove-stale-sifs.js";
 import { renderParentPipeline } from "./render-parent-pipeline.js";
 import { renderPipelineGraph } from "./render-pipeline-graph.js";
@@ -595,6 +596,76 @@ const pruneCommand = defineCommand({
   },
 });
 
+const pruneBranchCacheCommand = defineCommand({
+  name: "prune-branch-cache",
+  summary:
+    "Prune one arch's branch build cache (cache_bucket.name with a prod_name), keeping what live branches use (a dry-run plan unless --apply).",
+  usage:
+    "prune-branch-cache --arch A [--locks DIR] [--report FILE] [--apply] [--force] [--root DIR] [--now ISO] [--json]",
+  flags: {
+    root: rootFlag,
+    arch: { type: "string", description: "architecture", placeholder: "A" },
+    locks: {
+      type: "string",
+      description: "folder of <container>/spack.lock (default out/containers/<A>)",
+      placeholder: "DIR",
+    },
+    report: {
+      type: "string",
+      description: "write the plan or result as JSON here (default out/prune-<A>.json)",
+      placeholder: "FILE",
+    },
+    apply: { type: "boolean", description: "record, delete; without it only the plan is printed" },
+    force: { type: "boolean", description: "allow deleting more than half of the cache" },
+    now: nowFlag,
+  },
+  details:
+    "Records this branch's locks in the bucket (spacktainers/branch-locks/<slug>/), deletes the records of branches GitLab no longer lists, and prunes with every live branch's locks protected and specs nobody uses older than max_age_days (default 30) deleted.",
+  async run({ flags, env, cwd, log, json, maskVariables, maskValues, mask }) {
+    const root = resolve(cwd, flags.root ?? ".");
+    const { config, definitions } = await loadValidConfig(root);
+    maskVariables(credentialVariableNames(config));
+    const arch = archOf(config, flags.arch);
+    if (!definitions.some((definition) => definition.arch === arch && definition.kind === "spack")) {
+      log(`spacktainers: ${arch} has no Spack container; its build cache is not pruned`);
+      if (flags.json) json({ skipped: true, arch });
+      return 0;
+    }
+    const connection = gitlabFromEnv(env, config.ci.api_token_var);
+    maskValues([connection.token]);
+    const context = await contextFromEnv({ env, root, now: flags.now });
+    const gitlab = createGitlabClient(connection);
+    try {
+      const outcome = await pruneBranchCache({
+        root,
+        arch,
+        config,
+        context,
+        gitlab,
+        env,
+        locks: flags.locks ?? `out/${OUT_PATHS.containers(arch)}`,
+        apply: flags.apply,
+        force: flags.force,
+      });
+      const report = resolve(root, flags.report ?? `out/prune-${arch}.json`);
+      const { result, ...rest } = outcome;
+      const data = { ...rest, result: result ?? null };
+      await writeFileAtomic(report, mask(`${JSON.stringify(data, null, 2)}\n`));
+      if (flags.json) json(data);
+      else {
+        log(
+          `spacktainers: ${arch} branch cache: protecting the locks of ${outcome.protectingBranches.join(", ")}; ${outcome.goneBranches.length > 0 ? `records of gone branches ${outcome.goneBranches.join(", ")} ${flags.apply ? "deleted" : "would be deleted"}` : "no record of a gone branch"}`,
+        );
+        for (const line of result ? formatResult(result) : formatPlan(outcome.plan)) log(line);
+        log(`  report: ${report}`);
+      }
+      return result && result.failed.length > 0 ? 3 : 0;
+    } finally {
+      await gitlab.close();
+    }
+  },
+});
+
 function formatTable(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) =>
@@ -701,6 +772,7 @@ export const cli: CliSpec = {
     removeStaleSifsCommand,
     syncSiteSifsCommand,
     pruneCommand,
+    pruneBranchCacheCommand,
     planCommand,
     planNoteCommand,
     validateCommand,

@@ -14,6 +14,7 @@ export const JOB_NAMES = {
   populate: (arch: string) => `populate build cache for ${arch}`,
   buildContainers: (arch: string) => `build containers for ${arch}`,
   prune: (arch: string) => `prune build cache for ${arch}`,
+  pruneBranchCache: (arch: string) => `prune branch cache for ${arch}`,
   removeSifs: "remove SIFs of deleted branches",
   syncSiteSifs: "sync SIFs to the site",
   release: "release npm packages",

@@ -25,6 +25,10 @@ export interface PruneArchCacheOptions {
   apply: boolean;
   /** Allow deleting more than half of the cache. */
   force?: boolean;
+  /** More locks whose specs are protected (the recorded locks of live branches). */
+  extraKeepLocks?: readonly string[];
+  /** Age limit instead of the bucket's `max_age_days`. */
+  maxAgeDays?: number;
 }
 
 /**
@@ -42,7 +46,7 @@ async function findPackageLists(locks: string): Promise<string[]> {
 }
 
 /** Every `<dir>/<container>/spack.lock` under `locks`, sorted. */
-async function findLocks(locks: string): Promise<string[]> {
+export async function findLocks(locks: string): Promise<string[]> {
   const entries = await readdir(locks, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     throw new SpacktainersError({
       code: "LOCKS_MISSING",
@@ -88,7 +92,10 @@ export async function pruneArchCache(
       message: `the CI variables ${access_key_var} and ${secret_key_var} (architectures.${options.arch}.cache_bucket.credentials) must be set to prune the build cache`,
     });
   }
-  const keepLocks = await findLocks(resolve(options.root, options.locks));
+  const keepLocks = [
+    ...(await findLocks(resolve(options.root, options.locks))),
+    ...(options.extraKeepLocks ?? []),
+  ];
   if (keepLocks.length === 0) {
     // Pruning without any lock would protect nothing this pipeline just built.
     throw new SpacktainersError({
@@ -108,7 +115,9 @@ export async function pruneArchCache(
     now: options.context.now,
     keepLocks,
     ...(packageLists.length > 0 ? { packagesFrom: packageLists } : {}),
-    ...(bucket.max_age_days ? { maxAgeDays: bucket.max_age_days } : {}),
+    ...((options.maxAgeDays ?? bucket.max_age_days)
+      ? { maxAgeDays: options.maxAgeDays ?? bucket.max_age_days }
+      : {}),
     env: options.env,
   };
   try {
