@@ -244,6 +244,31 @@ function gitlabFromEnv(env: Record<string, string | undefined>, tokenVariable: s
   return { apiUrl: ci.CI_API_V4_URL!, projectId: ci.CI_PROJECT_ID!, token, env };
 }
 
+/** `--max-delete-fraction`, a share between 0 and 1. */
+function deleteFraction(text: string | undefined): number {
+  const fraction = Number(text);
+  if (!(fraction >= 0 && fraction <= 1))
+    throw new UsageError(`--max-delete-fraction must be between 0 and 1, got ${text}`);
+  return fraction;
+}
+
+/** Runs `use` with a GitLab client from the CI variables (token masked), closed afterwards. */
+async function withGitlab<T>(
+  env: Record<string, string | undefined>,
+  tokenVariable: string,
+  maskValues: (values: string[]) => void,
+  use: (gitlab: ReturnType<typeof createGitlabClient>) => Promise<T>,
+): Promise<T> {
+  const connection = gitlabFromEnv(env, tokenVariable);
+  maskValues([connection.token]);
+  const gitlab = createGitlabClient(connection);
+  try {
+    return await use(gitlab);
+  } finally {
+    await gitlab.close();
+  }
+}
+
 const gatherCommand = defineCommand({
   name: "gather",
   summary:
@@ -376,16 +401,9 @@ const removeStaleSifsCommand = defineCommand({
     const root = resolve(cwd, flags.root ?? ".");
     const { config } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
-    const fraction = Number(flags["max-delete-fraction"]);
-    if (!(fraction >= 0 && fraction <= 1))
-      throw new UsageError(
-        `--max-delete-fraction must be between 0 and 1, got ${flags["max-delete-fraction"]}`,
-      );
-    const connection = gitlabFromEnv(env, config.ci.api_token_var);
-    maskValues([connection.token]);
+    const fraction = deleteFraction(flags["max-delete-fraction"]);
     const context = await contextFromEnv({ env, root, now: flags.now });
-    const gitlab = createGitlabClient(connection);
-    try {
+    return withGitlab(env, config.ci.api_token_var, maskValues, async (gitlab) => {
       const result = await removeStaleSifs({
         config,
         context,
@@ -400,9 +418,7 @@ const removeStaleSifsCommand = defineCommand({
       if (flags.json) json(result);
       for (const line of formatSifPrune(result)) log(line);
       return result.errors.length > 0 ? 3 : 0;
-    } finally {
-      await gitlab.close();
-    }
+    });
   },
 });
 
@@ -504,16 +520,9 @@ const syncSiteSifsCommand = defineCommand({
     const root = resolve(cwd, flags.root ?? ".");
     const { config } = await loadValidConfig(root);
     maskVariables(credentialVariableNames(config));
-    const fraction = Number(flags["max-delete-fraction"]);
-    if (!(fraction >= 0 && fraction <= 1))
-      throw new UsageError(
-        `--max-delete-fraction must be between 0 and 1, got ${flags["max-delete-fraction"]}`,
-      );
-    const connection = gitlabFromEnv(env, config.ci.api_token_var);
-    maskValues([connection.token]);
+    const fraction = deleteFraction(flags["max-delete-fraction"]);
     const context = await contextFromEnv({ env, root, now: flags.now });
-    const gitlab = createGitlabClient(connection);
-    try {
+    return withGitlab(env, config.ci.api_token_var, maskValues, async (gitlab) => {
       const result = await syncSiteSifs({
         config,
         context,
@@ -528,9 +537,7 @@ const syncSiteSifsCommand = defineCommand({
       if (flags.json) json(result);
       for (const line of [...formatSiteSync(result), ...formatSifPrune(result.cleanup)]) log(line);
       return result.cleanup.errors.length > 0 ? 3 : 0;
-    } finally {
-      await gitlab.close();
-    }
+    });
   },
 });
 
@@ -631,11 +638,8 @@ const pruneBranchCacheCommand = defineCommand({
       if (flags.json) json({ skipped: true, arch });
       return 0;
     }
-    const connection = gitlabFromEnv(env, config.ci.api_token_var);
-    maskValues([connection.token]);
     const context = await contextFromEnv({ env, root, now: flags.now });
-    const gitlab = createGitlabClient(connection);
-    try {
+    return withGitlab(env, config.ci.api_token_var, maskValues, async (gitlab) => {
       const outcome = await pruneBranchCache({
         root,
         arch,
@@ -660,9 +664,7 @@ const pruneBranchCacheCommand = defineCommand({
         log(`  report: ${report}`);
       }
       return result && result.failed.length > 0 ? 3 : 0;
-    } finally {
-      await gitlab.close();
-    }
+    });
   },
 });
 

@@ -31,6 +31,29 @@ export interface PruneArchCacheOptions {
   maxAgeDays?: number;
 }
 
+/** An S3 client of an arch's build cache from the credential variables the config names (exit 2 without). */
+export function cacheBucketClient(
+  config: SiteConfig,
+  arch: string,
+  env: Record<string, string | undefined>,
+): NonNullable<ReturnType<typeof createS3Client>> {
+  const bucket = config.architectures[arch]!.cache_bucket;
+  const { access_key_var, secret_key_var } = bucket.credentials;
+  const client = createS3Client({
+    env,
+    accessKeyVar: access_key_var,
+    secretKeyVar: secret_key_var,
+    ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
+  });
+  if (!client)
+    throw new SpacktainersError({
+      code: "CREDENTIALS_MISSING",
+      exitCode: 2,
+      message: `the CI variables ${access_key_var} and ${secret_key_var} (architectures.${arch}.cache_bucket.credentials) must be set to prune the build cache`,
+    });
+  return client;
+}
+
 /**
  * Every non-empty `<dir>/<container>/packages.txt` under `locks` (`spack list` of the builder, by
  * the concretize job). An empty one means `spack list` printed nothing: no rule rather than a
@@ -78,20 +101,7 @@ export async function pruneArchCache(
   options: PruneArchCacheOptions,
 ): Promise<{ plan: PrunePlan; result?: PruneResult; keepLocks: string[]; packageLists: string[] }> {
   const bucket = options.config.architectures[options.arch]!.cache_bucket;
-  const { access_key_var, secret_key_var } = bucket.credentials;
-  const client = createS3Client({
-    env: options.env,
-    accessKeyVar: access_key_var,
-    secretKeyVar: secret_key_var,
-    ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
-  });
-  if (!client) {
-    throw new SpacktainersError({
-      code: "CREDENTIALS_MISSING",
-      exitCode: 2,
-      message: `the CI variables ${access_key_var} and ${secret_key_var} (architectures.${options.arch}.cache_bucket.credentials) must be set to prune the build cache`,
-    });
-  }
+  const client = cacheBucketClient(options.config, options.arch, options.env);
   const keepLocks = [
     ...(await findLocks(resolve(options.root, options.locks))),
     ...(options.extraKeepLocks ?? []),

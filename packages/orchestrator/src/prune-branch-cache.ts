@@ -4,8 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import { createS3Storage, type PrunePlan, type PruneResult } from "@spacktainers/cache-janitor";
 import { type CiContext, type SiteConfig, SpacktainersError } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/image-builder";
-import { findLocks, pruneArchCache } from "./prune-arch-cache.js";
+import { cacheBucketClient, findLocks, pruneArchCache } from "./prune-arch-cache.js";
 import { liveRefSlugs } from "./remove-stale-sifs.js";
 
 /**
@@ -68,19 +67,7 @@ export async function pruneBranchCache(options: PruneBranchCacheOptions): Promis
       message: `prune-branch-cache runs in branch pipelines of an arch whose cache_bucket has a prod_name (architectures.${arch}.cache_bucket); ${context.isProd ? "this is the default branch: use prune" : "without prod_name, branches share the default branch's cache and its prune"}`,
     });
   const live = await liveRefSlugs(options.gitlab, context);
-  const { access_key_var, secret_key_var } = bucket.credentials;
-  const client = createS3Client({
-    env: options.env,
-    accessKeyVar: access_key_var,
-    secretKeyVar: secret_key_var,
-    ...(bucket.endpoint ? { endpoint: bucket.endpoint } : {}),
-  });
-  if (!client)
-    throw new SpacktainersError({
-      code: "CREDENTIALS_MISSING",
-      exitCode: 2,
-      message: `the CI variables ${access_key_var} and ${secret_key_var} (architectures.${arch}.cache_bucket.credentials) must be set to prune the build cache`,
-    });
+  const client = cacheBucketClient(config, arch, options.env);
   const records = createS3Storage({ bucket: bucket.name, prefix: BRANCH_LOCKS_PREFIX, client });
   const temp = await mkdtemp(join(tmpdir(), "spacktainers-branch-locks-"));
   try {

@@ -66,7 +66,8 @@ export interface RemoveStaleSifsOptions {
 
 type GitlabRef = { name: string };
 
-function normalizePrefix(prefix: string): string {
+/** A key prefix with one trailing `/` and none leading, or `""`. */
+export function normalizePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, "");
   return trimmed === "" ? "" : `${trimmed}/`;
 }
@@ -88,25 +89,34 @@ export function sifBucketTargets(config: SiteConfig): SifBucketTarget[] {
   return [...targets.values()];
 }
 
+/**
+ * An S3 client of a containers bucket: `s3(config)` when given, else one from the credential
+ * variables the config names, read from `env`. The caller destroys it.
+ */
+export function containersBucketClient(
+  options: { s3?: (bucket: ContainersBucketConfig) => S3Client; env?: Record<string, string | undefined> },
+  config: ContainersBucketConfig,
+  bucket: string,
+): S3Client {
+  if (options.s3) return options.s3(config);
+  const { access_key_var, secret_key_var } = config.credentials;
+  const client = createS3Client({
+    env: options.env ?? {},
+    accessKeyVar: access_key_var,
+    secretKeyVar: secret_key_var,
+    endpoint: config.endpoint,
+  });
+  if (!client)
+    throw new UsageError(
+      `no credentials for bucket ${bucket}: set the CI variables ${access_key_var} and ${secret_key_var}.`,
+    );
+  return client;
+}
+
 function openS3Storage(options: RemoveStaleSifsOptions, target: SifBucketTarget): CacheStorage {
-  let client: S3Client | undefined;
-  if (options.s3) client = options.s3(target.config);
-  else {
-    const { access_key_var, secret_key_var } = target.config.credentials;
-    client = createS3Client({
-      env: options.env ?? {},
-      accessKeyVar: access_key_var,
-      secretKeyVar: secret_key_var,
-      endpoint: target.config.endpoint,
-    });
-    if (!client)
-      throw new UsageError(
-        `no credentials for bucket ${target.bucket}: set the CI variables ${access_key_var} and ${secret_key_var}.`,
-      );
-  }
-  const owned = client;
-  const storage = createS3Storage({ bucket: target.bucket, prefix: target.prefix, client: owned });
-  return { ...storage, close: () => owned.destroy() };
+  const client = containersBucketClient(options, target.config, target.bucket);
+  const storage = createS3Storage({ bucket: target.bucket, prefix: target.prefix, client });
+  return { ...storage, close: () => client.destroy() };
 }
 
 /**

@@ -19,8 +19,8 @@ import {
   siteSifRecordFileName,
   UsageError,
 } from "@spacktainers/core";
-import { createS3Client, downloadSif, headObjectMetadata } from "@spacktainers/image-builder";
-import { liveRefSlugs, type S3Client } from "./remove-stale-sifs.js";
+import { downloadSif, headObjectMetadata } from "@spacktainers/image-builder";
+import { containersBucketClient, liveRefSlugs, normalizePrefix, type S3Client } from "./remove-stale-sifs.js";
 
 /** A bucket and prefix whose SIFs the site mirrors: the branch bucket and, when set, the prod bucket. */
 export type SiteSifSource = {
@@ -75,11 +75,6 @@ export interface SyncSiteSifsOptions {
   maxDeleteFraction?: number;
   /** The instant of the run. */
   now: Date;
-}
-
-function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.replace(/^\/+|\/+$/g, "");
-  return trimmed === "" ? "" : `${trimmed}/`;
 }
 
 /** Every containers bucket and prefix of the config, branch and prod, deduplicated. */
@@ -145,7 +140,7 @@ export async function syncSiteSifs(options: SyncSiteSifsOptions): Promise<SyncSi
   const sifs: SiteSifAction[] = [];
   const restored: string[] = [];
   for (const source of siteSifSources(config)) {
-    const client = openClient(options, source);
+    const client = containersBucketClient(options, source.config, source.bucket);
     try {
       const storage: CacheStorage = createS3Storage({ bucket: source.bucket, prefix: source.prefix, client });
       for (const object of await storage.list()) {
@@ -193,22 +188,6 @@ export async function syncSiteSifs(options: SyncSiteSifsOptions): Promise<SyncSi
   for (const sif of cleanup.deleted)
     await rm(join(directory, siteSifRecordFileName(sif.key)), { force: true });
   return { applied: apply, directory, sifs, restored, cleanup };
-}
-
-function openClient(options: SyncSiteSifsOptions, source: SiteSifSource): S3Client {
-  if (options.s3) return options.s3(source.config);
-  const { access_key_var, secret_key_var } = source.config.credentials;
-  const client = createS3Client({
-    env: options.env ?? {},
-    accessKeyVar: access_key_var,
-    secretKeyVar: secret_key_var,
-    endpoint: source.config.endpoint,
-  });
-  if (!client)
-    throw new UsageError(
-      `no credentials for bucket ${source.bucket}: set the CI variables ${access_key_var} and ${secret_key_var}.`,
-    );
-  return client;
 }
 
 /** The human summary of a site sync. */

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +11,6 @@ import {
 } from "@spacktainers/core";
 import { uploadSif } from "@spacktainers/image-builder";
 import {
-  GITLAB_CI_LOCAL_BIN,
   type GitlabApiDouble,
   type S3Server,
   startGitlabApiDouble,
@@ -22,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildParentPipeline } from "../src/build-parent-pipeline.js";
 import { JOB_NAMES } from "../src/job-names.js";
 import { syncSiteSifs } from "../src/sync-site-sifs.js";
-import { binCommand, createFixtureRepo, GIT_ENV, git } from "./helpers/e2e-repo.js";
+import { binCommand, createFixtureRepo, git, runGitlabCiLocal } from "./helpers/e2e-repo.js";
 
 /**
  * The site copy of the SIFs (`sif_deploy`): restored from the buckets when missing or outdated
@@ -221,6 +219,7 @@ describe("the parent pipeline's site job", () => {
       ".fakebin/pnpm": `#!/bin/sh\ncase "$1" in\n  install) exit 0 ;;\n  spacktainers) shift; exec ${binCommand("orchestrator")} "$@" ;;\nesac\nexit 64\n`,
     });
     try {
+      await mkdir(join(root, ".glcl-home"));
       await chmod(join(root, ".fakebin/corepack"), 0o755);
       await chmod(join(root, ".fakebin/pnpm"), 0o755);
       await git(root, "config", "user.name", "test");
@@ -238,34 +237,17 @@ describe("the parent pipeline's site job", () => {
         // executor's /builds/<group>/<project>; GitLab's runners set the directory they run in.
         CI_PROJECT_DIR: root,
       };
-      const result = await new Promise<{ code: number; output: string }>((resolveRun, reject) => {
-        const child = spawn(
-          GITLAB_CI_LOCAL_BIN,
-          [
-            "--no-color",
-            "--force-shell-executor",
-            "--ignore-predefined-vars",
-            Object.keys(variables).join(","),
-            ...Object.entries(variables).flatMap(([key, value]) => ["--variable", `${key}=${value}`]),
-            "--job",
-            JOB_NAMES.syncSiteSifs,
-          ],
-          {
-            cwd: root,
-            env: {
-              ...GIT_ENV,
-              HOME: join(root, ".glcl-home"),
-              PATH: `${join(root, ".fakebin")}:${process.env.PATH}`,
-              NO_COLOR: "1",
-            },
-            stdio: ["ignore", "pipe", "pipe"],
-          },
-        );
-        let output = "";
-        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-        child.on("error", reject);
-        child.on("close", (code) => resolveRun({ code: code ?? 1, output }));
+      const result = await runGitlabCiLocal({
+        root,
+        home: join(root, ".glcl-home"),
+        bin: join(root, ".fakebin"),
+        args: [
+          "--ignore-predefined-vars",
+          Object.keys(variables).join(","),
+          ...Object.entries(variables).flatMap(([key, value]) => ["--variable", `${key}=${value}`]),
+          "--job",
+          JOB_NAMES.syncSiteSifs,
+        ],
       });
       if (result.code !== 0) console.log(result.output.slice(-3000));
       expect({ code: result.code, pass: result.output.includes(` PASS  ${JOB_NAMES.syncSiteSifs}`) }).toEqual(
