@@ -20,6 +20,12 @@ const REQUIREMENTS = [
   },
   { pkg: "rsync", file: "rsync", why: "gitlab-ci-local copies the repository with it" },
   { pkg: "git", file: "git", why: "gitlab-ci-local needs a git repository" },
+  {
+    pkg: "binutils",
+    file: "strip",
+    why: "the strip test puts strip in its builder image and reads the result with readelf",
+  },
+  { pkg: "libc-bin", file: "/usr/sbin/ldconfig", why: "the strip test's runtime image runs ldconfig" },
 ];
 
 function findExecutable(file) {

@@ -184,6 +184,7 @@ const gather = defineCommand({
       token,
       timeoutMs: timeout! * 1000,
       maxAttempts: attempts!,
+      env: context.env,
       onRetry: (event) =>
         log(
           `retrying ${event.request} in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt} failed: ${event.reason})`,

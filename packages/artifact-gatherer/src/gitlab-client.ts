@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { SpacktainersError } from "@spacktainers/core";
-import { Agent, request } from "undici";
+import { createHttpDispatcher } from "@spacktainers/core/node";
+import { request } from "undici";
 import { GitlabApiError, type GitlabApiErrorCode } from "./gitlab-api-error.js";
 
 /** GitLab caps `per_page` at 100 (REST API docs, "Pagination"). */
@@ -50,6 +51,11 @@ export interface GitlabClientOptions {
   random?: () => number;
   /** Called before each retry (libraries never print: the CLI decides). */
   onRetry?: (event: GitlabRetryEvent) => void;
+  /**
+   * Environment holding `HTTP(S)_PROXY` / `NO_PROXY` (either case), read for the API and for
+   * artifact downloads (object storage may be another host). Default `{}`: direct.
+   */
+  env?: Record<string, string | undefined>;
 }
 
 /** Result of a download: bytes written and their sha256, computed while streaming. */
@@ -163,7 +169,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
   // Redirects are followed by hand, not by undici's redirect interceptor: undici 7 dropped the
   // `maxRedirections` request option, and its interceptor strips only `authorization`/`cookie`
   // on a cross-origin hop, so it would hand our PRIVATE-TOKEN to object storage.
-  const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 16 });
+  const agent = createHttpDispatcher({ env: options.env ?? {}, timeoutMs, connections: 16 });
 
   function headersFor(url: URL): Record<string, string> {
     const headers: Record<string, string> = { "user-agent": "spacktainers-gather" };

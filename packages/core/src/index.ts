@@ -79,6 +79,7 @@ export type {
   SifDeployConfig,
   SiteConfig,
   SpackConfig,
+  SpackPackageRepository,
 } from "./model/site-config.js";
 export { bucketName, credentialVariableNames } from "./model/site-config.js";
 export { BASE_IMAGE_NAMES, type BaseImageName } from "./naming/base-image-names.js";
@@ -100,6 +101,7 @@ export {
   SIF_METADATA,
   singularityVersion,
 } from "./naming/labels.js";
+export type { SiteSifRecord } from "./naming/names.js";
 export {
   BASE_IMAGE_TAG_LENGTH,
   baseImageTag,
@@ -110,6 +112,7 @@ export {
   imageRepository,
   sifFileName,
   sifObjectKey,
+  siteSifRecordFileName,
   spackContainerTag,
   TAG_SEPARATOR,
 } from "./naming/names.js";

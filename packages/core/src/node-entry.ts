@@ -4,6 +4,8 @@
  */
 
 export type { S3Client } from "@aws-sdk/client-s3";
+export type { CreateHttpDispatcherOptions } from "./node/create-http-dispatcher.js";
+export { createHttpDispatcher } from "./node/create-http-dispatcher.js";
 export type { CreateS3ClientOptions, S3CredentialVariables } from "./node/create-s3-client.js";
 export { createS3Client, S3_MAX_ATTEMPTS } from "./node/create-s3-client.js";
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";

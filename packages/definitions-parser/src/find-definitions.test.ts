@@ -6,6 +6,20 @@ import { findDefinitions } from "./find-definitions.js";
 const encode = (text: string) => new TextEncoder().encode(text);
 
 describe("findDefinitions", () => {
+  it("reads spacktainer: strip (default true) in the file and folder forms", async () => {
+    const root = await useTempDir({
+      "container_definitions/amd64/plain.yaml": "spack:\n  specs: [zlib]\n",
+      "container_definitions/amd64/kept.yaml": "spack:\n  specs: [zlib]\nspacktainer:\n  strip: false\n",
+      "container_definitions/amd64/folder/spack.yaml": "spack:\n  specs: [zlib]\n",
+      "container_definitions/amd64/folder/spacktainer.yaml": "strip: false\n",
+    });
+    const result = await findDefinitions({ root });
+    expect(result.problems).toEqual([]);
+    expect(
+      result.definitions.map((d) => `${d.name} strip=${d.kind === "spack" ? d.strip : "-"}`).sort(),
+    ).toEqual(["folder strip=false", "kept strip=false", "plain strip=true"]);
+  });
+
   it("without a config reads every folder not starting with _, and warns about stray files", async () => {
     const root = await useTempDir({
       "container_definitions/riscv64/a.yaml": "spack:\n  specs: [zlib]\n",

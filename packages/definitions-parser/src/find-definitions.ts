@@ -293,6 +293,7 @@ async function readDefinition(
   const problemCount = problems.length;
   let epilogue: string | undefined;
   let filesEntries: FilesEntry[] = [];
+  let strip = true;
   let spack: SpackSection | undefined;
   let parsedSpack: ParsedYaml | undefined;
   let specsPath: (string | number)[] = [];
@@ -301,7 +302,10 @@ async function readDefinition(
     const read = await readInput(root, path, problems, "yaml", "definition");
     if (!read) return undefined;
     const { bytes } = read;
-    const result = parseYamlWithSchema<{ spack: SpackSection; spacktainer?: { files?: string[] } }>({
+    const result = parseYamlWithSchema<{
+      spack: SpackSection;
+      spacktainer?: { files?: string[]; strip?: boolean };
+    }>({
       text: read.text,
       file: path,
       schema: definitionFileSchema,
@@ -312,6 +316,7 @@ async function readDefinition(
       spack = result.value.spack;
       parsedSpack = result.parsed;
       specsPath = ["spack", "specs"];
+      strip = result.value.spacktainer?.strip ?? true;
       filesEntries = (result.value.spacktainer?.files ?? []).map((text, index) => ({
         text,
         location: result.parsed.locate(["spacktainer", "files", index]),
@@ -368,13 +373,14 @@ async function readDefinition(
     );
     if (spacktainerRead) {
       checksumEntries.push({ path: spacktainerPath, bytes: spacktainerRead.bytes });
-      const result = parseYamlWithSchema<{ files?: string[] }>({
+      const result = parseYamlWithSchema<{ files?: string[]; strip?: boolean }>({
         text: spacktainerRead.text,
         file: spacktainerPath,
         schema: spacktainerFileSchema,
       });
       problems.push(...result.problems);
       if (result.value) {
+        strip = result.value.strip ?? true;
         filesEntries = (result.value.files ?? []).map((text, index) => ({
           text,
           location: result.parsed.locate(["files", index]),
@@ -426,6 +432,7 @@ async function readDefinition(
     mainPackage,
     files: files.files,
     ...(epilogue !== undefined ? { epilogue } : {}),
+    strip,
     ...checksumOf(checksumEntries),
   };
 }

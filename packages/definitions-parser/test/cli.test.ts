@@ -107,6 +107,7 @@ describe("spacktainers-definitions (real bin)", () => {
             "specs": [
               "py-app@2: +mpi ^mpich",
             ],
+            "strip": true,
           },
           {
             "arch": "amd64",
@@ -129,6 +130,7 @@ describe("spacktainers-definitions (real bin)", () => {
             "specs": [
               "zlib",
             ],
+            "strip": true,
           },
           {
             "arch": "amd64",

@@ -45,6 +45,7 @@ describe("the original project's definitions", () => {
       specs: ["brayns", "py-brayns"],
       mainPackage: "brayns",
       files: [],
+      strip: true,
       checksum: "ceb4648ebceb224cf7fa8f2d1578e0715d39c32cc77e7aafd8367d40263db2fb",
       checksumInputs: ["container_definitions/amd64/brayns.yaml"],
     });

@@ -107,7 +107,7 @@ container_definitions/amd64/x: folder container_definitions/amd64/x/ has no spac
 container_definitions/amd64/x/spack.yaml:3:1: unknown key "spacktainer" in the document (expected one of: spack)
 `,
   "unknown key in spacktainer.yaml": `spacktainers-definitions: error: 1 problem found:
-container_definitions/amd64/x/spacktainer.yaml:1:1: unknown key "file" in the document (expected one of: files)
+container_definitions/amd64/x/spacktainer.yaml:1:1: unknown key "file" in the document (expected one of: files, strip)
 `,
   "files entry with ..": `spacktainers-definitions: error: 1 problem found:
 container_definitions/amd64/x.yaml:5:7: files entry "files/../secret.txt:/opt/secret": source "files/../secret.txt" contains ".."; sources must stay under files/

@@ -46,6 +46,11 @@ export interface DescribeBaseImageOptions {
   isProd?: boolean;
 }
 
+/** The `SPACK_REPOS` build arg of the builder: `<url>|<ref>|<path>` per repository, in order. */
+export function spackReposBuildArg(config: SiteConfig): string {
+  return config.spack.repos.map((repo) => `${repo.url}|${repo.commit ?? repo.branch}|${repo.path}`).join(" ");
+}
+
 /** The build args a base image gets from the site config, for every arch; the jobs pass the same. */
 export function baseImageBuildArgs({
   config,
@@ -67,6 +72,11 @@ export function baseImageBuildArgs({
     buildArgs.SPACK_REPOSITORY = config.spack.repository;
     buildArgs.SPACK_BRANCH = config.spack.branch;
     if (spackCommit) buildArgs.SPACK_COMMIT = spackCommit;
+    // `<url>|<branch or commit>|<path>` per repository, space-separated, in order (the schema
+    // refuses spaces and | in these fields); images/builder/add-spack-repos.sh reads it.
+    if (config.spack.repos.length > 0) buildArgs.SPACK_REPOS = spackReposBuildArg(config);
+    // Git URLs of this GitLab are fetched with the job's CI_JOB_TOKEN (images/builder/configure-git.sh).
+    buildArgs.GITLAB_HOST = "$CI_SERVER_HOST";
   }
   if (name === "singularitah") {
     const tools: Array<[string, string | undefined]> = [

@@ -426,11 +426,15 @@ const uploadSifCommand = defineCommand({
 const downloadSifCommand = defineCommand({
   name: "download-sif",
   summary: "download a SIF from S3 atomically (the site deploy job)",
-  usage: "download-sif --bucket B --key K --file F [--endpoint URL]",
+  usage: "download-sif --bucket B --key K --file F [--record] [--endpoint URL]",
   flags: {
     bucket: { type: "string", description: "bucket", placeholder: "BUCKET" },
     key: { type: "string", description: "object key", placeholder: "KEY" },
     file: { type: "string", description: "destination file", placeholder: "FILE" },
+    record: {
+      type: "boolean",
+      description: "also write .<file>.metadata.json (bucket, key, size, metadata) for the site sync",
+    },
     ...s3Flags,
     ...json,
   },
@@ -441,7 +445,7 @@ const downloadSifCommand = defineCommand({
     const key = requireFlag(flags.key, "key", "download-sif");
     const s3 = s3Client(context, flags, true)!;
     try {
-      const { size } = await downloadSif({ s3, bucket, key, file });
+      const { size } = await downloadSif({ s3, bucket, key, file, record: flags.record });
       if (flags.json) context.json({ file, size });
       else context.log(`${PROGRAM}: wrote ${file} (${size} bytes)`);
       return 0;

@@ -71,10 +71,12 @@ export function baseImageJobs(options: BaseImageJobsOptions): Record<string, Git
     isProd: options.context.isProd,
     ...(options.spackCommit ? { spackCommit: options.spackCommit } : {}),
   });
-  const secrets: BuildSecret[] =
-    base.name === "builder" && config.spack.public_key_var
-      ? [{ id: "spack_public_key", fileVar: config.spack.public_key_var }]
-      : [];
+  const secrets: BuildSecret[] = [];
+  if (base.name === "builder" && config.spack.public_key_var)
+    secrets.push({ id: "spack_public_key", fileVar: config.spack.public_key_var });
+  // Package repositories on this GitLab are cloned with the job's token, mounted for one RUN only.
+  if (base.name === "builder" && config.spack.repos.length > 0)
+    secrets.push({ id: "ci_job_token", envVar: "CI_JOB_TOKEN" });
   return buildImageJobs({
     name: base.name,
     repository: baseImageRepository(config, base.name),

@@ -1,10 +1,11 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { SpacktainersError } from "@spacktainers/core";
+import { type SiteSifRecord, SpacktainersError, siteSifRecordFileName } from "@spacktainers/core";
+import { writeFileAtomic } from "@spacktainers/core/node";
 
 export interface DownloadSifOptions {
   s3: S3Client;
@@ -12,10 +13,24 @@ export interface DownloadSifOptions {
   key: string;
   /** Destination; written as a temp file beside it, then renamed. */
   file: string;
+  /**
+   * Also write the site record beside the file (`.<file>.metadata.json`: bucket, key, size,
+   * object metadata), which the site sync compares with the bucket. Default false.
+   */
+  record?: boolean;
 }
 
-/** Downloads a SIF atomically (temp + rename): a reader never sees half a file. Returns its size. */
-export async function downloadSif({ s3, bucket, key, file }: DownloadSifOptions): Promise<{ size: number }> {
+/**
+ * Downloads a SIF atomically (temp + rename): a reader never sees half a file. Returns its size
+ * and the object's metadata (names lower-case); with `record`, writes the site record after it.
+ */
+export async function downloadSif({
+  s3,
+  bucket,
+  key,
+  file,
+  record = false,
+}: DownloadSifOptions): Promise<{ size: number; metadata: Record<string, string> }> {
   await mkdir(dirname(file), { recursive: true });
   const temp = join(dirname(file), `.${key.split("/").pop()}.${process.pid}.part`);
   try {
@@ -25,7 +40,17 @@ export async function downloadSif({ s3, bucket, key, file }: DownloadSifOptions)
     body.on("data", (chunk: Buffer) => (size += chunk.length));
     await pipeline(body, createWriteStream(temp));
     await rename(temp, file);
-    return { size };
+    const metadata = Object.fromEntries(
+      Object.entries(response.Metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+    if (record) {
+      const written: SiteSifRecord = { bucket, key, size, metadata };
+      await writeFileAtomic(
+        join(dirname(file), siteSifRecordFileName(basename(file))),
+        `${JSON.stringify(written, null, 2)}\n`,
+      );
+    }
+    return { size, metadata };
   } catch (error) {
     await rm(temp, { force: true });
     throw new SpacktainersError({

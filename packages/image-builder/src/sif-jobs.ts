@@ -154,6 +154,7 @@ export function deploySifJob(options: DeploySifJobOptions): Record<string, Gitla
           `--bucket ${shellQuote(container.sifBucket)}`,
           `--key ${shellQuote(container.sifObjectKey)}`,
           `--file ${shellQuote(target)}`,
+          "--record",
           ...(s3.endpoint ? [`--endpoint ${shellQuote(s3.endpoint)}`] : []),
           `--access-key-var ${assertVariableName(s3.accessKeyVar, "S3 access key variable")}`,
           `--secret-key-var ${assertVariableName(s3.secretKeyVar, "S3 secret key variable")}`,

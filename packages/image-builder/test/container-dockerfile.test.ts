@@ -52,6 +52,16 @@ describe("renderContainerDockerfile", () => {
           && spack -e /opt/spack-environment install --cache-only --fail-fast \\
           && spack -e /opt/spack-environment gc -y \\
           && spack env activate --sh -d /opt/spack-environment > /opt/spack-environment/z10_spack_environment.sh
+      # Strip the view's ELF executables and shared libraries before they are copied.
+      RUN if command -v strip >/dev/null 2>&1; then \\
+              find -L /opt/views/view/ -type f -exec realpath {} + 2>/dev/null | sort -u | while read -r file; do \\
+                  case "$(od -An -tx1 -N4 "$file" | tr -d ' \\n')$(od -An -tx1 -j16 -N1 "$file" | tr -d ' \\n')" in \\
+                      7f454c4602|7f454c4603) strip --strip-unneeded "$file" || echo "strip: left $file as it is" ;; \\
+                  esac; \\
+              done; \\
+          else \\
+              echo "no strip in the builder image: binaries left as they are"; \\
+          fi
 
       FROM \${RUNTIME_IMAGE}
       COPY --from=builder ["/opt/spack-environment", "/opt/spack-environment"]
@@ -59,6 +69,12 @@ describe("renderContainerDockerfile", () => {
       COPY --from=builder ["/opt/views", "/opt/views"]
       COPY --from=builder ["/opt/spack-environment/z10_spack_environment.sh", "/etc/profile.d/z10_spack_environment.sh"]
       ENV PATH=/opt/views/view/bin:\${PATH}
+      # The view's libraries in the dynamic linker's cache.
+      RUN if command -v ldconfig >/dev/null 2>&1; then \\
+              mkdir -p /etc/ld.so.conf.d && printf '%s\\n' /opt/views/view/lib /opt/views/view/lib64 > /etc/ld.so.conf.d/spacktainers-view.conf && ldconfig; \\
+          else \\
+              echo "no ldconfig in the runtime image: the linker cache is left as it is"; \\
+          fi
 
       # files: of the definition
       COPY ["files/neurodamus/run.sh", "/opt/run.sh"]

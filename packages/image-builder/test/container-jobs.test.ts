@@ -59,7 +59,7 @@ spack:
   public_key_var: SPACK_DEPLOYMENT_KEY_PUBLIC
   private_key_var: SPACK_DEPLOYMENT_KEY_PRIVATE
   template: { spack: { view: false } }
-versions: { apptainer: 1.3.6, node: 20.19.5, spacktainers: 0.1.0 }
+versions: { apptainer: 1.3.6, node: 20.19.5 }
 `;
 
 function siteConfig(): SiteConfig {
@@ -87,6 +87,7 @@ const definition: SpackContainerDefinition = {
   specs: ["zlib"],
   mainPackage: "zlib",
   files: [],
+  strip: true,
 };
 
 const custom: CustomContainerDefinition = {
@@ -217,12 +218,31 @@ describe("pipeline jobs from the site config and describeContainer", () => {
     expect(uses.length).toBeGreaterThan(10);
   });
 
+  test("package repositories give the builder build the job token as a one-RUN secret, never a build arg", () => {
+    const config = siteConfig();
+    const context = readCiContext({ env: {}, now: new Date(0) });
+    const script = (repos: SiteConfig["spack"]["repos"]) =>
+      baseImageJobs({
+        config: { ...config, spack: { ...config.spack, repos } },
+        context,
+        base: base("builder", "1"),
+        arches: ["amd64"],
+        stage: "base",
+      })["build builder for amd64"]!.script[1] as string;
+    expect(script([])).not.toContain("CI_JOB_TOKEN");
+    const withRepos = script([{ url: "git@gitlab.example.org:hpc/models.git", branch: "main", path: "." }]);
+    expect(withRepos).toContain(
+      "--build-arg 'SPACK_REPOS=git@gitlab.example.org:hpc/models.git|main|.' --build-arg \"GITLAB_HOST=$CI_SERVER_HOST\"",
+    );
+    expect(withRepos.match(/\S*CI_JOB_TOKEN\S*/g)).toEqual(["id=ci_job_token,env=CI_JOB_TOKEN"]);
+  });
+
   test("builder build args per arch, labels, and the container's labels", async () => {
     const { jobs, identity } = await prodPipeline();
     const amd = jobs["build builder for amd64"]!.script[1];
     const arm = jobs["build builder for arm64"]!.script[1];
     expect(amd).toBe(
-      'buildah build --platform linux/amd64 --file images/builder/Dockerfile --build-arg SPACK_REPOSITORY=https://github.com/spack/spack.git --build-arg SPACK_BRANCH=v0.23.1 --build-arg SPACK_COMMIT=abc123 --build-arg CACHE_BUCKET=spack-cache --build-arg CACHE_ENDPOINT=https://s3.example.org --secret "id=spack_public_key,src=$SPACK_DEPLOYMENT_KEY_PUBLIC" --label ch.epfl.bbpgitlab.container_checksum=1111111111111111111111111111111111111111111111111111111111111111 --label ch.epfl.bbpgitlab.spack_commit=abc123 --label "org.opencontainers.image.revision=$CI_COMMIT_SHA" --label "org.opencontainers.image.source=$CI_PROJECT_URL" --tag localhost/builder:amd64 images/builder',
+      'buildah build --platform linux/amd64 --file images/builder/Dockerfile --build-arg SPACK_REPOSITORY=https://github.com/spack/spack.git --build-arg SPACK_BRANCH=v0.23.1 --build-arg SPACK_COMMIT=abc123 --build-arg "GITLAB_HOST=$CI_SERVER_HOST" --build-arg CACHE_BUCKET=spack-cache --build-arg CACHE_ENDPOINT=https://s3.example.org --secret "id=spack_public_key,src=$SPACK_DEPLOYMENT_KEY_PUBLIC" --label ch.epfl.bbpgitlab.container_checksum=1111111111111111111111111111111111111111111111111111111111111111 --label ch.epfl.bbpgitlab.spack_commit=abc123 --label "org.opencontainers.image.revision=$CI_COMMIT_SHA" --label "org.opencontainers.image.source=$CI_PROJECT_URL" --tag localhost/builder:amd64 images/builder',
     );
     expect(arm).toContain("--build-arg CACHE_BUCKET=spack-cache-arm --secret");
     const zlib = jobs["build zlib for amd64"]!.script[1] as string;

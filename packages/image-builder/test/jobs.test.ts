@@ -127,7 +127,7 @@ describe("job generators", () => {
       `- printf '%s' "$CI_REGISTRY_PASSWORD" | buildah login --tls-verify=false --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`,
       `APPTAINER_DOCKER_PASSWORD: $CI_REGISTRY_PASSWORD`,
       `- pnpm spacktainers-image upload-sif --file brayns__3.2.0.sif --bucket sifs --key containers/brayns__3.2.0.sif --metadata container-checksum=${"c".repeat(64)} --metadata spack-lock-sha256=${"d".repeat(64)} --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
-      `- pnpm spacktainers-image download-sif --bucket sifs --key containers/brayns__3.2.0.sif --file /gpfs/containers/brayns__3.2.0.sif --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
+      `- pnpm spacktainers-image download-sif --bucket sifs --key containers/brayns__3.2.0.sif --file /gpfs/containers/brayns__3.2.0.sif --record --endpoint https://s3.example.org --access-key-var AWS_SIF_ACCESS_KEY_ID --secret-key-var AWS_SIF_SECRET_ACCESS_KEY`,
       `- printf '%s' "$CI_REGISTRY_PASSWORD" | skopeo login --tls-verify=true --username "$CI_REGISTRY_USER" --password-stdin "$CI_REGISTRY"`,
       `- printf '%s' "$DOCKERHUB_PASSWORD" | skopeo login --tls-verify=true --username "$DOCKERHUB_USER" --password-stdin "docker.io"`,
     ]);

@@ -25,6 +25,7 @@ const spack = (name: string): ContainerDefinition => ({
   specs: [name],
   mainPackage: name,
   files: [],
+  strip: true,
 });
 const baseImages = {
   jobs: {},

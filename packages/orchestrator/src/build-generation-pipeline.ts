@@ -81,6 +81,7 @@ export function buildGenerationPipeline({
           'spack env activate --without-view "$SPACK_ENVIRONMENT_DIR"',
           "spack concretize --force",
           'spack ci generate --check-index-only --artifacts-root "$SPACK_ARTIFACTS_DIR" --output-file "$SPACK_ARTIFACTS_DIR/pipeline.yml"',
+          `spack list > "$SPACK_ENVIRONMENT_DIR/${OUT_PATHS.packageList}"`,
         ],
         artifacts: { paths: [`${environment}/`, `${scratch}/`], expire_in: "1 week", when: "on_success" },
       };

@@ -18,6 +18,7 @@ export interface BuildParentPipelineOptions {
 }
 
 const ON_DEFAULT_BRANCH = "$CI_COMMIT_REF_NAME == $CI_DEFAULT_BRANCH";
+const ON_OTHER_BRANCHES = "$CI_COMMIT_REF_NAME != $CI_DEFAULT_BRANCH";
 const IS_MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"';
 
 /**
@@ -140,6 +141,28 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
       },
       archConfig,
     );
+    // With a separate prod bucket, branches share the `name` bucket, which the default branch's
+    // prune never sees: each branch pipeline prunes it, keeping what live branches use.
+    if (archConfig.cache_bucket.prod_name)
+      pipeline.jobs[JOB_NAMES.pruneBranchCache(arch)] = toolsJob(
+        config,
+        {
+          stage: "prune",
+          needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
+          rules: [
+            NOT_IN_MERGE_REQUESTS,
+            { if: ON_OTHER_BRANCHES, exists: [`container_definitions/${arch}/**/*`] },
+          ],
+          resource_group: `prune-branch-cache-${arch}`,
+          interruptible: false,
+          script: [
+            `pnpm spacktainers gather --out ${out}`,
+            `pnpm spacktainers prune-branch-cache --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
+          ],
+          artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
+        },
+        archConfig,
+      );
   }
   pipeline.jobs[JOB_NAMES.removeSifs] = toolsJob(config, {
     stage: "prune",
@@ -149,6 +172,19 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
     interruptible: false,
     script: ["pnpm spacktainers remove-stale-sifs --apply"],
   });
+  if (config.sif_deploy)
+    pipeline.jobs[JOB_NAMES.syncSiteSifs] = toolsJob(config, {
+      stage: "prune",
+      // On the site runner, in every branch pipeline, after this pipeline's uploads: a lost or
+      // outdated site copy is restored even when nothing was rebuilt (the original checked the
+      // site copy in every pipeline), and deleted branches' SIFs leave the site.
+      tags: [...config.sif_deploy.runner_tags],
+      needs: arches.map((arch) => ({ job: JOB_NAMES.buildContainers(arch), optional: true })),
+      rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
+      resource_group: "sync-site-sifs",
+      interruptible: false,
+      script: ["pnpm spacktainers sync-site-sifs --apply"],
+    });
   pipeline.jobs[JOB_NAMES.release] = toolsJob(config, {
     stage: "release",
     needs: [],

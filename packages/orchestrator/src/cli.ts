@@ -7,8 +7,10 @@ import { parentPipelineCommand } from "./commands/parent-pipeline.js";
 import { planCommand } from "./commands/plan.js";
 import { planNoteCommand } from "./commands/plan-note.js";
 import { pruneCommand } from "./commands/prune.js";
+import { pruneBranchCacheCommand } from "./commands/prune-branch-cache.js";
 import { removeStaleSifsCommand } from "./commands/remove-stale-sifs.js";
 import { splitCommand } from "./commands/split.js";
+import { syncSiteSifsCommand } from "./commands/sync-site-sifs.js";
 import { validateCommand } from "./commands/validate.js";
 import { VERSION } from "./version.js";
 
@@ -24,7 +26,9 @@ export const cli: CliSpec = {
     splitCommand,
     gatherCommand,
     removeStaleSifsCommand,
+    syncSiteSifsCommand,
     pruneCommand,
+    pruneBranchCacheCommand,
     planCommand,
     planNoteCommand,
     validateCommand,

@@ -59,6 +59,8 @@ export interface GatherPipelineArtifactsOptions {
   projectId: string;
   /** A token with read_api (never printed). */
   token: string;
+  /** Environment with the proxy variables the GitLab client follows (default none: direct). */
+  env?: Record<string, string | undefined>;
   /** Judge artifact expiry against this instant. */
   now: Date;
   /** Progress and retries, for the CLI to log. */
@@ -92,6 +94,7 @@ export async function gatherPipelineArtifacts(
     apiUrl: options.apiUrl,
     projectId: options.projectId,
     token: options.token,
+    ...(options.env ? { env: options.env } : {}),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
   });
   let result: GatherResult;

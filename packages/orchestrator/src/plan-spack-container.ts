@@ -5,6 +5,7 @@ import {
   describeContainer,
   InputInvalidError,
   JOB_NAMES,
+  OUT_PATHS,
   parseSpackLock,
   parseYaml,
   type SpackContainerDefinition,
@@ -166,11 +167,16 @@ export async function planSpackContainer(
   const { dockerHub, warnings } = await decideDockerHub(planning, definition, identity, image);
   const folder = `${planning.outRelative}/${definition.name}`;
   const decisions = { image, sif, ...(dockerHub ? { dockerHub } : {}) };
+  // The builder's package list, for the prune's removed-package rule (absent: rule off).
+  const packageList = await readFile(join(environmentDir, OUT_PATHS.packageList), "utf8").catch(
+    () => undefined,
+  );
   return {
     plan: { name: definition.name, arch, kind: "spack", identity, decisions },
     files: {
       "spack.yaml": spackYaml,
       "spack.lock": lockText,
+      ...(packageList !== undefined ? { [OUT_PATHS.packageList]: packageList } : {}),
       Dockerfile: renderContainerDockerfile({
         name: definition.name,
         arch,
@@ -181,6 +187,7 @@ export async function planSpackContainer(
         ),
         files: definition.files,
         ...(definition.epilogue !== undefined ? { epilogue: definition.epilogue } : {}),
+        strip: definition.strip,
       }),
     },
     jobs: spackContainerJobs({

@@ -68,7 +68,8 @@ export interface RemoveStaleSifsOptions {
 
 type GitlabRef = { name: string };
 
-function normalizePrefix(prefix: string): string {
+/** A key prefix with one trailing `/` and none leading, or `""`. */
+export function normalizePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, "");
   return trimmed === "" ? "" : `${trimmed}/`;
 }
@@ -90,24 +91,55 @@ export function sifBucketTargets(config: SiteConfig): SifBucketTarget[] {
   return [...targets.values()];
 }
 
+/**
+ * An S3 client of a containers bucket: `s3(config)` when given, else one from the credential
+ * variables the config names, read from `env`. The caller destroys it.
+ */
+export function containersBucketClient(
+  options: { s3?: (bucket: ContainersBucketConfig) => S3Client; env?: Record<string, string | undefined> },
+  config: ContainersBucketConfig,
+  bucket: string,
+): S3Client {
+  if (options.s3) return options.s3(config);
+  const { access_key_var, secret_key_var } = config.credentials;
+  const client = createS3Client({
+    env: options.env ?? {},
+    credentials: { accessKeyVar: access_key_var, secretKeyVar: secret_key_var },
+    endpoint: config.endpoint,
+  });
+  if (!client)
+    throw new UsageError(
+      `no credentials for bucket ${bucket}: set the CI variables ${access_key_var} and ${secret_key_var}.`,
+    );
+  return client;
+}
+
 function openS3Storage(options: RemoveStaleSifsOptions, target: SifBucketTarget): CacheStorage {
-  let client: S3Client | undefined;
-  if (options.s3) client = options.s3(target.config);
-  else {
-    const { access_key_var, secret_key_var } = target.config.credentials;
-    client = createS3Client({
-      env: options.env ?? {},
-      credentials: { accessKeyVar: access_key_var, secretKeyVar: secret_key_var },
-      endpoint: target.config.endpoint,
+  const client = containersBucketClient(options, target.config, target.bucket);
+  const storage = createS3Storage({ bucket: target.bucket, prefix: target.prefix, client });
+  return { ...storage, close: () => client.destroy() };
+}
+
+/**
+ * Slugs of the project's branches and tags, and of the default branch. Refuses an empty branch
+ * list: a token problem would otherwise make every branch SIF look stale.
+ */
+export async function liveRefSlugs(
+  gitlab: Pick<GitlabClient, "listAll">,
+  context: Pick<CiContext, "defaultBranch">,
+): Promise<Set<string>> {
+  const branches = await gitlab.listAll<GitlabRef>("/repository/branches");
+  if (branches.length === 0)
+    throw new SpacktainersError({
+      code: "BRANCH_LIST_EMPTY",
+      message:
+        "GitLab listed no branches for this project; refusing to remove SIFs, as every branch SIF would look stale. Check the token's access (read_api) and the project id.",
     });
-    if (!client)
-      throw new UsageError(
-        `no credentials for bucket ${target.bucket}: set the CI variables ${access_key_var} and ${secret_key_var}.`,
-      );
-  }
-  const owned = client;
-  const storage = createS3Storage({ bucket: target.bucket, prefix: target.prefix, client: owned });
-  return { ...storage, close: () => owned.destroy() };
+  // Pipelines of git tags are not prod: their SIFs carry the tag's slug.
+  const tags = await gitlab.listAll<GitlabRef>("/repository/tags");
+  const live = new Set([...branches, ...tags].map((ref) => slugifyRef(ref.name)));
+  live.add(slugifyRef(context.defaultBranch));
+  return live;
 }
 
 /**
@@ -130,18 +162,7 @@ export async function removeStaleSifs(options: RemoveStaleSifsOptions): Promise<
   } = options;
   const fractionProblem = checkNumberRange(maxDeleteFraction, DELETE_FRACTION_RANGE);
   if (fractionProblem) throw new UsageError(`maxDeleteFraction ${fractionProblem}`);
-  const branches = await gitlab.listAll<GitlabRef>("/repository/branches");
-  if (branches.length === 0)
-    throw new SpacktainersError({
-      code: "BRANCH_LIST_EMPTY",
-      message:
-        "GitLab listed no branches for this project; refusing to remove SIFs, as every branch SIF would look stale. Check the token's access (read_api) and the project id.",
-    });
-  // Pipelines of git tags are not prod: their SIFs carry the tag's slug.
-  const tags = await gitlab.listAll<GitlabRef>("/repository/tags");
-  const live = new Set([...branches, ...tags].map((ref) => slugifyRef(ref.name)));
-  live.add(slugifyRef(context.defaultBranch));
-
+  const live = await liveRefSlugs(gitlab, context);
   return pruneSifs({
     targets: sifBucketTargets(config).map((target) => ({
       bucket: target.bucket,

@@ -1,16 +1,14 @@
-import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { GITLAB_CI_LOCAL_BIN } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
   aliasGitlabCiLocalArtifacts,
   binCommand,
   createFixtureRepo,
-  GIT_ENV,
   git,
   readTree,
+  runGitlabCiLocal,
 } from "./helpers/e2e-repo.js";
 
 /**
@@ -106,39 +104,12 @@ let results: string;
 let run: { code: number; output: string };
 
 function gitlabCiLocal(args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      GITLAB_CI_LOCAL_BIN,
-      [
-        "--home",
-        join(root, ".glcl-home"),
-        "--no-color",
-        // Spack's build jobs name an image; run them in the shell with the stand-in spack.
-        "--force-shell-executor",
-        "--variable",
-        `RESULTS_DIR=${results}`,
-        ...args,
-      ],
-      {
-        cwd: root,
-        env: {
-          ...GIT_ENV,
-          HOME: join(root, ".glcl-home"),
-          PATH: `${join(root, ".fakebin")}:${process.env.PATH}`,
-          NO_COLOR: "1",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code: code ?? 1, output });
-    });
+  return runGitlabCiLocal({
+    root,
+    home: join(root, ".glcl-home"),
+    bin: join(root, ".fakebin"),
+    // Spack's build jobs name an image; they run in the shell with the stand-in spack.
+    args: ["--variable", `RESULTS_DIR=${results}`, ...args],
   });
 }
 

@@ -70,7 +70,7 @@ test("plan-note creates one note on the first push and updates it in place on th
 
       | CONTAINER | ARCH | KIND | TAG | IMAGE | SIF | DOCKER HUB |
       | --- | --- | --- | --- | --- | --- | --- |
-      | (base) builder | amd64,arm64 | base | a089bc96f9b6 | build | - | - |
+      | (base) builder | amd64,arm64 | base | efedac956375 | build | - | - |
       | (base) runtime | amd64,arm64 | base | 14b8b6c3bdd3 | build | - | - |
       | (base) singularitah | amd64,arm64 | base | 82016be10625 | build | - | - |
       | fixture-app | amd64 | spack | ? | build | build | - |

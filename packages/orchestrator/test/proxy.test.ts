@@ -1,9 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readCiContext } from "@spacktainers/core";
+import { parseSiteConfig, readCiContext } from "@spacktainers/core";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parse } from "yaml";
+import { buildParentPipeline } from "../src/build-parent-pipeline.js";
 import { generate } from "../src/generate.js";
 import { planContainers } from "../src/plan-containers.js";
 import { splitArchPipeline } from "../src/split-arch-pipeline.js";
@@ -114,4 +115,36 @@ test("Spack's generated jobs on amd64 get them too (ci: pipeline-gen any-job)", 
     HTTP_PROXY: PROXY,
     https_proxy: PROXY,
   });
+});
+
+test("ci.proxy: true gives the jobs not tied to an arch (generate, gather, remove-stale-sifs, …) the proxy too", async () => {
+  const text = await readFile(join(root, "container_definitions/spacktainers.yaml"), "utf8");
+  const parentJobs = (ciProxy: boolean) => {
+    const { value, problems } = parseSiteConfig({ text: `${text}\nci:\n  proxy: ${ciProxy}\n` });
+    if (!value) throw new Error(JSON.stringify(problems));
+    const { jobs } = buildParentPipeline({ config: value });
+    return Object.entries(jobs)
+      .filter(([, job]) => "script" in job && job.tags === undefined && !job.extends)
+      .map(([name, job]) => `${name}: ${(job.variables as Record<string, string>).HTTPS_PROXY ?? "-"}`)
+      .sort();
+  };
+  const notTied = [
+    "gather",
+    "generate",
+    "lint, typecheck and test the tool",
+    "release npm packages",
+    "remove SIFs of deleted branches",
+    "validate and plan",
+  ];
+  expect(parentJobs(true)).toEqual(notTied.map((name) => `${name}: ${PROXY}`));
+  expect(parentJobs(false)).toEqual(notTied.map((name) => `${name}: -`));
+  // Without a site proxy, ci.proxy is refused.
+  expect(
+    parseSiteConfig({ text: `${text.replace(/\nproxy:[\s\S]*$/, "\n")}ci:\n  proxy: true\n` }).problems.map(
+      (problem) => problem.message,
+    ),
+  ).toEqual([
+    "ci.proxy is true but the site proxy is not configured",
+    "architectures.amd64.proxy is true but the site proxy is not configured",
+  ]);
 });

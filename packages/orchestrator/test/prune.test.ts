@@ -198,3 +198,30 @@ test("prune's S3 client retries like the janitor's: five failed attempts in a ro
     await proxy.close();
   }
 }, 60_000);
+test("the builder's package lists (spack list of the concretize jobs) drive the removed-package rule", async () => {
+  const root = await repository("locks-other");
+  const { writeFile } = await import("node:fs/promises");
+  const plan = async () => {
+    const run = await runBin("orchestrator", ["prune", "--arch", "amd64", "--json"], {
+      cleanEnv: true,
+      env: credentials(root),
+    });
+    expect(run.code).toBe(0);
+    const { plan: dryRun, packageLists } = JSON.parse(run.stdout);
+    return {
+      packageLists: packageLists.map((path: string) => path.slice(root.length + 1)),
+      deleted: dryRun.deletions
+        .filter((d: { key: string }) => d.key.endsWith(".spec.json"))
+        .map((d: { key: string; reason: string }) => `${d.reason} ${d.key.split("-").at(-3)}`),
+    };
+  };
+  // No list (or an empty one: `spack list` printed nothing): the rule is off.
+  await writeFile(join(root, "out/containers/amd64/legacy/packages.txt"), "");
+  expect(await plan()).toEqual({ packageLists: [], deleted: [] });
+  // fixture-app is in no repository of the builder any more.
+  await writeFile(join(root, "out/containers/amd64/legacy/packages.txt"), "fixture-hello\nzlib\n");
+  expect(await plan()).toEqual({
+    packageLists: ["out/containers/amd64/legacy/packages.txt"],
+    deleted: ["package-gone app"],
+  });
+});

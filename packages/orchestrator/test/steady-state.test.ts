@@ -330,7 +330,10 @@ async function registryContents(): Promise<Record<string, string>> {
   return contents;
 }
 
-/** Every SIF of the bucket with its upload time, and every file of the site folder with its mtime. */
+/**
+ * Every SIF of the bucket with its upload time, and every SIF of the site folder with its mtime
+ * (the deploy job's `.<file>.metadata.json` records are checked on their own).
+ */
 async function sifContents(): Promise<{ bucket: Record<string, string>; site: Record<string, number> }> {
   const client = createS3Client(s3);
   const bucket: Record<string, string> = {};
@@ -344,7 +347,7 @@ async function sifContents(): Promise<{ bucket: Record<string, string>; site: Re
   } while (token);
   client.destroy();
   const site: Record<string, number> = {};
-  for (const name of (await readdir(deployDir)).sort())
+  for (const name of (await readdir(deployDir)).filter((file) => file.endsWith(".sif")).sort())
     site[name] = (await stat(join(deployDir, name))).mtimeMs;
   return { bucket, site };
 }
@@ -518,6 +521,10 @@ describe("the shipped pipeline, four times", () => {
       "containers/zlib__1.2.13.sif",
     ]);
     expect(Object.keys(sifsBefore.site)).toEqual(Object.keys(sifsBefore.bucket).map((key) => key.slice(11)));
+    // Beside each site copy, the record of the object it copies (what the site sync compares).
+    expect((await readdir(deployDir)).filter((file) => !file.endsWith(".sif")).sort()).toEqual(
+      Object.keys(sifsBefore.site).map((file) => `.${file}.metadata.json`),
+    );
   }, 900_000);
 
   test("run 2, same commit: nothing is built, pushed or uploaded, and every decision says why", async () => {

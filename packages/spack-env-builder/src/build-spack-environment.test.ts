@@ -104,6 +104,7 @@ describe("buildSpackEnvironment", () => {
             access_pair:
               id_variable: AWS_CACHE_ACCESS_KEY_ID
               secret_variable: AWS_CACHE_SECRET_ACCESS_KEY
+            signed: false
       "
     `);
     // The YAML parses back to exactly the environment.
@@ -129,7 +130,7 @@ describe("buildSpackEnvironment", () => {
     const prod = await buildSpackEnvironment({
       definition,
       config,
-      context: { isProd: true },
+      context: { isProd: true, isProtected: true },
       builderImage: BUILDER,
     });
     const spack = written(prod);
@@ -205,6 +206,34 @@ describe("buildSpackEnvironment", () => {
       endpoint_url: "https://s3.example.org",
       access_pair: { id_variable: "AWS_CACHE_ACCESS_KEY_ID", secret_variable: "AWS_CACHE_SECRET_ACCESS_KEY" },
       signed: false,
+    });
+  });
+
+  it("signs only on a protected ref, with the configured private key variable", async () => {
+    const definition = spackDefinition({ name: "app", spack: { specs: ["app"] } });
+    const build = (isProtected: boolean, privateKey = "SPACK_DEPLOYMENT_KEY_PRIVATE") =>
+      buildSpackEnvironment({
+        definition,
+        config: { ...config, spack: { ...config.spack, private_key_var: privateKey } },
+        context: { isProd: isProtected, isProtected },
+        builderImage: BUILDER,
+      });
+    const branch = await build(false);
+    expect(branch.yaml).not.toContain("SPACK_DEPLOYMENT_KEY_PRIVATE");
+    expect(written(branch).mirrors["buildcache-destination"]).toMatchObject({ signed: false });
+    const sections = (environment: SpackEnvironment) => written(environment).ci["pipeline-gen"];
+    // Protected: signed (no `signed: false`), and a LAST build-job section imports the key, so its
+    // line comes after the template's `setup-env.sh` in Spack's merged before_script.
+    const protectedRef = await build(true);
+    expect(written(protectedRef).mirrors["buildcache-destination"]).not.toHaveProperty("signed");
+    expect(sections(protectedRef)).toEqual([
+      ...sections(branch),
+      { "build-job": { before_script: ['spack gpg trust "$SPACK_DEPLOYMENT_KEY_PRIVATE"'] } },
+    ]);
+    const renamed = await build(true, "SITE_SIGNING_KEY");
+    expect(renamed.yaml).not.toContain("SPACK_DEPLOYMENT_KEY_PRIVATE");
+    expect(sections(renamed).at(-1)).toEqual({
+      "build-job": { before_script: ['spack gpg trust "$SITE_SIGNING_KEY"'] },
     });
   });
 

@@ -44,8 +44,11 @@ export interface BuildSpackEnvironmentOptions {
   config: SiteConfig;
   /** Architecture to build for; default `definition.arch`. */
   arch?: string;
-  /** Whether this is the default branch: selects the cache bucket's `prod_name`. */
-  context: Pick<CiContext, "isProd">;
+  /**
+   * Whether this is the default branch (selects the cache bucket's `prod_name`) and whether the
+   * ref is protected (only then do build jobs sign; default false: unsigned, no private key).
+   */
+  context: Pick<CiContext, "isProd"> & Partial<Pick<CiContext, "isProtected">>;
   /**
    * Image of Spack's generated build jobs: the builder image of this pipeline, e.g.
    * `registry.example.org/hpc/spacktainers/builder:0123456789ab`.
@@ -97,7 +100,7 @@ function sourceLocator(
 function buildCacheMirror(
   arch: ArchitectureConfig,
   isProd: boolean,
-  config: SiteConfig,
+  signs: boolean,
 ): Record<string, unknown> {
   const bucket = arch.cache_bucket;
   const mirror: Record<string, unknown> = { url: `s3://${bucketName(bucket, isProd)}`, binary: true };
@@ -108,9 +111,22 @@ function buildCacheMirror(
     id_variable: bucket.credentials.access_key_var,
     secret_variable: bucket.credentials.secret_key_var,
   };
-  // Without a signing key configured, pushes and installs must not expect signatures.
-  if (!config.spack.private_key_var) mirror.signed = false;
+  // Unsigned unless this pipeline signs: pushes from an unprotected ref (no private key) and the
+  // installs that read them back must not expect signatures.
+  if (!signs) mirror.signed = false;
   return mirror;
+}
+
+/**
+ * The private key variable when this pipeline's build jobs sign: a key is configured and the ref
+ * is protected. GitLab gives protected variables to protected refs only, so naming the key on
+ * another ref would break its builds (a protected key) or expose it (an unprotected one).
+ */
+export function signingKeyVariable(
+  config: SiteConfig,
+  context: Partial<Pick<CiContext, "isProtected">>,
+): string | undefined {
+  return context.isProtected ? config.spack.private_key_var : undefined;
 }
 
 /**
@@ -126,7 +142,10 @@ function buildCacheMirror(
  * - `ci.pipeline-gen` starts with an `any-job` section giving the builder image, the arch's
  *   runner tags and its variables. It comes first because Spack lets the earliest section win
  *   for a job's image (seen in the 0.23.1 fixture: `any-job`'s image beat a later `build-job`
- *   image); tags of later sections are added to ours.
+ *   image); tags of later sections are added to ours;
+ * - signing: on a protected ref with `spack.private_key_var` set, a last `build-job` section
+ *   imports the private key (`spack gpg trust "$<var>"`) and the mirror is signed; otherwise
+ *   the mirror says `signed: false` and nothing names the private key.
  *
  * Throws {@link InputInvalidError} (exit 2) with every conflict located in both files.
  */
@@ -210,7 +229,8 @@ export function composeSpackEnvironment({
       ...(inDefinition ? definitionSource : templateSource).locate(["mirrors", BUILD_CACHE_MIRROR]),
     });
   }
-  mirrors[BUILD_CACHE_MIRROR] = buildCacheMirror(architecture, context.isProd, config);
+  const signingKey = signingKeyVariable(config, context);
+  mirrors[BUILD_CACHE_MIRROR] = buildCacheMirror(architecture, context.isProd, signingKey !== undefined);
   spack.mirrors = mirrors;
 
   // ci:pipeline-gen — our any-job first.
@@ -230,7 +250,12 @@ export function composeSpackEnvironment({
   };
   if (Object.keys(architecture.variables).length > 0) anyJob.variables = { ...architecture.variables };
   const sections = Array.isArray(ci["pipeline-gen"]) ? ci["pipeline-gen"] : [];
-  ci["pipeline-gen"] = [{ "any-job": anyJob }, ...sections];
+  // Spack concatenates the lists of matching sections, earliest first: a last `build-job`
+  // section puts the key import after the template's own before_script (`setup-env.sh`).
+  const signing = signingKey
+    ? [{ "build-job": { before_script: [`spack gpg trust "$${signingKey}"`] } }]
+    : [];
+  ci["pipeline-gen"] = [{ "any-job": anyJob }, ...sections, ...signing];
   spack.ci = ci;
 
   if (problems.length > 0) return { problems };

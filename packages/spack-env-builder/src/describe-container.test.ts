@@ -117,7 +117,6 @@ describe("describeContainer on every real lockfile", () => {
           "ch.epfl.bbpgitlab.builder_image_digest": "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
           "ch.epfl.bbpgitlab.container_checksum": "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1",
           "ch.epfl.bbpgitlab.runtime_image_digest": "sha256:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
-          "ch.epfl.bbpgitlab.s3cmd_version": "2.3.0",
           "ch.epfl.bbpgitlab.singularity_version": "4.0.2",
           "ch.epfl.bbpgitlab.spack_commit": "5efd8eea1b8ea701074d72372a4acf0a972d736b",
           "ch.epfl.bbpgitlab.spack_lock_sha256": "ec1a5cde30b98b2ed5fb825dc860adf25e226fe06de74b124f098fe81b2edbe5",
@@ -179,7 +178,6 @@ describe("describeContainer on every real lockfile", () => {
         "kind": "custom",
         "labels": {
           "ch.epfl.bbpgitlab.container_checksum": "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
-          "ch.epfl.bbpgitlab.s3cmd_version": "2.3.0",
           "ch.epfl.bbpgitlab.singularity_version": "4.0.2",
           "org.opencontainers.image.created": "2026-11-28T12:00:00.000Z",
           "org.opencontainers.image.revision": "0123456789abcdef0123456789abcdef01234567",

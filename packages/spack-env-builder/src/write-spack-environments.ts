@@ -22,8 +22,8 @@ export interface BuildSpackEnvironmentsOptions {
   definitions: readonly ContainerDefinition[];
   /** The site configuration. */
   config: SiteConfig;
-  /** Whether this is the default branch (selects prod bucket names). */
-  context: Pick<CiContext, "isProd">;
+  /** Whether this is the default branch (selects prod bucket names) and the ref is protected (signs). */
+  context: Pick<CiContext, "isProd"> & Partial<Pick<CiContext, "isProtected">>;
   /** Builder image of Spack's generated jobs. */
   builderImage: string;
   /**

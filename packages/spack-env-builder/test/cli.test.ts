@@ -259,7 +259,6 @@ describe("spacktainers-spack-env describe", () => {
         spack-lock-sha256: c31b6fa15f7ecc3a897652d66e43c114e6ff3c7aef2aff9b35006deec0321921
       labels:
         ch.epfl.bbpgitlab.container_checksum: eb16e07a9ac23535a5eba21a40d134466485539de095e6ef3fafe196d9e76a38
-        ch.epfl.bbpgitlab.s3cmd_version: 2.3.0
         ch.epfl.bbpgitlab.singularity_version: 4.0.2
         ch.epfl.bbpgitlab.spack_commit: 5efd8eea1b8ea701074d72372a4acf0a972d736b
         ch.epfl.bbpgitlab.spack_lock_sha256: c31b6fa15f7ecc3a897652d66e43c114e6ff3c7aef2aff9b35006deec0321921

@@ -39,6 +39,7 @@ export function spackDefinition(
     specs,
     mainPackage: specs[0]?.split(/[@%^+~\s]/)[0] ?? overrides.name,
     files: [],
+    strip: true,
     ...overrides,
   };
 }

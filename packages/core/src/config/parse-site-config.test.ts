@@ -137,3 +137,97 @@ test("every secret-looking name the masker hides is refused as a job variable, a
     ]),
   );
 });
+
+test("a template naming the private signing key is refused: only protected refs may see it", () => {
+  const named = (key: string, line: string) =>
+    parseSiteConfig({
+      text: minimal
+        .replace("  branch: v1.0.2\n", `  branch: v1.0.2\n  private_key_var: ${key}\n`)
+        .replace(
+          "      view: false",
+          `      view: false\n      ci:\n        pipeline-gen:\n          - build-job:\n              before_script: ['${line}']`,
+        ),
+    }).problems.map((p) => `${p.line}:${p.col} ${p.message}`);
+  expect(named("SIGNING_KEY", 'spack gpg trust "$SIGNING_KEY"')).toEqual([
+    "17:5 spack.template names the private signing key $SIGNING_KEY; spacktainers gives it to the build jobs of protected refs itself",
+  ]);
+  expect(named("SIGNING_KEY", "spack gpg trust ${SIGNING_KEY}")).toHaveLength(1);
+  // Another variable that merely starts with the name is not the key.
+  expect(named("SIGNING_KEY", 'spack gpg trust "$SIGNING_KEY_PUBLIC"')).toEqual([]);
+});
+
+test("spack.repos: each repository with exactly one of branch or commit, a relative path", () => {
+  const withRepos = (lines: string) =>
+    parseSiteConfig({ text: minimal.replace("  branch: v1.0.2\n", `  branch: v1.0.2\n  repos:\n${lines}`) });
+  expect(
+    withRepos(
+      "    - { url: https://git.example.org/a.git, branch: main }\n    - { url: git@example.org:b.git, commit: 0123abc, path: repo }\n",
+    ).value?.spack.repos,
+  ).toEqual([
+    { url: "https://git.example.org/a.git", branch: "main", path: "." },
+    { url: "git@example.org:b.git", commit: "0123abc", path: "repo" },
+  ]);
+  const problems = (lines: string) =>
+    withRepos(lines).problems.map((p) => `${p.line}:${p.col} ${p.message}${p.hint ? ` (${p.hint})` : ""}`);
+  expect(problems("    - { url: https://git.example.org/a.git }\n")).toMatchInlineSnapshot(`
+    [
+      "16:7 spack.repos.0 is missing the required key "branch"",
+      "16:7 spack.repos.0 is missing the required key "commit"",
+      "16:7 spack.repos.0 must match exactly one schema in oneOf (give exactly one of branch or commit)",
+    ]
+  `);
+  expect(
+    problems("    - { url: https://git.example.org/a.git, branch: a, commit: 0123abc }\n"),
+  ).toMatchInlineSnapshot(`
+    [
+      "16:7 spack.repos.0 must match exactly one schema in oneOf (give exactly one of branch or commit)",
+    ]
+  `);
+  expect(
+    problems("    - { url: https://git.example.org/a.git, branch: a, path: ../up }\n"),
+  ).toMatchInlineSnapshot(`
+    [
+      "16:62 spack.repos.0.path has an invalid value string "../up" (the folder of the clone holding repo.yaml, relative (default the clone itself))",
+    ]
+  `);
+});
+
+test("a repository URL with a login is refused: it would land in build arguments and logs", () => {
+  const { problems } = parseSiteConfig({
+    text: minimal.replace(
+      "  branch: v1.0.2\n",
+      "  branch: v1.0.2\n  repos:\n    - { url: 'https://ci:glpat-x@gitlab.example.org/a.git', branch: main }\n    - { url: 'ssh://git@gitlab.example.org/b.git', branch: main }\n",
+    ),
+  });
+  expect(problems.map((p) => `${p.line}:${p.col} ${p.code} ${p.message}`)).toEqual([
+    "16:14 CONFIG_SECRET spack.repos.0.url holds a login; repository URLs are written into build arguments and logs",
+  ]);
+});
+
+test("versions: only the versions a base image is built with; label-only keys are refused", () => {
+  const versions = (text: string) => {
+    const { value, problems } = parseSiteConfig({ text: `${minimal}versions: ${text}\n` });
+    return value?.versions ?? problems.map((p) => `${p.line}:${p.col} ${p.message}`);
+  };
+  expect(versions("{ apptainer: 1.3.6, node: 20.19.5 }")).toEqual({ apptainer: "1.3.6", node: "20.19.5" });
+  expect(versions("{ s3cmd: 2.4.0, spacktainers: 0.1.0 }")).toMatchInlineSnapshot(`
+    [
+      "18:13 unknown key "s3cmd" in versions (expected one of: apptainer, singularity, node)",
+      "18:27 unknown key "spacktainers" in versions (expected one of: apptainer, singularity, node)",
+    ]
+  `);
+  expect(versions("{ apptainer: 1.3.6, singularity: 3.8 }")).toMatchInlineSnapshot(`
+    [
+      "18:31 versions gives both apptainer and singularity; the singularitah image installs one apptainer",
+    ]
+  `);
+});
+
+test("containers_bucket takes no max_age_days: SIFs go with their branch", () => {
+  const { problems } = parseSiteConfig({
+    text: minimal.replace("      name: sifs\n", "      name: sifs\n      max_age_days: 30\n"),
+  });
+  expect(problems.map((p) => `${p.line}:${p.col} ${p.message}`)).toEqual([
+    '11:7 unknown key "max_age_days" in architectures.amd64.containers_bucket (expected one of: name, prod_name, endpoint, credentials, prefix)',
+  ]);
+});

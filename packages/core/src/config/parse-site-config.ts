@@ -85,6 +85,13 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
           ...parsed.locate(["proxy", key]),
         });
     }
+  if (value.ci.proxy && !proxy)
+    extra.push({
+      code: "CONFIG_INVALID",
+      message: "ci.proxy is true but the site proxy is not configured",
+      hint: "add at the top level: proxy: { http: http://proxy.example.org:3128, no_proxy: [.example.org] }",
+      ...parsed.locate(["ci", "proxy"]),
+    });
   for (const [name, arch] of Object.entries(value.architectures)) {
     if (!arch.proxy) continue;
     if (!proxy) {
@@ -98,7 +105,43 @@ export function parseSiteConfig({ text, file = SITE_CONFIG_PATH }: ParseSiteConf
     }
     arch.variables = { ...proxyVariables(proxy), ...arch.variables };
   }
-  for (const [key, version] of Object.entries(value.versions)) value.versions[key] = String(version);
+  // Repository URLs land in build args and job logs: a login in them would be printed.
+  const repositories: Array<[string, (string | number)[]]> = [
+    [value.spack.repository, ["spack", "repository"]],
+    ...value.spack.repos.map((repo, index): [string, (string | number)[]] => [
+      repo.url,
+      ["spack", "repos", index, "url"],
+    ]),
+  ];
+  for (const [url, path] of repositories)
+    if (/^[a-z+]+:\/\/[^/]*@/i.test(url) && !/^ssh:\/\/git@/i.test(url))
+      extra.push({
+        code: "CONFIG_SECRET",
+        message: `${path.join(".")} holds a login; repository URLs are written into build arguments and logs`,
+        hint: "give the URL without user or token: repositories on this GitLab are fetched with the job's CI_JOB_TOKEN",
+        ...parsed.locate(path),
+      });
+  // The private key is added by spacktainers to the build jobs of protected refs only: a template
+  // that names it would put it in every branch's pipeline (GitLab hands protected variables to
+  // protected refs only, so a protected key breaks branch builds and an unprotected one leaks).
+  const privateKey = value.spack.private_key_var;
+  if (privateKey && new RegExp(`\\$\\{?${privateKey}\\b`).test(JSON.stringify(value.spack.template))) {
+    extra.push({
+      code: "CONFIG_INVALID",
+      message: `spack.template names the private signing key $${privateKey}; spacktainers gives it to the build jobs of protected refs itself`,
+      hint: `remove every line that uses $${privateKey} from the template (e.g. spack gpg trust "$${privateKey}")`,
+      ...parsed.locate(["spack", "template"]),
+    });
+  }
+  if (value.versions.apptainer !== undefined && value.versions.singularity !== undefined)
+    extra.push({
+      code: "CONFIG_INVALID",
+      message: "versions gives both apptainer and singularity; the singularitah image installs one apptainer",
+      hint: "keep one of them",
+      ...parsed.locate(["versions", "singularity"], "key"),
+    });
+  for (const key of Object.keys(value.versions) as (keyof SiteConfig["versions"])[])
+    value.versions[key] = String(value.versions[key]);
   if (extra.length > 0) return { problems: extra, warnings };
   return { value, problems: [], warnings };
 }

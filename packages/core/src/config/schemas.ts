@@ -26,7 +26,6 @@ const bucketProperties = {
   prod_name: { type: "string", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" },
   endpoint: { type: "string", pattern: "^https?://", hint: "a URL such as https://s3.example.org" },
   credentials,
-  max_age_days: { type: "integer", minimum: 1 },
 } as const;
 
 const runnerTags = {
@@ -84,7 +83,7 @@ export const siteConfigSchema = {
             type: "object",
             additionalProperties: false,
             required: ["name", "credentials"],
-            properties: bucketProperties,
+            properties: { ...bucketProperties, max_age_days: { type: "integer", minimum: 1 } },
           },
           containers_bucket: {
             type: "object",
@@ -151,6 +150,33 @@ export const siteConfigSchema = {
           hint: "the git URL of Spack, e.g. https://github.com/spack/spack.git",
         },
         branch: nonEmptyString,
+        repos: {
+          type: "array",
+          default: [],
+          hint: "a list of package repositories: {url, branch or commit, path}",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["url"],
+            properties: {
+              url: {
+                type: "string",
+                pattern: "^[^\\s|]+$",
+                hint: "the git URL of a Spack package repository (no spaces or |)",
+              },
+              branch: { type: "string", pattern: "^[^\\s|]+$" },
+              commit: { type: "string", pattern: "^[0-9a-f]{7,40}$", hint: "a commit hash" },
+              path: {
+                type: "string",
+                pattern: "^(?!/)(?!.*(^|/)\\.\\.(/|$))[^\\s|]+$",
+                default: ".",
+                hint: "the folder of the clone holding repo.yaml, relative (default the clone itself)",
+              },
+            },
+            oneOf: [{ required: ["branch"] }, { required: ["commit"] }],
+            hint: "give exactly one of branch or commit",
+          },
+        },
         public_key_var: variableName,
         private_key_var: variableName,
         template: {
@@ -162,7 +188,18 @@ export const siteConfigSchema = {
         },
       },
     },
-    versions: { type: "object", additionalProperties: { type: ["string", "number"] }, default: {} },
+    // Each version is a build arg of a base image (and so part of its tag); nothing label-only.
+    versions: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      hint: "apptainer (or singularity) and node: the versions installed in the singularitah image",
+      properties: {
+        apptainer: { type: ["string", "number"] },
+        singularity: { type: ["string", "number"] },
+        node: { type: ["string", "number"] },
+      },
+    },
     ci: {
       type: "object",
       additionalProperties: false,
@@ -174,6 +211,7 @@ export const siteConfigSchema = {
           hint: "an image with Node.js 20 and git, e.g. node:20-bookworm",
         },
         runner_tags: { type: "array", items: nonEmptyString, default: [] },
+        proxy: { type: "boolean", default: false },
         api_token_var: { ...variableName, default: "GITLAB_API_TOKEN" },
       },
     },
@@ -231,6 +269,11 @@ const filesList = {
   },
 } as const;
 
+const stripSetting = {
+  type: "boolean",
+  hint: "true (default) strips the ELF binaries of the view and runs ldconfig on its libraries; false keeps them as installed",
+} as const;
+
 /** Schema of a file-form definition `<arch>/<name>.yaml`. */
 export const definitionFileSchema = {
   $id: "https://spacktainers.dev/schemas/definition.json",
@@ -239,7 +282,11 @@ export const definitionFileSchema = {
   required: ["spack"],
   properties: {
     spack: spackSection,
-    spacktainer: { type: "object", additionalProperties: false, properties: { files: filesList } },
+    spacktainer: {
+      type: "object",
+      additionalProperties: false,
+      properties: { files: filesList, strip: stripSetting },
+    },
   },
 } as const;
 
@@ -257,5 +304,5 @@ export const spacktainerFileSchema = {
   $id: "https://spacktainers.dev/schemas/spacktainer.json",
   type: "object",
   additionalProperties: false,
-  properties: { files: filesList },
+  properties: { files: filesList, strip: stripSetting },
 } as const;

@@ -15,6 +15,7 @@ test("prod compares the ref NAME with the default branch (the reference compared
       CI_COMMIT_REF_NAME: "Release/1",
       CI_COMMIT_REF_SLUG: "release-1",
       CI_DEFAULT_BRANCH: "Release/1",
+      CI_COMMIT_REF_PROTECTED: "true",
       CI_PIPELINE_ID: "42",
     },
     now,
@@ -24,6 +25,7 @@ test("prod compares the ref NAME with the default branch (the reference compared
     refSlug: "release-1",
     defaultBranch: "Release/1",
     isProd: true,
+    isProtected: true,
     pipelineId: "42",
     now,
     offline: false,
@@ -36,6 +38,7 @@ test("offline defaults: branch from the caller or 'local', overrides win", () =>
     refSlug: "local",
     defaultBranch: "main",
     isProd: false,
+    isProtected: false,
     now,
     offline: true,
   });
@@ -43,4 +46,14 @@ test("offline defaults: branch from the caller or 'local', overrides win", () =>
   expect(
     readCiContext({ env: { CI_COMMIT_REF_NAME: "x" }, now, overrides: { refName: "y", projectId: "7" } }),
   ).toMatchObject({ refName: "y", refSlug: "y", projectId: "7" });
+});
+
+test('a ref is protected only when GitLab says exactly "true"', () => {
+  const protectedWhen = (value: string | undefined) =>
+    readCiContext({ env: { CI: "true", CI_COMMIT_REF_PROTECTED: value }, now }).isProtected;
+  expect([protectedWhen("true"), protectedWhen("false"), protectedWhen(undefined)]).toEqual([
+    true,
+    false,
+    false,
+  ]);
 });

@@ -11,6 +11,12 @@ export type CiContext = {
   defaultBranch: string;
   /** True when `refName` is the default branch: images get plain version tags. */
   isProd: boolean;
+  /**
+   * True when the ref is protected (`CI_COMMIT_REF_PROTECTED` is `"true"`). GitLab hands
+   * protected variables (the private signing key) to protected refs only, so only their build
+   * jobs sign; other refs push unsigned and never name the private key.
+   */
+  isProtected: boolean;
   /** Commit SHA (`CI_COMMIT_SHA`), when known. */
   commitSha?: string;
   /** Pipeline id (`CI_PIPELINE_ID`), when running in CI. */
@@ -70,6 +76,7 @@ export function readCiContext({
     // Compare names with names: the reference compared the slug with the branch name, so a
     // default branch like `Main` or `release/1` was never seen as prod.
     isProd: refName === defaultBranch,
+    isProtected: overrides.isProtected ?? pick(env.CI_COMMIT_REF_PROTECTED) === "true",
     now,
     offline,
   };

@@ -56,6 +56,11 @@ export type SpackContainerDefinition = DefinitionBase & {
   files: ContainerFile[];
   /** Text of `Dockerfile.epilogue`, appended verbatim to the generated Dockerfile. */
   epilogue?: string;
+  /**
+   * Strip the ELF executables and shared libraries of the view and run ldconfig on its library
+   * folders (`spacktainer: strip:`). Default true.
+   */
+  strip: boolean;
 };
 
 /** A container wrapping a registry image through a Singularity `.def` file. */

@@ -16,8 +16,11 @@ export type SiteConfig = {
   proxy?: ProxyConfig;
   /** Spack used by the builder image and the template under every environment. */
   spack: SpackConfig;
-  /** Tool versions baked into the base images (for example `apptainer: 1.3.4`). */
-  versions: Record<string, string>;
+  /**
+   * Tool versions installed in the singularitah image: `apptainer` (or `singularity`) →
+   * `APPTAINER_VERSION`, `node` → `NODE_VERSION`. Build args, so part of its tag.
+   */
+  versions: { apptainer?: string; singularity?: string; node?: string };
   /** How the jobs that run spacktainers' own tools are set up. */
   ci: CiJobsConfig;
 };
@@ -28,6 +31,12 @@ export type CiJobsConfig = {
   tools_image: string;
   /** Runner tags of jobs not tied to an architecture (generate, gather). Default none. */
   runner_tags: string[];
+  /**
+   * True when the jobs not tied to an architecture (generate, gather, remove-stale-sifs, the
+   * site sync, the checks, the release) reach the outside through the site `proxy`: they get
+   * its variables, as the jobs of an arch with `proxy: true` do. Default false.
+   */
+  proxy: boolean;
   /** CI variable holding a GitLab token with `read_api` (CI_JOB_TOKEN cannot list bridges). Default `GITLAB_API_TOKEN`. */
   api_token_var: string;
 };
@@ -92,12 +101,15 @@ export type BucketConfig = {
   endpoint?: string;
   /** Names of the CI variables with the credentials. */
   credentials: CredentialsConfig;
-  /** Objects older than this many days may be pruned (build cache only). */
+  /** Build cache only: specs older than this many days may be pruned. */
   max_age_days?: number;
 };
 
-/** The bucket SIF files are uploaded to. */
-export type ContainersBucketConfig = BucketConfig & {
+/**
+ * The bucket SIF files are uploaded to. No `max_age_days`: SIFs go with their branch
+ * (`remove-stale-sifs`), prod SIFs are kept.
+ */
+export type ContainersBucketConfig = Omit<BucketConfig, "max_age_days"> & {
   /** Key prefix of SIF files. Default `containers/`. */
   prefix: string;
 };
@@ -140,12 +152,29 @@ export type SpackConfig = {
   repository: string;
   /** Branch, tag or commit of that repository. */
   branch: string;
+  /**
+   * Extra Spack package repositories cloned into the builder image and added with
+   * `spack repo add`, in this order. Default none.
+   */
+  repos: SpackPackageRepository[];
   /** CI variable holding the public key that build caches are signed with. */
   public_key_var?: string;
   /** CI variable holding the private signing key (only build jobs see it; never an image layer). */
   private_key_var?: string;
   /** The environment merged under every container's `spack:` section. */
   template: Record<string, unknown>;
+};
+
+/** A Spack package repository of the builder image. */
+export type SpackPackageRepository = {
+  /** Git URL; one on the project's GitLab is fetched with the job's `CI_JOB_TOKEN`. */
+  url: string;
+  /** Branch or tag to check out (exactly one of `branch` and `commit`). */
+  branch?: string;
+  /** Commit to check out (exactly one of `branch` and `commit`). */
+  commit?: string;
+  /** Folder of the clone holding `repo.yaml`, relative. Default `.`. */
+  path: string;
 };
 
 /** Names of every CI variable the config says holds a credential, for the secret masker. */

@@ -72,7 +72,7 @@ export type ContainerIdentity = {
   spackCommit?: string;
   /**
    * Image labels, keys sorted: `<label_prefix>container_checksum`, `spack_lock_sha256`,
-   * `spack_commit`, `singularity_version`, `s3cmd_version`, `builder_image_digest`,
+   * `spack_commit`, `singularity_version`, `builder_image_digest`,
    * `runtime_image_digest` (each when known), and `org.opencontainers.image.{created, revision,
    * source, title, version}`.
    */
@@ -205,7 +205,6 @@ export async function describeContainer({
   label(`${prefix}${LABELS.spackLockSha256}`, spackFacts.lockSha256);
   label(`${prefix}${LABELS.spackCommit}`, spackFacts.spackCommit);
   label(`${prefix}${LABELS.singularityVersion}`, singularityVersion(config.versions));
-  label(`${prefix}${LABELS.s3cmdVersion}`, config.versions.s3cmd);
   label(`${prefix}${LABELS.builderDigest}`, baseImages.builder);
   label(`${prefix}${LABELS.runtimeDigest}`, baseImages.runtime);
   label(`${OCI}created`, context.now.toISOString());

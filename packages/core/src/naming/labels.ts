@@ -1,20 +1,20 @@
+import type { SiteConfig } from "../model/site-config.js";
 import type { BaseImageName } from "./base-image-names.js";
 
 /**
- * Label names (without the site's `registry.label_prefix`). The first five are the original
- * tool's, so images it built are recognised; the two digests are ours: a container records the
- * base images it was built on, so a changed base triggers a rebuild (the reference missed it).
+ * Label names (without the site's `registry.label_prefix`). The first four are the original
+ * tool's, so images it built are recognised (its `s3cmd_version` went with s3cmd); the two
+ * digests are ours: a container records the base images it was built on, so a changed base
+ * triggers a rebuild (the reference missed it).
  */
 export const LABELS = {
   containerChecksum: "container_checksum",
   spackLockSha256: "spack_lock_sha256",
   spackCommit: "spack_commit",
   singularityVersion: "singularity_version",
-  s3cmdVersion: "s3cmd_version",
   builderDigest: "builder_image_digest",
   runtimeDigest: "runtime_image_digest",
   nodeVersion: "node_version",
-  spacktainersVersion: "spacktainers_version",
 } as const;
 
 /**
@@ -42,8 +42,8 @@ export interface BaseImageLabelsOptions {
   checksum: string;
   /** Commit the Spack branch resolved to (builder only; omitted when unknown). */
   spackCommit?: string;
-  /** `versions` of the site config (apptainer, node, spacktainers). */
-  versions?: Record<string, string>;
+  /** `versions` of the site config (apptainer or singularity, node). */
+  versions?: SiteConfig["versions"];
 }
 
 /** The labels a base image must carry to be up to date (full names, prefix included). */
@@ -60,7 +60,6 @@ export function baseImageLabels({
     const tools: Array<[string, string | undefined]> = [
       [LABELS.singularityVersion, singularityVersion(versions)],
       [LABELS.nodeVersion, versions.node],
-      [LABELS.spacktainersVersion, versions.spacktainers],
     ];
     for (const [label, value] of tools) if (value) labels[`${labelPrefix}${label}`] = value;
   }

@@ -54,6 +54,27 @@ export function sifObjectKey(prefix: string, name: string, tag: string): string 
   return `${normalized}${sifFileName(name, tag)}`;
 }
 
+/**
+ * What a site copy of a SIF (`sif_deploy.directory`) is a copy of; kept beside the SIF as
+ * {@link siteSifRecordFileName}, written by the deploy job and the site sync, compared with the
+ * object's metadata by the site sync.
+ */
+export type SiteSifRecord = {
+  /** Bucket the SIF was copied from. */
+  bucket: string;
+  /** Its object key. */
+  key: string;
+  /** Its size in bytes. */
+  size: number;
+  /** Its object metadata, names lower-case (`container-checksum`, `spack-lock-sha256`; custom: `digest`). */
+  metadata: Record<string, string>;
+};
+
+/** The record file beside a site SIF: `.<file>.metadata.json` (hidden, so listings show SIFs only). */
+export function siteSifRecordFileName(sifFile: string): string {
+  return `.${sifFile}.metadata.json`;
+}
+
 /** Length of the checksum prefix used as a base-image tag. */
 export const BASE_IMAGE_TAG_LENGTH = 12;
 

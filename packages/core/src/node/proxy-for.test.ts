@@ -34,3 +34,31 @@ describe("proxyFor", () => {
     );
   });
 });
+
+describe("proxyFor: NO_PROXY address ranges", () => {
+  const env = {
+    HTTPS_PROXY: "http://p:3128",
+    NO_PROXY: "10.0.0.0/8, 192.168.1.0/24, fd00::/8, [2001:db8::]/32",
+  };
+  test.each([
+    ["https://10.20.30.40/bucket", undefined],
+    ["https://10.255.255.255:9000", undefined],
+    ["https://11.0.0.1", "http://p:3128"],
+    ["https://192.168.1.7", undefined],
+    ["https://192.168.2.7", "http://p:3128"],
+    ["https://[fd12::1]:8443", undefined],
+    ["https://[2001:db8:1::5]", undefined],
+    ["https://[2001:db9::5]", "http://p:3128"],
+    // A name is never resolved to check a range.
+    ["https://s3.internal", "http://p:3128"],
+  ])("%s → %s", (url, expected) => {
+    expect(proxyFor(url, env)).toBe(expected);
+  });
+
+  test("malformed ranges match nothing", () => {
+    for (const range of ["10.0.0.0/33", "10.0.0.0/x", "nohost/8", "10.0.0.0/"])
+      expect(proxyFor("https://10.1.2.3", { HTTPS_PROXY: "http://p:3128", NO_PROXY: range })).toBe(
+        "http://p:3128",
+      );
+  });
+});

@@ -27,7 +27,9 @@ export const JOB_NAMES = {
   deploySif: (name: string, arch: string) => `deploy ${name} sif for ${arch}`,
   /** Pushes a container to Docker Hub. */
   pushToDockerHub: (name: string, arch: string) => `push ${name} to docker hub for ${arch}`,
+  pruneBranchCache: (arch: string) => `prune branch cache for ${arch}`,
   removeSifs: "remove SIFs of deleted branches",
+  syncSiteSifs: "sync SIFs to the site",
   release: "release npm packages",
 } as const;
 
@@ -45,6 +47,12 @@ export const OUT_PATHS = {
   split: (arch: string) => `split/${arch}`,
   /** Container pipeline of an arch. */
   containers: (arch: string) => `containers/${arch}`,
+  /**
+   * Beside each container's `spack.lock`: `spack list` in the builder (every package of Spack's
+   * repositories and `spack.repos`), written by the concretize job, read by the prune job for
+   * the janitor's removed-package rule.
+   */
+  packageList: "packages.txt",
   /**
    * What the gather job keeps as its artifact, the archive every child-pipeline trigger includes
    * from: the YAML files only (GitLab reads an included artifact only from an archive under

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
 import {
   type CiContext,
   type CommandIo,
@@ -133,7 +134,7 @@ export function requireEnv(env: Record<string, string | undefined>, names: strin
 export function gitlabConnection(
   { env, maskValues }: Pick<CommandIo, "env" | "maskValues">,
   config: SiteConfig,
-): { apiUrl: string; projectId: string; token: string } {
+): { apiUrl: string; projectId: string; token: string; env: Record<string, string | undefined> } {
   const ci = requireEnv(env, ["CI_API_V4_URL", "CI_PROJECT_ID"]);
   const tokenVariable = config.ci.api_token_var;
   // A variable created from a file often ends with a newline, which GitLab refuses in a header.
@@ -143,5 +144,20 @@ export function gitlabConnection(
       `the CI variable ${tokenVariable} is empty: define it as a masked variable holding a project or personal access token with read_api (CI_JOB_TOKEN cannot list bridges, jobs or branches)`,
     );
   maskValues([token]);
-  return { apiUrl: ci.CI_API_V4_URL!, projectId: ci.CI_PROJECT_ID!, token };
+  // The environment goes along for the client's proxy (HTTPS_PROXY, NO_PROXY).
+  return { apiUrl: ci.CI_API_V4_URL!, projectId: ci.CI_PROJECT_ID!, token, env };
+}
+
+/** Runs `use` with a GitLab client from the CI variables (token masked), closed afterwards. */
+export async function withGitlab<T>(
+  command: Pick<CommandIo, "env" | "maskValues">,
+  config: SiteConfig,
+  use: (gitlab: GitlabClient) => Promise<T>,
+): Promise<T> {
+  const gitlab = createGitlabClient(gitlabConnection(command, config));
+  try {
+    return await use(gitlab);
+  } finally {
+    await gitlab.close();
+  }
 }

@@ -38,7 +38,7 @@ export const pruneCommand = defineCommand({
       if (flags.json) command.json({ skipped: true, arch });
       return 0;
     }
-    const { plan, result, keepLocks } = await pruneArchCache({
+    const { plan, result, keepLocks, packageLists } = await pruneArchCache({
       root,
       arch,
       config,
@@ -51,11 +51,13 @@ export const pruneCommand = defineCommand({
     const report = resolve(root, flags.report ?? `out/prune-${arch}.json`);
     await writeFileAtomic(
       report,
-      command.mask(`${JSON.stringify({ keepLocks, plan, result: result ?? null }, null, 2)}\n`),
+      command.mask(`${JSON.stringify({ keepLocks, packageLists, plan, result: result ?? null }, null, 2)}\n`),
     );
-    if (flags.json) command.json({ keepLocks, plan, result: result ?? null });
+    if (flags.json) command.json({ keepLocks, packageLists, plan, result: result ?? null });
     else {
-      log(`spacktainers: ${arch}: protecting ${keepLocks.length} locks`);
+      log(
+        `spacktainers: ${arch}: protecting ${keepLocks.length} locks; ${packageLists.length > 0 ? `specs of packages in none of ${packageLists.length} package lists of the builder are removed` : "no package list of the builder (removed-package rule off)"}`,
+      );
       for (const line of result ? formatResult(result) : formatPlan(plan)) log(line);
       log(`  report: ${report}`);
     }

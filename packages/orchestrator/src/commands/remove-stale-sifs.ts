@@ -1,8 +1,7 @@
-import { createGitlabClient } from "@spacktainers/artifact-gatherer";
 import { formatSifPrune } from "@spacktainers/cache-janitor";
 import { DELETE_FRACTION_RANGE, defineCommand, numberFlag } from "@spacktainers/core";
 import { removeStaleSifs } from "../remove-stale-sifs.js";
-import { gitlabConnection, nowFlag, prepareCommand, rootFlag } from "./preamble.js";
+import { nowFlag, prepareCommand, rootFlag, withGitlab } from "./preamble.js";
 
 /** `spacktainers remove-stale-sifs`: SIFs of branches that no longer exist. */
 export const removeStaleSifsCommand = defineCommand({
@@ -31,8 +30,7 @@ export const removeStaleSifsCommand = defineCommand({
   async run(command) {
     const { flags, env } = command;
     const { config, ciContext } = await prepareCommand(command);
-    const gitlab = createGitlabClient(gitlabConnection(command, config));
-    try {
+    return withGitlab(command, config, async (gitlab) => {
       const context = await ciContext();
       const result = await removeStaleSifs({
         config,
@@ -48,8 +46,6 @@ export const removeStaleSifsCommand = defineCommand({
       if (flags.json) command.json(result);
       for (const line of formatSifPrune(result)) command.log(line);
       return result.errors.length > 0 ? 3 : 0;
-    } finally {
-      await gitlab.close();
-    }
+    });
   },
 });

@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "@spacktainers/test-utils";
+import { GITLAB_CI_LOCAL_BIN, REPO_ROOT } from "@spacktainers/test-utils";
 
 const run = promisify(execFile);
 
@@ -141,4 +141,44 @@ export async function aliasGitlabCiLocalArtifacts(
   const artifacts = join(root, stateDir, "artifacts");
   await mkdir(artifacts, { recursive: true });
   for (const job of jobs) await symlink(gitlabCiLocalSafeName(job), join(artifacts, job));
+}
+
+/**
+ * Runs gitlab-ci-local 4.73.0 in `root` with the shell executor (every job, images and all, in
+ * the shell), `home` as its home, `bin` first on PATH (stand-ins), and `args`; stdout and stderr
+ * together. Killed after `timeoutMs`.
+ */
+export function runGitlabCiLocal({
+  root,
+  home,
+  bin,
+  args,
+  timeoutMs = 240_000,
+}: {
+  root: string;
+  home: string;
+  bin: string;
+  args: string[];
+  timeoutMs?: number;
+}): Promise<{ code: number; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      GITLAB_CI_LOCAL_BIN,
+      ["--home", home, "--no-color", "--force-shell-executor", ...args],
+      {
+        cwd: root,
+        env: { ...GIT_ENV, HOME: home, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? 1, output });
+    });
+  });
 }
