@@ -45,7 +45,6 @@ function archRules(arch: string): GitlabRule[] {
  */
 export function buildParentPipeline({ config, out = "out" }: BuildParentPipelineOptions): GitlabPipeline {
   const arches = naturalSort(Object.keys(config.architectures));
-
   const pipeline: GitlabPipeline = {
     stages: ["check", "generate", "concretize", "gather", "populate", "build", "prune", "release"],
     workflow: {
@@ -54,117 +53,138 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
       rules: [{ if: IS_MERGE_REQUEST }, { if: "$CI_COMMIT_BRANCH" }],
     },
     jobs: {
-      [JOB_NAMES.checkTool]: toolsJob(config, {
-        stage: "check",
-        needs: [],
-        rules: [{ if: IS_MERGE_REQUEST }],
-        // Installs the Debian packages the tests need, builds, lints, type-checks and runs every
-        // test; its last line is "N passed, N failed".
-        timeout: "1h",
-        script: [".ci/run"],
-      }),
-      [JOB_NAMES.checkDefinitions]: toolsJob(config, {
-        stage: "check",
-        needs: [],
-        rules: [{ if: IS_MERGE_REQUEST }],
-        script: ["pnpm spacktainers validate", "pnpm spacktainers plan-note"],
-      }),
-      [JOB_NAMES.generate]: toolsJob(config, {
-        stage: "generate",
-        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
-        script: [`pnpm spacktainers generate --out ${out}`],
-        artifacts: { paths: [`${out}/`], expire_in: "1 week" },
-      }),
-      [JOB_NAMES.generationTrigger]: {
-        stage: "concretize",
-        needs: [JOB_NAMES.generate],
-        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
-        trigger: {
-          include: [{ artifact: `${out}/${OUT_PATHS.generationPipeline}`, job: JOB_NAMES.generate }],
-          strategy: "depend",
-        },
-        variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },
-      },
-      // No `needs`: the stage order makes it wait for pipeline A, whose artifacts it fetches
-      // through the API (GitLab cannot hand a child's artifacts to its parent) and restores at
-      // their original paths, so child pipelines include them as artifacts of this job.
-      [JOB_NAMES.gather]: toolsJob(config, {
-        stage: "gather",
-        dependencies: [JOB_NAMES.generate],
-        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
-        script: [`pnpm spacktainers gather --out ${out}`],
-        artifacts: { paths: OUT_PATHS.gatherArtifacts.map((path) => `${out}/${path}`), expire_in: "1 week" },
-      }),
+      ...checkAndGenerateJobs(config, out),
+      ...Object.assign({}, ...arches.map((arch) => archJobs(config, arch, out))),
+      ...maintenanceJobs(config, arches),
     },
   };
-  for (const arch of arches) {
-    const archConfig = config.architectures[arch]!;
-    pipeline.jobs[JOB_NAMES.populate(arch)] = {
-      stage: "populate",
-      needs: [JOB_NAMES.gather],
-      rules: archRules(arch),
+  return shareJobSettings(pipeline, { templates: architectureTemplates(config) });
+}
+
+type Jobs = GitlabPipeline["jobs"];
+
+/** The checks of merge requests, then generation and gathering (pipeline A and its artifacts). */
+function checkAndGenerateJobs(config: SiteConfig, out: string): Jobs {
+  return {
+    [JOB_NAMES.checkTool]: toolsJob(config, {
+      stage: "check",
+      needs: [],
+      rules: [{ if: IS_MERGE_REQUEST }],
+      // Installs the Debian packages the tests need, builds, lints, type-checks and runs every
+      // test; its last line is "N passed, N failed".
+      timeout: "1h",
+      script: [".ci/run"],
+    }),
+    [JOB_NAMES.checkDefinitions]: toolsJob(config, {
+      stage: "check",
+      needs: [],
+      rules: [{ if: IS_MERGE_REQUEST }],
+      script: ["pnpm spacktainers validate", "pnpm spacktainers plan-note"],
+    }),
+    [JOB_NAMES.generate]: toolsJob(config, {
+      stage: "generate",
+      rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
+      script: [`pnpm spacktainers generate --out ${out}`],
+      artifacts: { paths: [`${out}/`], expire_in: "1 week" },
+    }),
+    [JOB_NAMES.generationTrigger]: {
+      stage: "concretize",
+      needs: [JOB_NAMES.generate],
+      rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
       trigger: {
-        include: [{ artifact: `${out}/${OUT_PATHS.split(arch)}/pipeline.yml`, job: JOB_NAMES.gather }],
+        include: [{ artifact: `${out}/${OUT_PATHS.generationPipeline}`, job: JOB_NAMES.generate }],
         strategy: "depend",
       },
       variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },
-    };
-    pipeline.jobs[JOB_NAMES.buildContainers(arch)] = {
-      stage: "build",
-      needs: [JOB_NAMES.gather, JOB_NAMES.populate(arch)],
-      rules: archRules(arch),
-      trigger: {
-        include: [{ artifact: `${out}/${OUT_PATHS.containers(arch)}/pipeline.yml`, job: JOB_NAMES.gather }],
-        strategy: "depend",
-      },
-      variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },
-    };
-    pipeline.jobs[JOB_NAMES.prune(arch)] = toolsJob(
+    },
+    // No `needs`: the stage order makes it wait for pipeline A, whose artifacts it fetches
+    // through the API (GitLab cannot hand a child's artifacts to its parent) and restores at
+    // their original paths, so child pipelines include them as artifacts of this job.
+    [JOB_NAMES.gather]: toolsJob(config, {
+      stage: "gather",
+      dependencies: [JOB_NAMES.generate],
+      rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
+      script: [`pnpm spacktainers gather --out ${out}`],
+      artifacts: { paths: OUT_PATHS.gatherArtifacts.map((path) => `${out}/${path}`), expire_in: "1 week" },
+    }),
+  };
+}
+
+/** One arch's jobs: populate the build cache, build the containers, prune the cache(s). */
+function archJobs(config: SiteConfig, arch: string, out: string): Jobs {
+  const archConfig = config.architectures[arch]!;
+  const jobs: Jobs = {};
+  jobs[JOB_NAMES.populate(arch)] = {
+    stage: "populate",
+    needs: [JOB_NAMES.gather],
+    rules: archRules(arch),
+    trigger: {
+      include: [{ artifact: `${out}/${OUT_PATHS.split(arch)}/pipeline.yml`, job: JOB_NAMES.gather }],
+      strategy: "depend",
+    },
+    variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },
+  };
+  jobs[JOB_NAMES.buildContainers(arch)] = {
+    stage: "build",
+    needs: [JOB_NAMES.gather, JOB_NAMES.populate(arch)],
+    rules: archRules(arch),
+    trigger: {
+      include: [{ artifact: `${out}/${OUT_PATHS.containers(arch)}/pipeline.yml`, job: JOB_NAMES.gather }],
+      strategy: "depend",
+    },
+    variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },
+  };
+  jobs[JOB_NAMES.prune(arch)] = toolsJob(
+    config,
+    {
+      stage: "prune",
+      // After population and the image builds, never before: a spec pushed by this pipeline is
+      // protected by its lock, and the janitor never treats objects newer than its start as orphans.
+      // It fetches the locks itself (`gather` again): the gather artifact is YAML-only.
+      needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
+      rules: [
+        NOT_IN_MERGE_REQUESTS,
+        { if: ON_DEFAULT_BRANCH, exists: [`container_definitions/${arch}/**/*`] },
+      ],
+      resource_group: `prune-build-cache-${arch}`,
+      interruptible: false,
+      script: [
+        `pnpm spacktainers gather --out ${out}`,
+        `pnpm spacktainers prune --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
+      ],
+      artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
+    },
+    archConfig,
+  );
+  // With a separate prod bucket, branches share the `name` bucket, which the default branch's
+  // prune never sees: each branch pipeline prunes it, keeping what live branches use.
+  if (archConfig.cache_bucket.prod_name)
+    jobs[JOB_NAMES.pruneBranchCache(arch)] = toolsJob(
       config,
       {
         stage: "prune",
-        // After population and the image builds, never before: a spec pushed by this pipeline is
-        // protected by its lock, and the janitor never treats objects newer than its start as orphans.
-        // It fetches the locks itself (`gather` again): the gather artifact is YAML-only.
         needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
         rules: [
           NOT_IN_MERGE_REQUESTS,
-          { if: ON_DEFAULT_BRANCH, exists: [`container_definitions/${arch}/**/*`] },
+          { if: ON_OTHER_BRANCHES, exists: [`container_definitions/${arch}/**/*`] },
         ],
-        resource_group: `prune-build-cache-${arch}`,
+        resource_group: `prune-branch-cache-${arch}`,
         interruptible: false,
         script: [
           `pnpm spacktainers gather --out ${out}`,
-          `pnpm spacktainers prune --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
+          `pnpm spacktainers prune-branch-cache --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
         ],
         artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
       },
       archConfig,
     );
-    // With a separate prod bucket, branches share the `name` bucket, which the default branch's
-    // prune never sees: each branch pipeline prunes it, keeping what live branches use.
-    if (archConfig.cache_bucket.prod_name)
-      pipeline.jobs[JOB_NAMES.pruneBranchCache(arch)] = toolsJob(
-        config,
-        {
-          stage: "prune",
-          needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
-          rules: [
-            NOT_IN_MERGE_REQUESTS,
-            { if: ON_OTHER_BRANCHES, exists: [`container_definitions/${arch}/**/*`] },
-          ],
-          resource_group: `prune-branch-cache-${arch}`,
-          interruptible: false,
-          script: [
-            `pnpm spacktainers gather --out ${out}`,
-            `pnpm spacktainers prune-branch-cache --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
-          ],
-          artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
-        },
-        archConfig,
-      );
-  }
-  pipeline.jobs[JOB_NAMES.removeSifs] = toolsJob(config, {
+  return jobs;
+}
+
+/** SIF clean-up and site sync, then the release of the tool. */
+function maintenanceJobs(config: SiteConfig, arches: string[]): Jobs {
+  const jobs: Jobs = {};
+  jobs[JOB_NAMES.removeSifs] = toolsJob(config, {
     stage: "prune",
     needs: [],
     rules: [NOT_IN_MERGE_REQUESTS, { if: ON_DEFAULT_BRANCH }],
@@ -173,7 +193,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
     script: ["pnpm spacktainers remove-stale-sifs --apply"],
   });
   if (config.sif_deploy)
-    pipeline.jobs[JOB_NAMES.syncSiteSifs] = toolsJob(config, {
+    jobs[JOB_NAMES.syncSiteSifs] = toolsJob(config, {
       stage: "prune",
       // On the site runner, in every branch pipeline, after this pipeline's uploads: a lost or
       // outdated site copy is restored even when nothing was rebuilt (the original checked the
@@ -185,7 +205,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
       interruptible: false,
       script: ["pnpm spacktainers sync-site-sifs --apply"],
     });
-  pipeline.jobs[JOB_NAMES.release] = toolsJob(config, {
+  jobs[JOB_NAMES.release] = toolsJob(config, {
     stage: "release",
     needs: [],
     // By hand, on the default branch: versions from the pending changesets, a version commit
@@ -195,7 +215,7 @@ export function buildParentPipeline({ config, out = "out" }: BuildParentPipeline
     interruptible: false,
     script: ["pnpm release"],
   });
-  return shareJobSettings(pipeline, { templates: architectureTemplates(config) });
+  return jobs;
 }
 
 /**
