@@ -263,6 +263,19 @@ async function readInput(
   return read.status === "read" ? read : undefined;
 }
 
+/** What a Spack definition's files gave, before its specs are checked. */
+type SpackSources = {
+  checksumEntries: ChecksumEntry[];
+  epilogue?: string;
+  filesEntries: FilesEntry[];
+  strip: boolean;
+  spack?: SpackSection;
+  parsedSpack?: ParsedYaml;
+};
+
+/** Where `spack.specs` is in both forms of a Spack definition. */
+const SPECS_PATH = ["spack", "specs"];
+
 async function readDefinition(
   root: string,
   candidate: Candidate,
@@ -270,154 +283,16 @@ async function readDefinition(
   warnings: Warning[],
 ): Promise<ContainerDefinition | undefined> {
   const { name, arch, path } = candidate;
-  if (candidate.form === "def") {
-    const read = await readInput(root, path, problems, "text", "definition");
-    if (!read) return undefined;
-    const { bytes, text } = read;
-    const result = parseDefFile({ text, file: path });
-    problems.push(...result.problems);
-    if (!result.value) return undefined;
-    return {
-      kind: "custom",
-      form: "def",
-      name,
-      arch,
-      path,
-      source: result.value.source,
-      text,
-      ...checksumOf([{ path, bytes }]),
-    };
-  }
-
-  const checksumEntries: ChecksumEntry[] = [];
+  if (candidate.form === "def") return readDefDefinition(root, candidate, problems);
   const problemCount = problems.length;
-  let epilogue: string | undefined;
-  let filesEntries: FilesEntry[] = [];
-  let strip = true;
-  let spack: SpackSection | undefined;
-  let parsedSpack: ParsedYaml | undefined;
-  let specsPath: (string | number)[] = [];
-
-  if (candidate.form === "file") {
-    const read = await readInput(root, path, problems, "yaml", "definition");
-    if (!read) return undefined;
-    const { bytes } = read;
-    const result = parseYamlWithSchema<{
-      spack: SpackSection;
-      spacktainer?: { files?: string[]; strip?: boolean };
-    }>({
-      text: read.text,
-      file: path,
-      schema: definitionFileSchema,
-    });
-    problems.push(...result.problems);
-    checksumEntries.push({ path, bytes });
-    if (result.value) {
-      spack = result.value.spack;
-      parsedSpack = result.parsed;
-      specsPath = ["spack", "specs"];
-      strip = result.value.spacktainer?.strip ?? true;
-      filesEntries = (result.value.spacktainer?.files ?? []).map((text, index) => ({
-        text,
-        location: result.parsed.locate(["spacktainer", "files", index]),
-      }));
-    }
-  } else {
-    const folder = `${DEFINITIONS_DIR}/${arch}/${name}`;
-    const entries = await readdir(join(root, folder), { withFileTypes: true });
-    const known = new Set<string>(Object.values(FOLDER_FILES));
-    for (const entry of entries.sort(byName)) {
-      if (known.has(entry.name) || entry.name.startsWith(".")) continue;
-      const message = entry.name.endsWith(".yml")
-        ? `${entry.name} is not read: did you mean ${entry.name.slice(0, -4)}.yaml?`
-        : `${entry.name} is ignored: a definition folder holds ${Object.values(FOLDER_FILES).join(", ")}`;
-      warnings.push({ code: "FILE_IGNORED", message, file: `${folder}/${entry.name}` });
-    }
-    const countBefore = problems.length;
-    const read = await readInput(root, path, problems, "yaml", "definition");
-    if (!read && problems.length === countBefore) {
-      problems.push({
-        code: "DEFINITION_MISSING",
-        message: `folder ${folder}/ has no ${FOLDER_FILES.spack}`,
-        hint: `add ${folder}/${FOLDER_FILES.spack} with a spack: section listing specs, or rename the folder to start with _ if it is not a container`,
-        file: folder,
-      });
-    } else if (read) {
-      checksumEntries.push({ path, bytes: read.bytes });
-      const result = parseYamlWithSchema<{ spack: SpackSection }>({
-        text: read.text,
-        file: path,
-        schema: spackEnvironmentFileSchema,
-      });
-      problems.push(...result.problems);
-      if (result.value) {
-        spack = result.value.spack;
-        parsedSpack = result.parsed;
-        specsPath = ["spack", "specs"];
-      }
-    }
-    const epiloguePath = `${folder}/${FOLDER_FILES.epilogue}`;
-    // Appended verbatim to a Dockerfile: it must be text.
-    const epilogueRead = await readInput(root, epiloguePath, problems, "text", "Dockerfile epilogue");
-    if (epilogueRead) {
-      epilogue = epilogueRead.text;
-      checksumEntries.push({ path: epiloguePath, bytes: epilogueRead.bytes });
-    }
-    const spacktainerPath = `${folder}/${FOLDER_FILES.spacktainer}`;
-    const spacktainerRead = await readInput(
-      root,
-      spacktainerPath,
-      problems,
-      "yaml",
-      "container settings file",
-    );
-    if (spacktainerRead) {
-      checksumEntries.push({ path: spacktainerPath, bytes: spacktainerRead.bytes });
-      const result = parseYamlWithSchema<{ files?: string[]; strip?: boolean }>({
-        text: spacktainerRead.text,
-        file: spacktainerPath,
-        schema: spacktainerFileSchema,
-      });
-      problems.push(...result.problems);
-      if (result.value) {
-        strip = result.value.strip ?? true;
-        filesEntries = (result.value.files ?? []).map((text, index) => ({
-          text,
-          location: result.parsed.locate(["files", index]),
-        }));
-      }
-    }
-  }
-
-  let mainPackage: string | undefined;
-  if (spack && parsedSpack && spack.specs.length > INPUT_LIMITS.specsPerContainer) {
-    problems.push({
-      code: "SPECS_TOO_MANY",
-      message: `spack.specs lists ${spack.specs.length.toLocaleString("en-US")} specs, over the limit of ${INPUT_LIMITS.specsPerContainer.toLocaleString("en-US")} per container`,
-      hint: "split the environment into several containers, or list only the root specs (Spack adds their dependencies itself)",
-      ...parsedSpack.locate(specsPath),
-    });
-  } else if (spack && parsedSpack) {
-    for (const [index, spec] of spack.specs.entries()) {
-      try {
-        const packages = parseSpecPackages(spec);
-        if (index === 0) mainPackage = packages.root;
-      } catch (error) {
-        if (!(error instanceof SpecSyntaxError)) throw error;
-        const location: SourceLocation = parsedSpack.locate([...specsPath, index]);
-        problems.push({
-          code: "SPEC_INVALID",
-          message: `spec ${JSON.stringify(spec)}: ${error.message}`,
-          hint:
-            index === 0
-              ? "the first spec names the container's main package (its version becomes the image version); write it as <package>[@version][+variant…], e.g. py-numpy@1.26+blas"
-              : "write the spec as Spack expects it, e.g. py-numpy@1.26 +blas ^openblas",
-          ...location,
-        });
-      }
-    }
-  }
-  const files = await resolveContainerFiles({ root, entries: filesEntries });
+  const sources =
+    candidate.form === "file"
+      ? await readSpackFile(root, path, problems)
+      : await readSpackFolder(root, candidate, problems, warnings);
+  if (!sources) return undefined;
+  const { spack, parsedSpack, checksumEntries, epilogue, strip } = sources;
+  const mainPackage = spack && parsedSpack ? checkSpecs(spack, parsedSpack, problems) : undefined;
+  const files = await resolveContainerFiles({ root, entries: sources.filesEntries });
   problems.push(...files.problems);
   if (problems.length > problemCount || !spack || mainPackage === undefined) return undefined;
   checksumEntries.push(...files.checksumEntries);
@@ -435,6 +310,162 @@ async function readDefinition(
     strip,
     ...checksumOf(checksumEntries),
   };
+}
+
+/** A Singularity `.def` file wrapping a registry image. */
+async function readDefDefinition(
+  root: string,
+  { name, arch, path }: Candidate,
+  problems: Problem[],
+): Promise<ContainerDefinition | undefined> {
+  const read = await readInput(root, path, problems, "text", "definition");
+  if (!read) return undefined;
+  const { bytes, text } = read;
+  const result = parseDefFile({ text, file: path });
+  problems.push(...result.problems);
+  if (!result.value) return undefined;
+  return {
+    kind: "custom",
+    form: "def",
+    name,
+    arch,
+    path,
+    source: result.value.source,
+    text,
+    ...checksumOf([{ path, bytes }]),
+  };
+}
+
+/** `<name>.yaml`: the `spack:` section and an optional `spacktainer:` section in one file. */
+async function readSpackFile(
+  root: string,
+  path: string,
+  problems: Problem[],
+): Promise<SpackSources | undefined> {
+  const read = await readInput(root, path, problems, "yaml", "definition");
+  if (!read) return undefined;
+  const result = parseYamlWithSchema<{
+    spack: SpackSection;
+    spacktainer?: { files?: string[]; strip?: boolean };
+  }>({ text: read.text, file: path, schema: definitionFileSchema });
+  problems.push(...result.problems);
+  const sources: SpackSources = {
+    checksumEntries: [{ path, bytes: read.bytes }],
+    filesEntries: [],
+    strip: true,
+  };
+  if (!result.value) return sources;
+  return {
+    ...sources,
+    spack: result.value.spack,
+    parsedSpack: result.parsed,
+    strip: result.value.spacktainer?.strip ?? true,
+    filesEntries: (result.value.spacktainer?.files ?? []).map((text, index) => ({
+      text,
+      location: result.parsed.locate(["spacktainer", "files", index]),
+    })),
+  };
+}
+
+/** A definition folder: `spack.yaml`, and optionally the Dockerfile epilogue and `spacktainer.yaml`. */
+async function readSpackFolder(
+  root: string,
+  { name, arch, path }: Candidate,
+  problems: Problem[],
+  warnings: Warning[],
+): Promise<SpackSources> {
+  const sources: SpackSources = { checksumEntries: [], filesEntries: [], strip: true };
+  const folder = `${DEFINITIONS_DIR}/${arch}/${name}`;
+  const entries = await readdir(join(root, folder), { withFileTypes: true });
+  const known = new Set<string>(Object.values(FOLDER_FILES));
+  for (const entry of entries.sort(byName)) {
+    if (known.has(entry.name) || entry.name.startsWith(".")) continue;
+    const message = entry.name.endsWith(".yml")
+      ? `${entry.name} is not read: did you mean ${entry.name.slice(0, -4)}.yaml?`
+      : `${entry.name} is ignored: a definition folder holds ${Object.values(FOLDER_FILES).join(", ")}`;
+    warnings.push({ code: "FILE_IGNORED", message, file: `${folder}/${entry.name}` });
+  }
+  const countBefore = problems.length;
+  const read = await readInput(root, path, problems, "yaml", "definition");
+  if (!read && problems.length === countBefore) {
+    problems.push({
+      code: "DEFINITION_MISSING",
+      message: `folder ${folder}/ has no ${FOLDER_FILES.spack}`,
+      hint: `add ${folder}/${FOLDER_FILES.spack} with a spack: section listing specs, or rename the folder to start with _ if it is not a container`,
+      file: folder,
+    });
+  } else if (read) {
+    sources.checksumEntries.push({ path, bytes: read.bytes });
+    const result = parseYamlWithSchema<{ spack: SpackSection }>({
+      text: read.text,
+      file: path,
+      schema: spackEnvironmentFileSchema,
+    });
+    problems.push(...result.problems);
+    if (result.value) {
+      sources.spack = result.value.spack;
+      sources.parsedSpack = result.parsed;
+    }
+  }
+  const epiloguePath = `${folder}/${FOLDER_FILES.epilogue}`;
+  // Appended verbatim to a Dockerfile: it must be text.
+  const epilogueRead = await readInput(root, epiloguePath, problems, "text", "Dockerfile epilogue");
+  if (epilogueRead) {
+    sources.epilogue = epilogueRead.text;
+    sources.checksumEntries.push({ path: epiloguePath, bytes: epilogueRead.bytes });
+  }
+  const spacktainerPath = `${folder}/${FOLDER_FILES.spacktainer}`;
+  const spacktainerRead = await readInput(root, spacktainerPath, problems, "yaml", "container settings file");
+  if (spacktainerRead) {
+    sources.checksumEntries.push({ path: spacktainerPath, bytes: spacktainerRead.bytes });
+    const result = parseYamlWithSchema<{ files?: string[]; strip?: boolean }>({
+      text: spacktainerRead.text,
+      file: spacktainerPath,
+      schema: spacktainerFileSchema,
+    });
+    problems.push(...result.problems);
+    if (result.value) {
+      sources.strip = result.value.strip ?? true;
+      sources.filesEntries = (result.value.files ?? []).map((text, index) => ({
+        text,
+        location: result.parsed.locate(["files", index]),
+      }));
+    }
+  }
+  return sources;
+}
+
+/** Checks every spec's syntax and the count; returns the main package (the first spec's root). */
+function checkSpecs(spack: SpackSection, parsedSpack: ParsedYaml, problems: Problem[]): string | undefined {
+  if (spack.specs.length > INPUT_LIMITS.specsPerContainer) {
+    problems.push({
+      code: "SPECS_TOO_MANY",
+      message: `spack.specs lists ${spack.specs.length.toLocaleString("en-US")} specs, over the limit of ${INPUT_LIMITS.specsPerContainer.toLocaleString("en-US")} per container`,
+      hint: "split the environment into several containers, or list only the root specs (Spack adds their dependencies itself)",
+      ...parsedSpack.locate(SPECS_PATH),
+    });
+    return undefined;
+  }
+  let mainPackage: string | undefined;
+  for (const [index, spec] of spack.specs.entries()) {
+    try {
+      const packages = parseSpecPackages(spec);
+      if (index === 0) mainPackage = packages.root;
+    } catch (error) {
+      if (!(error instanceof SpecSyntaxError)) throw error;
+      const location: SourceLocation = parsedSpack.locate([...SPECS_PATH, index]);
+      problems.push({
+        code: "SPEC_INVALID",
+        message: `spec ${JSON.stringify(spec)}: ${error.message}`,
+        hint:
+          index === 0
+            ? "the first spec names the container's main package (its version becomes the image version); write it as <package>[@version][+variant…], e.g. py-numpy@1.26+blas"
+            : "write the spec as Spack expects it, e.g. py-numpy@1.26 +blas ^openblas",
+        ...location,
+      });
+    }
+  }
+  return mainPackage;
 }
 
 /** Checksum and sorted inputs; a file copied twice (a folder and a file in it) counts once. */
