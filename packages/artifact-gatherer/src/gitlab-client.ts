@@ -152,32 +152,74 @@ function excerpt(text: string): string {
 
 /** Creates a GitLab v4 client on an undici connection pool. */
 export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
-  const {
-    token,
-    timeoutMs = 60_000,
-    maxAttempts = 6,
-    baseDelayMs = 500,
-    maxDelayMs = 30_000,
-    maxRetryAfterMs = 300_000,
-    maxRedirects = 5,
-    sleep = defaultSleep,
-    random = Math.random,
-    onRetry,
-  } = options;
-  const apiBase = new URL(options.apiUrl.replace(/\/+$/, ""));
-  const projectUrl = `${apiBase.href}/projects/${encodeURIComponent(options.projectId)}`;
-  // Redirects are followed by hand, not by undici's redirect interceptor: undici 7 dropped the
-  // `maxRedirections` request option, and its interceptor strips only `authorization`/`cookie`
-  // on a cross-origin hop, so it would hand our PRIVATE-TOKEN to object storage.
-  const agent = createHttpDispatcher({ env: options.env ?? {}, timeoutMs, connections: 16 });
+  const http = new GitlabHttp(options);
+  return {
+    projectUrl: http.projectUrl,
+    sendJson: (method, path, body) => http.sendJson(method, path, body),
+    listAll: (path, query) => http.listAll(path, query),
+    download: (path, file, expectedBytes) => http.download(path, file, expectedBytes),
+    close: () => http.close(),
+  };
+}
 
-  function headersFor(url: URL): Record<string, string> {
+/** The client's settings, defaults applied. */
+type GitlabSettings = Required<
+  Pick<
+    GitlabClientOptions,
+    | "token"
+    | "maxAttempts"
+    | "baseDelayMs"
+    | "maxDelayMs"
+    | "maxRetryAfterMs"
+    | "maxRedirects"
+    | "sleep"
+    | "random"
+  >
+> &
+  Pick<GitlabClientOptions, "onRetry">;
+
+/** Requests with retries, paging and redirects, the token only ever sent to the API's origin. */
+class GitlabHttp {
+  readonly projectUrl: string;
+  private readonly apiBase: URL;
+  private readonly agent: ReturnType<typeof createHttpDispatcher>;
+  private readonly settings: GitlabSettings;
+
+  constructor(options: GitlabClientOptions) {
+    this.settings = {
+      token: options.token,
+      maxAttempts: options.maxAttempts ?? 6,
+      baseDelayMs: options.baseDelayMs ?? 500,
+      maxDelayMs: options.maxDelayMs ?? 30_000,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
+      maxRedirects: options.maxRedirects ?? 5,
+      sleep: options.sleep ?? defaultSleep,
+      random: options.random ?? Math.random,
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    };
+    this.apiBase = new URL(options.apiUrl.replace(/\/+$/, ""));
+    this.projectUrl = `${this.apiBase.href}/projects/${encodeURIComponent(options.projectId)}`;
+    // Redirects are followed by hand, not by undici's redirect interceptor: undici 7 dropped the
+    // `maxRedirections` request option, and its interceptor strips only `authorization`/`cookie`
+    // on a cross-origin hop, so it would hand our PRIVATE-TOKEN to object storage.
+    this.agent = createHttpDispatcher({
+      env: options.env ?? {},
+      timeoutMs: options.timeoutMs ?? 60_000,
+      connections: 16,
+    });
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private headersFor(url: URL): Record<string, string> {
     const headers: Record<string, string> = { "user-agent": "spacktainers-gather" };
-    if (url.origin === apiBase.origin) headers["private-token"] = token;
+    if (url.origin === this.apiBase.origin) headers["private-token"] = this.settings.token;
     return headers;
   }
 
-  function failure(status: number, what: string, body: string, attempts: number): GitlabApiError {
+  private failure(status: number, what: string, body: string, attempts: number): GitlabApiError {
     if (status === 401 || status === 403)
       return new GitlabApiError({
         code: "GITLAB_AUTH_FAILED",
@@ -201,7 +243,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
   }
 
   /** Runs `attempt` until it succeeds, a non-retryable error occurs, or attempts run out. */
-  async function withRetries<T>(what: string, attempt: (n: number) => Promise<T>): Promise<T> {
+  private async withRetries<T>(what: string, attempt: (n: number) => Promise<T>): Promise<T> {
     for (let n = 1; ; n++) {
       try {
         return await attempt(n);
@@ -210,7 +252,7 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
         if (SpacktainersError.isInstance(error)) throw error;
         const retryable = error instanceof RetryableFailure ? error : undefined;
         const reason = retryable?.status ? `HTTP ${retryable.status}` : (error as Error).message;
-        if (n >= maxAttempts) {
+        if (n >= this.settings.maxAttempts) {
           throw new GitlabApiError({
             code: retryable?.code ?? "GITLAB_REQUEST_FAILED",
             status: retryable?.status,
@@ -219,20 +261,20 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
             cause: error,
           });
         }
-        const backoff = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
-        const jittered = Math.round(backoff / 2 + (random() * backoff) / 2);
+        const backoff = Math.min(this.settings.maxDelayMs, this.settings.baseDelayMs * 2 ** (n - 1));
+        const jittered = Math.round(backoff / 2 + (this.settings.random() * backoff) / 2);
         const delayMs =
           retryable?.retryAfterMs === undefined
             ? jittered
-            : Math.min(maxRetryAfterMs, Math.max(retryable.retryAfterMs, jittered));
-        onRetry?.({ request: what, attempt: n, reason, delayMs });
-        await sleep(delayMs);
+            : Math.min(this.settings.maxRetryAfterMs, Math.max(retryable.retryAfterMs, jittered));
+        this.settings.onRetry?.({ request: what, attempt: n, reason, delayMs });
+        await this.settings.sleep(delayMs);
       }
     }
   }
 
   /** Throws for a non-2xx status after draining the body. */
-  async function checkStatus(
+  private async checkStatus(
     response: Awaited<ReturnType<typeof request>>,
     what: string,
     attempt: number,
@@ -245,16 +287,20 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
         status === 429 ? parseRetryAfter(header(response.headers, "retry-after")) : undefined;
       throw new RetryableFailure(`HTTP ${status}`, status, retryAfterMs);
     }
-    throw failure(status, what, text, attempt);
+    throw this.failure(status, what, text, attempt);
   }
 
-  async function getJson(
+  private async getJson(
     url: URL,
   ): Promise<{ body: unknown; headers: Record<string, string | string[] | undefined> }> {
     const what = `GET ${describeUrl(url)}`;
-    return withRetries(what, async (attempt) => {
-      const response = await request(url, { dispatcher: agent, method: "GET", headers: headersFor(url) });
-      await checkStatus(response, what, attempt);
+    return this.withRetries(what, async (attempt) => {
+      const response = await request(url, {
+        dispatcher: this.agent,
+        method: "GET",
+        headers: this.headersFor(url),
+      });
+      await this.checkStatus(response, what, attempt);
       const text = await response.body.text();
       try {
         return { body: JSON.parse(text) as unknown, headers: response.headers };
@@ -270,151 +316,153 @@ export function createGitlabClient(options: GitlabClientOptions): GitlabClient {
     });
   }
 
-  return {
-    projectUrl,
-
-    async sendJson<T>(method: "POST" | "PUT", path: string, body: unknown): Promise<T> {
-      const url = new URL(`${projectUrl}${path}`);
-      const what = `${method} ${describeUrl(url)}`;
-      const text = JSON.stringify(body);
-      return withRetries(what, async (attempt) => {
-        const response = await request(url, {
-          dispatcher: agent,
-          method,
-          headers: { ...headersFor(url), "content-type": "application/json" },
-          body: text,
-        }).catch((error: unknown) => {
-          if (method === "POST")
-            throw new GitlabApiError({
-              code: "GITLAB_REQUEST_FAILED",
-              attempts: attempt,
-              message: `${what} failed: ${(error as Error).message}`,
-              cause: error,
-            });
-          throw error;
-        });
-        if (method === "POST" && response.statusCode !== 429 && response.statusCode >= 300) {
-          const answer = await response.body.text().catch(() => "");
-          throw failure(response.statusCode, what, answer, attempt);
-        }
-        await checkStatus(response, what, attempt);
-        const answer = await response.body.text();
-        try {
-          return JSON.parse(answer) as T;
-        } catch {
+  async sendJson<T>(method: "POST" | "PUT", path: string, body: unknown): Promise<T> {
+    const url = new URL(`${this.projectUrl}${path}`);
+    const what = `${method} ${describeUrl(url)}`;
+    const text = JSON.stringify(body);
+    return this.withRetries(what, async (attempt) => {
+      const response = await request(url, {
+        dispatcher: this.agent,
+        method,
+        headers: { ...this.headersFor(url), "content-type": "application/json" },
+        body: text,
+      }).catch((error: unknown) => {
+        if (method === "POST")
           throw new GitlabApiError({
             code: "GITLAB_REQUEST_FAILED",
             attempts: attempt,
-            message: `${what} returned invalid JSON (${excerpt(answer)}).`,
+            message: `${what} failed: ${(error as Error).message}`,
+            cause: error,
           });
-        }
+        throw error;
       });
-    },
-
-    async listAll<T>(path: string, query: Record<string, string> = {}): Promise<T[]> {
-      const url = new URL(`${projectUrl}${path}`);
-      for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-      url.searchParams.set("per_page", String(PER_PAGE));
-      url.searchParams.set("page", "1");
-      const items: T[] = [];
-      const seen = new Set<string>();
-      for (let pages = 1; ; pages++) {
-        const { body, headers } = await getJson(url);
-        if (!Array.isArray(body))
-          throw new GitlabApiError({
-            code: "GITLAB_REQUEST_FAILED",
-            attempts: 1,
-            message: `GET ${describeUrl(url)} returned ${typeof body}, expected a JSON array.`,
-          });
-        items.push(...(body as T[]));
-        seen.add(url.searchParams.get("page") ?? "");
-        const nextPage = header(headers, "x-next-page")?.trim();
-        const nextLink = parseNextLink(header(headers, "link"));
-        if (nextPage) {
-          if (seen.has(nextPage))
-            throw new GitlabApiError({
-              code: "GITLAB_REQUEST_FAILED",
-              attempts: 1,
-              message: `GET ${describeUrl(url)}: GitLab announced page ${nextPage} twice; stopping.`,
-            });
-          url.searchParams.set("page", nextPage);
-        } else if (nextLink) {
-          // Take only the query of the Link target: behind a proxy its host may differ from
-          // CI_API_V4_URL, and the token must only go to the origin we were given.
-          for (const [key, value] of new URL(nextLink, url).searchParams) url.searchParams.set(key, value);
-        } else return items;
-        if (pages >= MAX_PAGES)
-          throw new GitlabApiError({
-            code: "GITLAB_REQUEST_FAILED",
-            attempts: 1,
-            message: `GET ${path}: more than ${MAX_PAGES} pages; stopping.`,
-          });
+      if (method === "POST" && response.statusCode !== 429 && response.statusCode >= 300) {
+        const answer = await response.body.text().catch(() => "");
+        throw this.failure(response.statusCode, what, answer, attempt);
       }
-    },
+      await this.checkStatus(response, what, attempt);
+      const answer = await response.body.text();
+      try {
+        return JSON.parse(answer) as T;
+      } catch {
+        throw new GitlabApiError({
+          code: "GITLAB_REQUEST_FAILED",
+          attempts: attempt,
+          message: `${what} returned invalid JSON (${excerpt(answer)}).`,
+        });
+      }
+    });
+  }
 
-    async download(path: string, file: string, expectedBytes?: number): Promise<DownloadResult> {
-      const start = new URL(`${projectUrl}${path}`);
-      const what = `GET ${describeUrl(start)}`;
-      return withRetries(what, async (attempt) => {
-        let url = start;
-        let response = await request(url, { dispatcher: agent, method: "GET", headers: headersFor(url) });
-        for (let hops = 0; REDIRECT_STATUS.has(response.statusCode); hops++) {
-          const location = header(response.headers, "location");
-          await response.body.dump();
-          if (!location || hops >= maxRedirects)
-            throw new GitlabApiError({
-              code: "GITLAB_REQUEST_FAILED",
-              status: response.statusCode,
-              attempts: attempt,
-              message: `${what}: ${location ? `more than ${maxRedirects} redirects` : "redirect without Location"}.`,
-            });
-          url = new URL(location, url);
-          response = await request(url, { dispatcher: agent, method: "GET", headers: headersFor(url) });
-        }
-        await checkStatus(response, what, attempt);
-        const lengthHeader = header(response.headers, "content-length");
-        const expected = lengthHeader !== undefined ? Number(lengthHeader) : expectedBytes;
-        const hash = createHash("sha256");
-        let bytes = 0;
-        try {
-          await pipeline(
-            response.body,
-            async function* count(source: AsyncIterable<Buffer>) {
-              for await (const chunk of source) {
-                hash.update(chunk);
-                bytes += chunk.length;
-                yield chunk;
-              }
-            },
-            createWriteStream(file),
-          );
-        } catch (error) {
-          const { syscall, code } = error as NodeJS.ErrnoException;
-          if (syscall === "open" || syscall === "write" || code === "ENOSPC")
-            throw new SpacktainersError({
-              code: "ARTIFACT_WRITE_FAILED",
-              message: `cannot write ${file}: ${(error as Error).message}`,
-              cause: error,
-            });
-          // undici reports a body cut short of Content-Length as a socket or length error.
-          throw new RetryableFailure(
-            `body ended after ${bytes} of ${expected ?? "?"} bytes (${(error as Error).message})`,
-            undefined,
-            undefined,
-            "GITLAB_DOWNLOAD_TRUNCATED",
-          );
-        }
-        if (expected !== undefined && bytes !== expected)
-          throw new RetryableFailure(
-            `body has ${bytes} bytes, expected ${expected}`,
-            undefined,
-            undefined,
-            "GITLAB_DOWNLOAD_TRUNCATED",
-          );
-        return { bytes, sha256: hash.digest("hex") };
+  async listAll<T>(path: string, query: Record<string, string> = {}): Promise<T[]> {
+    const url = new URL(`${this.projectUrl}${path}`);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    url.searchParams.set("per_page", String(PER_PAGE));
+    url.searchParams.set("page", "1");
+    const items: T[] = [];
+    const seen = new Set<string>();
+    for (let pages = 1; ; pages++) {
+      const { body, headers } = await this.getJson(url);
+      if (!Array.isArray(body))
+        throw new GitlabApiError({
+          code: "GITLAB_REQUEST_FAILED",
+          attempts: 1,
+          message: `GET ${describeUrl(url)} returned ${typeof body}, expected a JSON array.`,
+        });
+      items.push(...(body as T[]));
+      seen.add(url.searchParams.get("page") ?? "");
+      const nextPage = header(headers, "x-next-page")?.trim();
+      const nextLink = parseNextLink(header(headers, "link"));
+      if (nextPage) {
+        if (seen.has(nextPage))
+          throw new GitlabApiError({
+            code: "GITLAB_REQUEST_FAILED",
+            attempts: 1,
+            message: `GET ${describeUrl(url)}: GitLab announced page ${nextPage} twice; stopping.`,
+          });
+        url.searchParams.set("page", nextPage);
+      } else if (nextLink) {
+        // Take only the query of the Link target: behind a proxy its host may differ from
+        // CI_API_V4_URL, and the token must only go to the origin we were given.
+        for (const [key, value] of new URL(nextLink, url).searchParams) url.searchParams.set(key, value);
+      } else return items;
+      if (pages >= MAX_PAGES)
+        throw new GitlabApiError({
+          code: "GITLAB_REQUEST_FAILED",
+          attempts: 1,
+          message: `GET ${path}: more than ${MAX_PAGES} pages; stopping.`,
+        });
+    }
+  }
+
+  async download(path: string, file: string, expectedBytes?: number): Promise<DownloadResult> {
+    const start = new URL(`${this.projectUrl}${path}`);
+    const what = `GET ${describeUrl(start)}`;
+    return this.withRetries(what, async (attempt) => {
+      let url = start;
+      let response = await request(url, {
+        dispatcher: this.agent,
+        method: "GET",
+        headers: this.headersFor(url),
       });
-    },
-
-    close: () => agent.close(),
-  };
+      for (let hops = 0; REDIRECT_STATUS.has(response.statusCode); hops++) {
+        const location = header(response.headers, "location");
+        await response.body.dump();
+        if (!location || hops >= this.settings.maxRedirects)
+          throw new GitlabApiError({
+            code: "GITLAB_REQUEST_FAILED",
+            status: response.statusCode,
+            attempts: attempt,
+            message: `${what}: ${location ? `more than ${this.settings.maxRedirects} redirects` : "redirect without Location"}.`,
+          });
+        url = new URL(location, url);
+        response = await request(url, {
+          dispatcher: this.agent,
+          method: "GET",
+          headers: this.headersFor(url),
+        });
+      }
+      await this.checkStatus(response, what, attempt);
+      const lengthHeader = header(response.headers, "content-length");
+      const expected = lengthHeader !== undefined ? Number(lengthHeader) : expectedBytes;
+      const hash = createHash("sha256");
+      let bytes = 0;
+      try {
+        await pipeline(
+          response.body,
+          async function* count(source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              hash.update(chunk);
+              bytes += chunk.length;
+              yield chunk;
+            }
+          },
+          createWriteStream(file),
+        );
+      } catch (error) {
+        const { syscall, code } = error as NodeJS.ErrnoException;
+        if (syscall === "open" || syscall === "write" || code === "ENOSPC")
+          throw new SpacktainersError({
+            code: "ARTIFACT_WRITE_FAILED",
+            message: `cannot write ${file}: ${(error as Error).message}`,
+            cause: error,
+          });
+        // undici reports a body cut short of Content-Length as a socket or length error.
+        throw new RetryableFailure(
+          `body ended after ${bytes} of ${expected ?? "?"} bytes (${(error as Error).message})`,
+          undefined,
+          undefined,
+          "GITLAB_DOWNLOAD_TRUNCATED",
+        );
+      }
+      if (expected !== undefined && bytes !== expected)
+        throw new RetryableFailure(
+          `body has ${bytes} bytes, expected ${expected}`,
+          undefined,
+          undefined,
+          "GITLAB_DOWNLOAD_TRUNCATED",
+        );
+      return { bytes, sha256: hash.digest("hex") };
+    });
+  }
 }
