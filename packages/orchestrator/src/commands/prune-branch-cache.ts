@@ -3,7 +3,8 @@ import { formatPlan, formatResult } from "@spacktainers/cache-janitor";
 import { defineCommand, OUT_PATHS } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { pruneBranchCache } from "../prune-branch-cache.js";
-import { archFlag, nowFlag, prepareCommand, rootFlag, withGitlab } from "./preamble.js";
+import { prepareCommand, withGitlab } from "./preamble.js";
+import { PRUNE_FLAGS, skipsArchWithoutSpack } from "./prune-flags.js";
 
 /** `spacktainers prune-branch-cache`: one arch's branch build cache, keeping what live branches use. */
 export const pruneBranchCacheCommand = defineCommand({
@@ -13,32 +14,15 @@ export const pruneBranchCacheCommand = defineCommand({
   usage:
     "prune-branch-cache --arch A [--locks DIR] [--report FILE] [--apply] [--force] [--root DIR] [--now ISO] [--json]",
   flags: {
-    root: rootFlag,
-    arch: archFlag,
-    locks: {
-      type: "string",
-      description: "folder of <container>/spack.lock (default out/containers/<A>)",
-      placeholder: "DIR",
-    },
-    report: {
-      type: "string",
-      description: "write the plan or result as JSON here (default out/prune-<A>.json)",
-      placeholder: "FILE",
-    },
+    ...PRUNE_FLAGS,
     apply: { type: "boolean", description: "record, delete; without it only the plan is printed" },
-    force: { type: "boolean", description: "allow deleting more than half of the cache" },
-    now: nowFlag,
   },
   details:
     "Records this branch's locks in the bucket (spacktainers/branch-locks/<slug>/), deletes the records of branches GitLab no longer lists, and prunes with every live branch's locks protected and specs nobody uses older than max_age_days (default 30) deleted.",
   async run(command) {
     const { flags, log } = command;
     const { root, config, definitions, arch, ciContext } = await prepareCommand(command);
-    if (!definitions.some((definition) => definition.arch === arch && definition.kind === "spack")) {
-      log(`spacktainers: ${arch} has no Spack container; its build cache is not pruned`);
-      if (flags.json) command.json({ skipped: true, arch });
-      return 0;
-    }
+    if (skipsArchWithoutSpack(command, definitions, arch)) return 0;
     const context = await ciContext();
     return withGitlab(command, config, async (gitlab) => {
       const outcome = await pruneBranchCache({
