@@ -422,7 +422,7 @@ describe("spacktainers-janitor", () => {
     );
     expect(outcome(prune, /InvalidAccessKeyId/)).toEqual({ code: 1, leaks: [], evidence: "found" });
     const bad = await run("cache-janitor", ["prune", ...cache, "--max-delete-fraction", "lots"], ciEnv());
-    expect(outcome(bad, /--max-delete-fraction takes a number/)).toEqual({
+    expect(outcome(bad, /--max-delete-fraction: takes a number between 0 and 1, got "lots"/)).toEqual({
       code: 2,
       leaks: [],
       evidence: "found",
