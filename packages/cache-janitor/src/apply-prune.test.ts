@@ -71,7 +71,14 @@ describe("applyPrune option ranges", () => {
     };
     const now = new Date("2026-06-01T00:00:00Z");
     await expect(applyPrune({ cache: storage, now, deleteConcurrency: 0 })).rejects.toThrow(
+      "deleteConcurrency takes a whole number ≥ 1, got 0.",
+    );
+    // The planning concurrency too, before the lock (it was checked only once the lock was held).
+    await expect(applyPrune({ cache: storage, now, concurrency: 0 })).rejects.toThrow(
       "concurrency takes a whole number ≥ 1, got 0.",
+    );
+    await expect(applyPrune({ cache: storage, now, lockTtlMinutes: 0.5 })).rejects.toThrow(
+      "lockTtlMinutes takes a number ≥ 1, got 0.5.",
     );
     await expect(applyPrune({ cache: storage, now, maxDeleteFraction: 1.5 })).rejects.toThrow(
       "maxDeleteFraction takes a number between 0 and 1, got 1.5.",

@@ -154,11 +154,7 @@ export async function deleteKeys(
  */
 export async function applyPrune(options: ApplyPruneOptions): Promise<PruneResult> {
   // Before the lock is taken: a bad option must not leave a lock behind.
-  checkPruneOptionRanges({
-    ...options,
-    concurrency: options.deleteConcurrency,
-    lockTtlMinutes: options.lockTtlMinutes,
-  });
+  checkPruneOptionRanges(options);
   const { storage, ownsStorage } = openCacheStorage(options);
   let lock: CacheLock | undefined;
   try {

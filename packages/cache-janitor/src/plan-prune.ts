@@ -201,6 +201,8 @@ export const PRUNE_OPTION_RANGES = {
   maxDeleteFraction: { min: 0, max: 1 },
   orphanGraceMinutes: { min: 0 },
   concurrency: { min: 1, integer: true },
+  /** `applyPrune`'s delete requests in flight (the CLI's `--concurrency` when it deletes). */
+  deleteConcurrency: { min: 1, integer: true },
   lockTtlMinutes: { min: 1 },
 } as const satisfies Record<string, NumberRange>;
 

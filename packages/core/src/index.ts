@@ -145,6 +145,14 @@ export {
   renderYaml,
 } from "./pipeline/render-pipeline-yaml.js";
 export {
+  archRunners,
+  type RunnerJobSpec,
+  type Runners,
+  runnerJob,
+  siteDeployRunners,
+  toolRunners,
+} from "./pipeline/runner-job.js";
+export {
   architectureTemplateName,
   architectureTemplates,
   type JobTemplate,

@@ -1,4 +1,4 @@
-import { type GitlabNeed, type GitlabScriptJob, infrastructureRetry, JOB_NAMES } from "@spacktainers/core";
+import { type GitlabNeed, type GitlabScriptJob, JOB_NAMES, runnerJob } from "@spacktainers/core";
 import {
   assertVariableName,
   DEFAULT_JOB_IMAGES,
@@ -77,15 +77,12 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
   const tlsVerify = options.tlsVerify ?? true;
   const image = options.image ?? DEFAULT_JOB_IMAGES.buildah;
   const jobs: Record<string, GitlabScriptJob> = {};
-  const common = {
+  // Daemonless buildah in an unprivileged CI container, unless the arch's variables say otherwise
+  // (a site may set its own STORAGE_DRIVER): the arch's values are put over these defaults.
+  const common = (jobArch: JobArch) => ({
     image,
-    retry: infrastructureRetry(),
-    variables: {
-      // Daemonless buildah in an unprivileged CI container.
-      BUILDAH_ISOLATION: "chroot",
-      STORAGE_DRIVER: "vfs",
-    } as Record<string, string>,
-  };
+    variables: { BUILDAH_ISOLATION: "chroot", STORAGE_DRIVER: "vfs", ...jobArch.variables },
+  });
   const buildArgs = (arch: string) =>
     Object.entries({ ...(options.buildArgs ?? {}), ...(options.buildArgsFor?.(arch) ?? {}) }).flatMap(
       ([key, value]) => ["--build-arg", shellQuote(`${key}=${value}`)],
@@ -103,17 +100,16 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
       return ["--secret", `id=${secret.id},env=${assertVariableName(secret.envVar, "secret variable")}`];
     throw new Error(`build secret ${secret.id} needs fileVar or envVar`);
   });
-  for (const { arch, runnerTags, variables } of options.arches) {
+  for (const jobArch of options.arches) {
+    const { arch } = jobArch;
     const local = `localhost/${options.name}:${arch}`;
     const staging = `${options.repository}:${options.tag}.build-${arch}`;
     const digestFile = `${options.name}-${arch}.digest`;
     const dotenv = `${options.name}-${arch}.env`;
-    jobs[JOB_NAMES.buildImage(options.name, arch)] = {
+    jobs[JOB_NAMES.buildImage(options.name, arch)] = runnerJob(jobArch, {
       stage: options.stage,
-      ...common,
-      tags: [...runnerTags],
+      ...common(jobArch),
       ...(options.needs ? { needs: options.needs(arch) } : {}),
-      variables: { ...common.variables, ...(variables ?? {}) },
       interruptible: true,
       timeout: options.timeout ?? "3h",
       script: [
@@ -135,7 +131,7 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
         `echo "${digestVariable(options.name, arch)}=$(cat ${digestFile})" > ${dotenv}`,
       ],
       artifacts: { reports: { dotenv }, expire_in: "1 week" },
-    };
+    });
   }
   // A shell runner keeps buildah's local storage between jobs: a fixed name would make the next
   // pipeline's `manifest create` fail ("that name is already in use"), and two pipelines on one
@@ -144,16 +140,14 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
   const targets = [options.tag, ...(options.alsoLatest ? ["latest"] : [])];
   const first = options.arches[0];
   if (!first) throw new Error("buildImageJobs: no architecture");
-  jobs[JOB_NAMES.publishImage(options.name, options.tag)] = {
+  // It runs on the first arch's runners: their variables (resources, proxy) apply.
+  jobs[JOB_NAMES.publishImage(options.name, options.tag)] = runnerJob(first, {
     stage: options.manifestStage ?? options.stage,
-    ...common,
-    tags: [...first.runnerTags],
+    ...common(first),
     needs: options.arches.map(({ arch }) => ({
       job: JOB_NAMES.buildImage(options.name, arch),
       artifacts: true,
     })),
-    // It runs on the first arch's runners: their variables (resources, proxy) apply.
-    variables: { ...common.variables, ...(first.variables ?? {}) },
     interruptible: false,
     timeout: "30m",
     script: [
@@ -169,6 +163,6 @@ export function buildImageJobs(options: BuildImageJobsOptions): Record<string, G
       ),
       `buildah manifest rm ${index}`,
     ],
-  };
+  });
   return jobs;
 }

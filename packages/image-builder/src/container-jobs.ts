@@ -7,6 +7,7 @@ import {
   JOB_NAMES,
   type SiteConfig,
   SpacktainersError,
+  siteDeployRunners,
 } from "@spacktainers/core";
 import { type BaseImageIdentity, baseImageBuildArgs } from "./base-image.js";
 import { type BuildSecret, buildImageJobs } from "./build-image-jobs.js";
@@ -30,6 +31,25 @@ function archOf(config: SiteConfig, arch: string): JobArch {
       exitCode: 2,
     });
   return jobArch(arch, architecture);
+}
+
+/** The copy of a container's SIF to the site folder when `sif_deploy` is configured, after its SIF job. */
+function siteDeployJobs(
+  config: SiteConfig,
+  container: Parameters<typeof deploySifJob>[0]["container"] & Pick<ContainerIdentity, "name" | "arch">,
+  stage: string,
+  s3: S3Access,
+): Record<string, GitlabScriptJob> {
+  if (!config.sif_deploy) return {};
+  return deploySifJob({
+    container,
+    arch: container.arch,
+    directory: config.sif_deploy.directory,
+    runners: siteDeployRunners(config, config.sif_deploy),
+    stage,
+    needs: [JOB_NAMES.convertSif(container.name, container.arch)],
+    s3,
+  });
 }
 
 function registryLogin(config: SiteConfig): RegistryLogin {
@@ -193,18 +213,7 @@ export function spackContainerJobs(options: SpackContainerJobsOptions): Record<s
         tlsVerify: config.registry.tls_verify,
       }),
     );
-    if (config.sif_deploy)
-      Object.assign(
-        jobs,
-        deploySifJob({
-          container: identity,
-          arch: identity.arch,
-          deploy: config.sif_deploy,
-          stage: stages.deploy,
-          needs: [JOB_NAMES.convertSif(identity.name, identity.arch)],
-          s3: containers,
-        }),
-      );
+    Object.assign(jobs, siteDeployJobs(config, identity, stages.deploy, containers));
   }
   const hub = config.docker_hub;
   // The Docker Hub decision alone says whether to push: it already asks for a push when the
@@ -281,17 +290,6 @@ export function customContainerJobs(options: CustomContainerJobsOptions): Record
     s3: containers,
     tlsVerify: config.registry.tls_verify,
   });
-  if (config.sif_deploy)
-    Object.assign(
-      jobs,
-      deploySifJob({
-        container,
-        arch: identity.arch,
-        deploy: config.sif_deploy,
-        stage: options.stages.deploy,
-        needs: [JOB_NAMES.convertSif(identity.name, identity.arch)],
-        s3: containers,
-      }),
-    );
+  Object.assign(jobs, siteDeployJobs(config, container, options.stages.deploy, containers));
   return jobs;
 }

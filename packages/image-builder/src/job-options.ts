@@ -1,4 +1,4 @@
-import type { ArchitectureConfig } from "@spacktainers/core";
+import { type ArchitectureConfig, archRunners, type Runners } from "@spacktainers/core";
 
 /** Default images our jobs run in; the site can pin others. */
 export const DEFAULT_JOB_IMAGES = {
@@ -8,19 +8,15 @@ export const DEFAULT_JOB_IMAGES = {
   skopeo: "quay.io/skopeo/stable:v1.16",
 } as const;
 
-/** One architecture a job runs for: its runner tags and non-secret variables. */
-export type JobArch = {
+/** One architecture a job runs for, and its runners (tags and non-secret variables: resources, proxy). */
+export type JobArch = Runners & {
   /** `amd64`, `arm64`, … */
   arch: string;
-  /** Runner tags of this arch. */
-  runnerTags: string[];
-  /** Non-secret job variables of this arch (resources, proxies). */
-  variables?: Record<string, string>;
 };
 
 /** The {@link JobArch} of a configured architecture. */
 export function jobArch(arch: string, config: ArchitectureConfig): JobArch {
-  return { arch, runnerTags: [...config.runner_tags], variables: { ...config.variables } };
+  return { arch, ...archRunners(config) };
 }
 
 /** Registry login: NAMES of CI variables, never values. */

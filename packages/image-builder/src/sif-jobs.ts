@@ -1,9 +1,9 @@
 import {
   type GitlabNeed,
   type GitlabScriptJob,
-  infrastructureRetry,
   JOB_NAMES,
-  type SifDeployConfig,
+  type Runners,
+  runnerJob,
   TOOLS_SETUP,
 } from "@spacktainers/core";
 import {
@@ -92,20 +92,17 @@ export function sifJob(options: SifJobOptions): Record<string, GitlabScriptJob> 
     : `"docker://${container.image ?? ""}"`;
   if (!options.definitionFile && !container.image) throw new Error(`sifJob: ${container.name} has no image`);
   return {
-    [JOB_NAMES.convertSif(container.name, arch.arch)]: {
+    [JOB_NAMES.convertSif(container.name, arch.arch)]: runnerJob(arch, {
       stage: options.stage,
       image: options.image,
-      tags: [...arch.runnerTags],
       ...(options.needs ? { needs: options.needs } : {}),
       variables: {
-        ...(arch.variables ?? {}),
         // References, expanded by the runner; the values stay masked CI variables.
         APPTAINER_DOCKER_USERNAME: `$${assertVariableName(login.userVar, "registry user variable")}`,
         APPTAINER_DOCKER_PASSWORD: `$${assertVariableName(login.passwordVar, "registry password variable")}`,
       },
       interruptible: true,
       timeout: options.timeout ?? "2h",
-      retry: infrastructureRetry(),
       // upload-sif runs from the repository checkout (the image has Node.js; nothing published).
       before_script: [...TOOLS_SETUP],
       script: [
@@ -113,7 +110,7 @@ export function sifJob(options: SifJobOptions): Record<string, GitlabScriptJob> 
         uploadLine(file, container, options.s3),
       ],
       ...(options.keepArtifact ? { artifacts: { paths: [file], expire_in: "1 day" } } : {}),
-    },
+    }),
   };
 }
 
@@ -122,8 +119,10 @@ export interface DeploySifJobOptions {
   container: SifTarget;
   /** Architecture (job name). */
   arch: string;
-  /** `sif_deploy` of the site config: runner tags and target directory. */
-  deploy: SifDeployConfig;
+  /** Folder the SIF is copied into (`sif_deploy.directory`). */
+  directory: string;
+  /** The site runner (`siteDeployRunners`: `sif_deploy.runner_tags`, the proxy with `ci.proxy`). */
+  runners: Runners;
   /** Stage. */
   stage: string;
   /** Jobs it waits for (the SIF job). */
@@ -137,16 +136,14 @@ export interface DeploySifJobOptions {
  * runner. `download-sif` writes a temp file then renames, so readers never see half a SIF.
  */
 export function deploySifJob(options: DeploySifJobOptions): Record<string, GitlabScriptJob> {
-  const { container, deploy, s3 } = options;
-  const target = `${deploy.directory.replace(/\/+$/, "")}/${container.sifFileName}`;
+  const { container, s3 } = options;
+  const target = `${options.directory.replace(/\/+$/, "")}/${container.sifFileName}`;
   return {
-    [JOB_NAMES.deploySif(container.name, options.arch)]: {
+    [JOB_NAMES.deploySif(container.name, options.arch)]: runnerJob(options.runners, {
       stage: options.stage,
-      tags: [...deploy.runner_tags],
       ...(options.needs ? { needs: options.needs } : {}),
       interruptible: false,
       timeout: "1h",
-      retry: infrastructureRetry(),
       before_script: [...TOOLS_SETUP],
       script: [
         [
@@ -160,7 +157,7 @@ export function deploySifJob(options: DeploySifJobOptions): Record<string, Gitla
           `--secret-key-var ${assertVariableName(s3.secretKeyVar, "S3 secret key variable")}`,
         ].join(" "),
       ],
-    },
+    }),
   };
 }
 
@@ -191,20 +188,17 @@ export function dockerHubPushJob(options: DockerHubPushJobOptions): Record<strin
   const tlsVerify = options.tlsVerify ?? true;
   const hub: RegistryLogin = { registry: "docker.io", ...options.dockerHub };
   return {
-    [JOB_NAMES.pushToDockerHub(options.name, options.arch.arch)]: {
+    [JOB_NAMES.pushToDockerHub(options.name, options.arch.arch)]: runnerJob(options.arch, {
       stage: options.stage,
       image: options.image ?? DEFAULT_JOB_IMAGES.skopeo,
-      tags: [...options.arch.runnerTags],
       ...(options.needs ? { needs: options.needs } : {}),
-      variables: { ...(options.arch.variables ?? {}) },
       interruptible: false,
       timeout: "1h",
-      retry: infrastructureRetry(),
       script: [
         loginLine("skopeo", options.sourceLogin ?? GITLAB_REGISTRY_LOGIN, tlsVerify),
         loginLine("skopeo", hub, true),
         `skopeo copy --all --src-tls-verify=${tlsVerify} --dest-tls-verify=true "docker://${options.source}" "docker://docker.io/${options.destination}"`,
       ],
-    },
+    }),
   };
 }

@@ -43,8 +43,8 @@ test("the generated build jobs push each arch by digest; the manifest job then p
     tag: "abcdef012345",
     alsoLatest: true,
     arches: [
-      { arch: "amd64", runnerTags: ["x"] },
-      { arch: "arm64", runnerTags: ["y"] },
+      { arch: "amd64", tags: ["x"], variables: {} },
+      { arch: "arm64", tags: ["y"], variables: {} },
     ],
     context: "images/tiny",
     dockerfile: "images/tiny/Dockerfile",

@@ -277,8 +277,35 @@ describe("pipeline jobs from the site config and describeContainer", () => {
       decisions: { image: skip, sif: { action: "build", reason: "missing" } },
     });
     expect(Object.keys(jobs)).toEqual(["convert zlib to sif for amd64", "deploy zlib sif for amd64"]);
+    // The site copy runs on the sif_deploy runner, without the arch's variables.
+    expect(jobs["deploy zlib sif for amd64"]).toMatchObject({ tags: ["bb5_map"] });
+    expect(jobs["deploy zlib sif for amd64"]?.variables).toBeUndefined();
     expect(pinDefinitionSource(custom.text, `bluebrain/nexus-storage@sha256:${"9".repeat(64)}`)).toBe(
       `Bootstrap: docker\nFrom: bluebrain/nexus-storage@sha256:${"9".repeat(64)}\n\n%startscript\n   /opt/docker/bin/storage $@\n`,
     );
+  });
+
+  test("with ci.proxy the site copy of a SIF reaches the outside through the site proxy, as the site sync does", async () => {
+    const { value: config, problems } = parseSiteConfig({
+      text: `${SITE}proxy: { http: "http://proxy.example.org:3128", no_proxy: [.example.org] }\nci: { proxy: true }\n`,
+    });
+    expect(problems).toEqual([]);
+    const { identity } = await prodPipeline();
+    const jobs = spackContainerJobs({
+      config: config!,
+      context: { isProd: false },
+      identity,
+      baseImages: { builder: "b", runtime: "r", singularitah: "s" },
+      dockerfile: "Dockerfile",
+      stages: { build: "b", sif: "s", deploy: "d", dockerHub: "h" },
+      decisions: {
+        image: { action: "skip", reason: "up to date" },
+        sif: { action: "build", reason: "missing" },
+      },
+    });
+    expect(jobs["deploy zlib sif for amd64"]).toMatchObject({
+      tags: ["bb5_map"],
+      variables: { HTTPS_PROXY: "http://proxy.example.org:3128", no_proxy: ".example.org" },
+    });
   });
 });

@@ -6,10 +6,10 @@ import { deploySifJob, dockerHubPushJob, sifJob } from "../src/sif-jobs.js";
 
 const AMD = {
   arch: "amd64",
-  runnerTags: ["kubernetes", "amd64"],
+  tags: ["kubernetes", "amd64"],
   variables: { KUBERNETES_CPU_REQUEST: "4" },
 };
-const ARM = { arch: "arm64", runnerTags: ["kubernetes", "arm64"] };
+const ARM = { arch: "arm64", tags: ["kubernetes", "arm64"], variables: {} };
 const S3 = {
   endpoint: "https://s3.example.org",
   accessKeyVar: "AWS_SIF_ACCESS_KEY_ID",
@@ -68,7 +68,8 @@ function pipelineJobs(): Record<string, GitlabJob> {
     ...deploySifJob({
       container: brayns,
       arch: "amd64",
-      deploy: { runner_tags: ["bb5_map"], directory: "/gpfs/containers/" },
+      directory: "/gpfs/containers/",
+      runners: { tags: ["bb5_map"], variables: {} },
       stage: "deploy",
       needs: [JOB_NAMES.convertSif("brayns", "amd64")],
       s3: S3,

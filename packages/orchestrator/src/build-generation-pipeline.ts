@@ -1,13 +1,14 @@
 import {
+  archRunners,
   type CiContext,
   type ContainerDefinition,
   GITLAB_LIMITS,
   type GitlabJob,
   type GitlabPipeline,
-  infrastructureRetry,
   JOB_NAMES,
   naturalSort,
   OUT_PATHS,
+  runnerJob,
   type SiteConfig,
 } from "@spacktainers/core";
 import { toolsJob } from "./tools-job.js";
@@ -61,21 +62,15 @@ export function buildGenerationPipeline({
       const environment = `${out}/${OUT_PATHS.environments}/${arch}/${definition.name}`;
       const scratch = `${out}/${OUT_PATHS.scratch(arch)}/${definition.name}`;
       concretizeNames.push(name);
-      jobs[name] = {
+      jobs[name] = runnerJob(archRunners(archConfig), {
         stage: "concretize",
         image: { name: baseImages.builderImage[arch]!, pull_policy: "if-not-present" },
-        tags: archConfig.runner_tags,
         needs: [
           fromGenerate,
           ...(baseImages.builderNeeds[arch] ?? []).map((job) => ({ job, artifacts: false })),
         ],
-        variables: {
-          ...archConfig.variables,
-          SPACK_ENVIRONMENT_DIR: environment,
-          SPACK_ARTIFACTS_DIR: scratch,
-        },
+        variables: { SPACK_ENVIRONMENT_DIR: environment, SPACK_ARTIFACTS_DIR: scratch },
         interruptible: true,
-        retry: infrastructureRetry(),
         timeout: "1h",
         script: [
           'spack env activate --without-view "$SPACK_ENVIRONMENT_DIR"',
@@ -84,7 +79,7 @@ export function buildGenerationPipeline({
           `spack list > "$SPACK_ENVIRONMENT_DIR/${OUT_PATHS.packageList}"`,
         ],
         artifacts: { paths: [`${environment}/`, `${scratch}/`], expire_in: "1 week", when: "on_success" },
-      };
+      });
     }
     // GitLab refuses more than 50 needs (generate's output is one of them): past that, the stage
     // order does the waiting. An arch without Spack containers only needs generate's output.
@@ -107,7 +102,7 @@ export function buildGenerationPipeline({
         ],
         artifacts: { paths: [`${out}/${OUT_PATHS.split(arch)}/`], expire_in: "1 week" },
       },
-      archConfig,
+      archRunners(archConfig),
     );
     jobs[JOB_NAMES.planContainers(arch)] = toolsJob(
       config,
@@ -119,7 +114,7 @@ export function buildGenerationPipeline({
         ],
         artifacts: { paths: [`${out}/${OUT_PATHS.containers(arch)}/`], expire_in: "1 week" },
       },
-      archConfig,
+      archRunners(archConfig),
     );
   }
   return { stages: [...baseImages.stages, "concretize", "plan"], jobs };

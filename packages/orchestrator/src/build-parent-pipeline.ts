@@ -1,5 +1,6 @@
 import {
   architectureTemplates,
+  archRunners,
   type GitlabPipeline,
   type GitlabRule,
   JOB_NAMES,
@@ -7,6 +8,7 @@ import {
   OUT_PATHS,
   type SiteConfig,
   shareJobSettings,
+  siteDeployRunners,
 } from "@spacktainers/core";
 import { toolsJob } from "./tools-job.js";
 
@@ -154,7 +156,7 @@ function archJobs(config: SiteConfig, arch: string, out: string): Jobs {
       ],
       artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
     },
-    archConfig,
+    archRunners(archConfig),
   );
   // With a separate prod bucket, branches share the `name` bucket, which the default branch's
   // prune never sees: each branch pipeline prunes it, keeping what live branches use.
@@ -176,7 +178,7 @@ function archJobs(config: SiteConfig, arch: string, out: string): Jobs {
         ],
         artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
       },
-      archConfig,
+      archRunners(archConfig),
     );
   return jobs;
 }
@@ -193,18 +195,21 @@ function maintenanceJobs(config: SiteConfig, arches: string[]): Jobs {
     script: ["pnpm spacktainers remove-stale-sifs --apply"],
   });
   if (config.sif_deploy)
-    jobs[JOB_NAMES.syncSiteSifs] = toolsJob(config, {
-      stage: "prune",
-      // On the site runner, in every branch pipeline, after this pipeline's uploads: a lost or
-      // outdated site copy is restored even when nothing was rebuilt (the original checked the
-      // site copy in every pipeline), and deleted branches' SIFs leave the site.
-      tags: [...config.sif_deploy.runner_tags],
-      needs: arches.map((arch) => ({ job: JOB_NAMES.buildContainers(arch), optional: true })),
-      rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
-      resource_group: "sync-site-sifs",
-      interruptible: false,
-      script: ["pnpm spacktainers sync-site-sifs --apply"],
-    });
+    jobs[JOB_NAMES.syncSiteSifs] = toolsJob(
+      config,
+      {
+        stage: "prune",
+        // On the site runner, in every branch pipeline, after this pipeline's uploads: a lost or
+        // outdated site copy is restored even when nothing was rebuilt (the original checked the
+        // site copy in every pipeline), and deleted branches' SIFs leave the site.
+        needs: arches.map((arch) => ({ job: JOB_NAMES.buildContainers(arch), optional: true })),
+        rules: [NOT_IN_MERGE_REQUESTS, { when: "on_success" }],
+        resource_group: "sync-site-sifs",
+        interruptible: false,
+        script: ["pnpm spacktainers sync-site-sifs --apply"],
+      },
+      siteDeployRunners(config, config.sif_deploy),
+    );
   jobs[JOB_NAMES.release] = toolsJob(config, {
     stage: "release",
     needs: [],

@@ -1,9 +1,11 @@
 import {
   architectureTemplates,
+  archRunners,
   type GitlabJob,
   type GitlabPipeline,
   JOB_NAMES,
   renderPipelineYaml,
+  runnerJob,
   type SiteConfig,
   shareJobSettings,
 } from "@spacktainers/core";
@@ -26,13 +28,12 @@ export function renderContainerPipeline({
     Object.keys(jobs).length > 0
       ? jobs
       : {
-          [JOB_NAMES.nothingToBuild(arch)]: {
+          [JOB_NAMES.nothingToBuild(arch)]: runnerJob(archRunners(config.architectures[arch]!), {
             stage: CONTAINER_STAGES.build,
-            tags: [...config.architectures[arch]!.runner_tags],
             interruptible: true,
             timeout: "10m",
             script: [`echo "Every container of ${arch} is up to date; nothing to build."`],
-          },
+          }),
         };
   const used = new Set(Object.values(all).map((job) => job.stage));
   const pipeline: GitlabPipeline = {

@@ -1,5 +1,6 @@
 import {
   type ArchitectureConfig,
+  archRunners,
   bucketName,
   type CiContext,
   InputInvalidError,
@@ -244,11 +245,13 @@ export function composeSpackEnvironment({
     });
   }
   const ci = isMapping(spack.ci) ? { ...spack.ci } : {};
+  // Spack's jobs run on the arch's runners, as every job we write does.
+  const runners = archRunners(architecture);
   const anyJob: Record<string, unknown> = {
     image: { name: builderImage, entrypoint: [""] },
-    tags: [...architecture.runner_tags],
+    tags: runners.tags,
+    ...(Object.keys(runners.variables).length > 0 ? { variables: runners.variables } : {}),
   };
-  if (Object.keys(architecture.variables).length > 0) anyJob.variables = { ...architecture.variables };
   const sections = Array.isArray(ci["pipeline-gen"]) ? ci["pipeline-gen"] : [];
   // Spack concatenates the lists of matching sections, earliest first: a last `build-job`
   // section puts the key import after the template's own before_script (`setup-env.sh`).

@@ -33,7 +33,7 @@ export type CiJobsConfig = {
   runner_tags: string[];
   /**
    * True when the jobs not tied to an architecture (generate, gather, remove-stale-sifs, the
-   * site sync, the checks, the release) reach the outside through the site `proxy`: they get
+   * site sync and SIF copies to the site, the checks, the release) reach the outside through the site `proxy`: they get
    * its variables, as the jobs of an arch with `proxy: true` do. Default false.
    */
   proxy: boolean;

@@ -1,14 +1,10 @@
 import type { SiteConfig } from "../model/site-config.js";
 import { infrastructureRetry } from "./gitlab-limits.js";
 import { type GitlabPipeline, type GitlabScriptJob, isTriggerJob } from "./pipeline-model.js";
+import { archRunners, type Runners } from "./runner-job.js";
 
-/** What an architecture's hidden template gives the jobs that extend it. */
-export type JobTemplate = {
-  /** Runner tags. */
-  tags: string[];
-  /** Variables (resources, proxy). */
-  variables: Record<string, string>;
-};
+/** What an architecture's hidden template gives the jobs that extend it: its runners' tags and variables. */
+export type JobTemplate = Runners;
 
 /** Name of the hidden template holding an architecture's runner tags and variables. */
 export function architectureTemplateName(arch: string): string {
@@ -20,7 +16,7 @@ export function architectureTemplates(config: SiteConfig): Record<string, JobTem
   return Object.fromEntries(
     Object.entries(config.architectures).map(([arch, architecture]) => [
       architectureTemplateName(arch),
-      { tags: [...architecture.runner_tags], variables: { ...architecture.variables } },
+      archRunners(architecture),
     ]),
   );
 }

@@ -31,16 +31,13 @@ export const graphCommand = defineCommand({
       buildParentPipeline({ config }),
       flags["merge-request"] ? "merge-request" : "branch",
     );
-    const children: Record<string, string> = {};
-    for (const name of Object.keys(parent.jobs)) {
-      if (name === JOB_NAMES.generationTrigger)
-        children[name] = "pipeline A: base images, concretize, split, plan containers";
-      else if (name.startsWith("populate build cache for"))
-        children[name] =
-          `pipeline B: one child per split chunk (${name.slice("populate build cache for ".length)})`;
-      else if (name.startsWith("build containers for"))
-        children[name] =
-          `container pipeline: build, publish, SIF (${name.slice("build containers for ".length)})`;
+    // The trigger jobs, named by JOB_NAMES, and what each child pipeline does.
+    const children: Record<string, string> = {
+      [JOB_NAMES.generationTrigger]: "pipeline A: base images, concretize, split, plan containers",
+    };
+    for (const arch of Object.keys(config.architectures)) {
+      children[JOB_NAMES.populate(arch)] = `pipeline B: one child per split chunk (${arch})`;
+      children[JOB_NAMES.buildContainers(arch)] = `container pipeline: build, publish, SIF (${arch})`;
     }
     command.out(renderPipelineGraph(parent, flags.format, children));
     return 0;
