@@ -1,20 +1,13 @@
 import { cp, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
+import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import { createS3Storage } from "@spacktainers/cache-janitor";
-import {
-  JOB_NAMES,
-  parseSiteConfig,
-  readCiContext,
-  renderPipelineYaml,
-  type SiteConfig,
-} from "@spacktainers/core";
+import { JOB_NAMES, readCiContext, renderPipelineYaml, type SiteConfig } from "@spacktainers/core";
 import { listFilesRecursive } from "@spacktainers/core/node";
 import {
   type GitlabApiDouble,
   gitlabCiFailures,
   type S3Server,
-  startGitlabApiDouble,
   startS3Server,
   useTempDir,
   validateGitlabCi,
@@ -22,6 +15,7 @@ import {
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { buildParentPipeline } from "../src/build-parent-pipeline.js";
 import { BRANCH_LOCKS_PREFIX, pruneBranchCache } from "../src/prune-branch-cache.js";
+import { type GitlabUnderTest, siteConfigFrom, startGitlab } from "./helpers/site-services.js";
 
 /**
  * The branch build cache (cache_bucket.name beside a prod_name): each branch pipeline records
@@ -32,6 +26,7 @@ import { BRANCH_LOCKS_PREFIX, pruneBranchCache } from "../src/prune-branch-cache
 const FIXTURES = join(import.meta.dirname, "fixtures-prune");
 const BUCKET = "branch-cache";
 let s3: S3Server;
+let api: GitlabUnderTest;
 let double: GitlabApiDouble;
 let gitlab: GitlabClient;
 let config: SiteConfig;
@@ -42,11 +37,10 @@ beforeAll(async () => {
   const root = join(FIXTURES, "cache/files");
   for (const key of await listFilesRecursive(root)) await storage.put(key, await readFile(join(root, key)));
   storage.close?.();
-  double = await startGitlabApiDouble({ projectId: "7", tokens: ["glpat-t"], pipelines: [] });
+  api = await startGitlab({ projectId: "7", tokens: ["glpat-t"] });
+  ({ double, gitlab } = api);
   double.state.tags = [];
-  gitlab = createGitlabClient({ apiUrl: double.url, projectId: "7", token: "glpat-t", maxAttempts: 1 });
-  const parsed = parseSiteConfig({
-    text: `
+  config = siteConfigFrom(`
 architectures:
   amd64:
     runner_tags: [docker]
@@ -60,15 +54,11 @@ architectures:
       name: sifs
       credentials: { access_key_var: SIF_KEY, secret_key_var: SIF_SECRET }
 spack: { repository: https://github.com/spack/spack.git, branch: v0.19.0, template: { spack: { view: false } } }
-`,
-  });
-  if (!parsed.value) throw new Error(JSON.stringify(parsed.problems));
-  config = parsed.value;
+`);
 }, 60_000);
 
 afterAll(async () => {
-  await gitlab?.close();
-  await double?.stop();
+  await api?.stop();
   await s3?.stop();
 });
 

@@ -1,37 +1,24 @@
-import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
+import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import { createS3Storage } from "@spacktainers/cache-janitor";
-import { parseSiteConfig, readCiContext, type SiteConfig } from "@spacktainers/core";
-import {
-  type GitlabApiDouble,
-  type S3Server,
-  startGitlabApiDouble,
-  startS3Server,
-} from "@spacktainers/test-utils";
+import { readCiContext, type SiteConfig } from "@spacktainers/core";
+import { type GitlabApiDouble, type S3Server, startS3Server } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, beforeEach, expect, test } from "vitest";
 import { removeStaleSifs } from "../src/remove-stale-sifs.js";
+import { type GitlabUnderTest, siteConfigFrom, startGitlab } from "./helpers/site-services.js";
 
 /**
  * The GitLab API double's `repository/branches` and `repository/tags`, two refs per page so
  * paging is exercised.
  */
+let api: GitlabUnderTest;
 let double: GitlabApiDouble;
 let gitlab: GitlabClient;
 let s3: S3Server;
 let config: SiteConfig;
 
 beforeAll(async () => {
-  double = await startGitlabApiDouble({
-    projectId: "42",
-    tokens: ["glpat-test"],
-    pipelines: [],
-    pagination: { perPageMax: 2 },
-  });
-  gitlab = createGitlabClient({
-    apiUrl: double.url,
-    projectId: "42",
-    token: "glpat-test",
-    maxAttempts: 1,
-  });
+  api = await startGitlab({ projectId: "42", tokens: ["glpat-test"], pagination: { perPageMax: 2 } });
+  ({ double, gitlab } = api);
   s3 = await startS3Server({ buckets: ["sif", "sif-prod"] });
   const bucket = (name: string, extra = "") => `
     containers_bucket:
@@ -50,14 +37,11 @@ ${extra}      endpoint: ${s3.endpoint}
     cache_bucket: { name: cache, credentials: { access_key_var: C_KEY, secret_key_var: C_SECRET } }${bucket("sif", "      prod_name: sif-prod\n")}
 spack: { repository: "https://github.com/spack/spack.git", branch: v1.0.2, template: { spack: { specs: [] } } }
 `;
-  const parsed = parseSiteConfig({ text });
-  if (!parsed.value) throw new Error(JSON.stringify(parsed.problems));
-  config = parsed.value;
+  config = siteConfigFrom(text);
 }, 60_000);
 
 afterAll(async () => {
-  await gitlab?.close();
-  await double?.stop();
+  await api?.stop();
   await s3?.stop();
 });
 

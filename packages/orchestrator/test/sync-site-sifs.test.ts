@@ -1,26 +1,21 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
+import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import {
   JOB_NAMES,
-  parseSiteConfig,
   readCiContext,
   renderPipelineYaml,
   type SiteConfig,
   siteSifRecordFileName,
 } from "@spacktainers/core";
 import { uploadSif } from "@spacktainers/image-builder";
-import {
-  type GitlabApiDouble,
-  type S3Server,
-  startGitlabApiDouble,
-  startS3Server,
-} from "@spacktainers/test-utils";
+import { type GitlabApiDouble, type S3Server, startS3Server } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildParentPipeline } from "../src/build-parent-pipeline.js";
 import { syncSiteSifs } from "../src/sync-site-sifs.js";
 import { binCommand, createFixtureRepo, git, runGitlabCiLocal } from "./helpers/e2e-repo.js";
+import { type GitlabUnderTest, siteConfigFrom, startGitlab } from "./helpers/site-services.js";
 
 /**
  * The site copy of the SIFs (`sif_deploy`): restored from the buckets when missing or outdated
@@ -29,6 +24,7 @@ import { binCommand, createFixtureRepo, git, runGitlabCiLocal } from "./helpers/
  * parent pipeline's job run by gitlab-ci-local.
  */
 
+let api: GitlabUnderTest;
 let double: GitlabApiDouble;
 let gitlab: GitlabClient;
 let s3: S3Server;
@@ -55,12 +51,6 @@ spack: { repository: "https://github.com/spack/spack.git", branch: v1.0.2, templ
 `;
 }
 
-function parse(text: string): SiteConfig {
-  const parsed = parseSiteConfig({ text });
-  if (!parsed.value) throw new Error(JSON.stringify(parsed.problems));
-  return parsed.value;
-}
-
 /** Uploads a SIF with its metadata the way the SIF job does (`uploadSif`). */
 async function upload(bucket: string, key: string, body: string, metadata: Record<string, string>) {
   const file = join(work, "upload.sif");
@@ -80,10 +70,10 @@ async function siteFiles(): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  double = await startGitlabApiDouble({ projectId: "42", tokens: ["glpat-test"], pipelines: [] });
+  api = await startGitlab({ projectId: "42", tokens: ["glpat-test"] });
+  ({ double, gitlab } = api);
   double.state.branches = ["main", "feature/keep"];
   double.state.tags = [];
-  gitlab = createGitlabClient({ apiUrl: double.url, projectId: "42", token: "glpat-test", maxAttempts: 1 });
   s3 = await startS3Server({ buckets: ["sif", "sif-prod"] });
   work = await mkdtemp(join(tmpdir(), "spacktainers-site-"));
   site = join(work, "site");
@@ -93,8 +83,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await gitlab?.close();
-  await double?.stop();
+  await api?.stop();
   await s3?.stop();
   await rm(work, { recursive: true, force: true });
 });
@@ -108,7 +97,7 @@ const env = { SIF_KEY: "S3RVER", SIF_SECRET: "S3RVER" };
 
 describe("syncSiteSifs", () => {
   test("plans, then restores missing and outdated copies and removes deleted branches' SIFs; a second run does nothing", async () => {
-    const config = parse(configText(site));
+    const config = siteConfigFrom(configText(site));
     await mkdir(site, { recursive: true });
     // An outdated prod copy (its record says p1), and a gone branch's SIF copied a day ago.
     await writeFile(join(site, "app__1.0.sif"), "prod sif v1");
@@ -182,7 +171,7 @@ describe("syncSiteSifs", () => {
   });
 
   test("an empty branch list is refused before anything is copied or deleted", async () => {
-    const config = parse(configText(join(work, "empty-site")));
+    const config = siteConfigFrom(configText(join(work, "empty-site")));
     double.state.branches = [];
     try {
       await expect(
@@ -198,7 +187,7 @@ describe("syncSiteSifs", () => {
 describe("the parent pipeline's site job", () => {
   test("is emitted only with sif_deploy, on its runner, and passes a gitlab-ci-local run", async () => {
     const runSite = join(work, "run-site");
-    const config = parse(configText(runSite));
+    const config = siteConfigFrom(configText(runSite));
     const withoutDeploy: SiteConfig = { ...config };
     delete withoutDeploy.sif_deploy;
     expect(buildParentPipeline({ config: withoutDeploy }).jobs).not.toHaveProperty(JOB_NAMES.syncSiteSifs);
