@@ -150,16 +150,16 @@ describe("spacktainers-ci-split", () => {
     expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
   });
 
-  it("needs --arch, a configured arch and a pipeline id", async () => {
+  it("needs --arch, --out, a configured arch and a pipeline id", async () => {
     const cwd = await repo({ app: spackFixture("0.23.1", "partial") });
-    const noArch = await runBin("ci-splitter", ["--out", "x"], { cleanEnv: true });
+    const none = await runBin("ci-splitter", [], { cleanEnv: true });
     const unknown = await split(cwd, ["--arch", "riscv"]);
     const noId = await split(cwd, [], {});
-    expect([noArch, unknown, noId].map(({ code, stderr }) => ({ code, stderr }))).toMatchInlineSnapshot(`
+    expect([none, unknown, noId].map(({ code, stderr }) => ({ code, stderr }))).toMatchInlineSnapshot(`
       [
         {
           "code": 2,
-          "stderr": "spacktainers-ci-split: error: --arch is required. Run 'spacktainers-ci-split --help'.
+          "stderr": "spacktainers-ci-split: error: --arch is required; --out is required; --pipeline-id (or CI_PIPELINE_ID) is required: the id of the pipeline running the concretize jobs
       ",
         },
         {
@@ -174,5 +174,33 @@ describe("spacktainers-ci-split", () => {
         },
       ]
     `);
+  });
+
+  it("reports every bad budget, pull policy and pipeline id in one message, and writes nothing", async () => {
+    const cwd = await repo({ app: spackFixture("0.23.1", "partial") });
+    const result = await split(
+      cwd,
+      [
+        "--max-jobs",
+        "0",
+        "--max-bytes",
+        "1.5",
+        "--max-needs",
+        "ten",
+        "--pull-policy",
+        "never",
+        "--pipeline-id",
+        " ",
+      ],
+      {},
+    );
+    expect({ code: result.code, stderr: result.stderr }).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "spacktainers-ci-split: error: --pipeline-id: takes the id of a pipeline, got " "; --max-jobs: takes a whole number ≥ 1, got "0"; --max-bytes: takes a whole number ≥ 1, got "1.5"; --max-needs: takes a whole number ≥ 1, got "ten"; --pull-policy: takes one of always, if-not-present, got "never"
+      ",
+      }
+    `);
+    expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
   });
 });
