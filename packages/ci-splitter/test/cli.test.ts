@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { runBin, useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
 import { SPACK_PIPELINE_LIMITS } from "../src/index.js";
-import { repo, SITE_CONFIG_TEXT, spackFixture, split } from "./helpers.js";
+import { repo, SITE_CONFIG_TEXT, spackFixture, spackPipelineText, split } from "./helpers.js";
 
 /** Nine anchors, each nine aliases of the previous one (the "billion laughs"): 387 million values once expanded. */
 function billionLaughs(): string {
@@ -118,6 +118,22 @@ describe("spacktainers-ci-split", () => {
       ",
       }
     `);
+  });
+
+  it("refuses jobs that need each other, and writes nothing", async () => {
+    const cwd = await repo({
+      app: spackPipelineText({ app: { stage: 1, needs: ["lib"] }, lib: { stage: 1, needs: ["app"] } }),
+    });
+    const result = await split(cwd);
+    expect({ code: result.code, stderr: result.stderr }).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "spacktainers-ci-split: error: 1 problem found:
+      <root>/jobs_scratch_dir.amd64/app/pipeline.yml:1:1: job "app@1.0 /appxxxx" needs itself through other jobs
+      ",
+      }
+    `);
+    expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
   });
 
   it("refuses an alias bomb, an alias inside itself and a file over the size limit, and writes nothing", async () => {
