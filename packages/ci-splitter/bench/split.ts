@@ -13,7 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -127,6 +127,11 @@ try {
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ");
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+  // Wall time on a shared machine says little without its load.
+  const load = loadavg().map((value) => value.toFixed(1));
+  console.log(
+    `machine: ${availableParallelism()} CPUs, load average ${load.join(" ")} (1, 5, 15 min) at the end`,
+  );
 } finally {
   await rm(root, { recursive: true, force: true });
 }

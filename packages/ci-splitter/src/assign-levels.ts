@@ -8,13 +8,14 @@ import type { MergedJob } from "./create-job-merger.js";
  * order. Throws {@link InputInvalidError} on a cycle of needs.
  */
 export function assignLevels(merged: Map<string, MergedJob>, warnings: Warning[]): string[] {
+  // Level of each job placed; VISITING while the jobs it needs are placed (a cycle if met again).
+  const VISITING = -1;
   const levels = new Map<string, number>();
-  const visiting = new Set<string>();
   const levelOf = (name: string): number => {
     const known = levels.get(name);
-    if (known !== undefined) return known;
+    if (known !== undefined && known !== VISITING) return known;
     const job = merged.get(name)!;
-    if (visiting.has(name)) {
+    if (known === VISITING) {
       throw new InputInvalidError({
         code: "SPACK_PIPELINE_INVALID",
         problems: [
@@ -27,10 +28,9 @@ export function assignLevels(merged: Map<string, MergedJob>, warnings: Warning[]
         ],
       });
     }
-    visiting.add(name);
+    levels.set(name, VISITING);
     let level = job.kept.stageIndex;
     for (const need of job.specNeeds) if (merged.has(need)) level = Math.max(level, levelOf(need) + 1);
-    visiting.delete(name);
     levels.set(name, level);
     if (level !== job.kept.stageIndex) {
       warnings.push({

@@ -1,5 +1,5 @@
 import { type GitlabScriptJob, naturalCompare, SpacktainersError } from "@spacktainers/core";
-import { createJobRenderer } from "./create-job-renderer.js";
+import { createJobPartsRenderer } from "./create-job-renderer.js";
 import { chunkHeader, renderChunkFile } from "./render-chunk-file.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
 
@@ -31,7 +31,7 @@ export interface ChunkStagesOptions {
   settings: SplitSettings;
 }
 
-type Group = { names: string[]; jobs: Array<{ name: string; job: GitlabScriptJob; text: string }> };
+type Group = { names: string[]; jobs: Array<{ name: string; job: GitlabScriptJob; parts: string[] }> };
 
 /**
  * Step 5 of the split: the stages in order, each cut into chunks under `maxJobs` jobs and
@@ -47,17 +47,19 @@ export function chunkStages({
   buildJob,
   settings,
 }: ChunkStagesOptions): Chunk[] {
-  const renderJob = createJobRenderer();
+  const renderJob = createJobPartsRenderer();
   const chunks: Chunk[] = [];
   for (const level of [...stages.keys()].sort((a, b) => a - b)) {
     const stage = `stage-${level}`;
     const header = chunkHeader(stage, common);
-    const budget = settings.maxBytes - Buffer.byteLength(header);
-    const files: Array<{ names: string[]; text: string }> = [];
+    const headerBytes = Buffer.byteLength(header);
+    const budget = settings.maxBytes - headerBytes;
+    const files: Array<{ names: string[]; text: string; bytes: number }> = [];
     let group: Group = { names: [], jobs: [] };
     let bytes = 0;
     const close = () => {
-      files.push({ names: group.names, text: renderChunkFile({ stage, header, common, jobs: group.jobs }) });
+      const text = renderChunkFile({ stage, header, common, jobs: group.jobs });
+      files.push({ names: group.names, text, bytes: headerBytes + bytes });
       group = { names: [], jobs: [] };
       bytes = 0;
     };
@@ -65,9 +67,9 @@ export function chunkStages({
     for (const name of names) {
       const gitlabName = gitlabNames.get(name)!;
       const job = buildJob(name, stage);
-      const text = renderJob(gitlabName, job);
+      const { parts, bytes: jobBytes } = renderJob(gitlabName, job);
       // +1: the blank line between jobs.
-      const size = Buffer.byteLength(text) + 1;
+      const size = jobBytes + 1;
       if (size > budget) {
         throw new SpacktainersError({
           code: "SPACK_JOB_TOO_LARGE",
@@ -78,7 +80,7 @@ export function chunkStages({
       if (group.names.length > 0 && (group.names.length >= settings.maxJobs || bytes + size > budget))
         close();
       group.names.push(name);
-      group.jobs.push({ name: gitlabName, job, text });
+      group.jobs.push({ name: gitlabName, job, parts });
       bytes += size;
     }
     if (group.names.length > 0) close();
@@ -90,7 +92,7 @@ export function chunkStages({
         path: `chunks/${stage}${several ? `-${index + 1}` : ""}.yml`,
         triggerName: `build ${stage}${several ? ` (${index + 1}/${files.length})` : ""} for ${settings.arch}`,
         text: file.text,
-        bytes: Buffer.byteLength(file.text),
+        bytes: file.bytes,
       });
     });
   }

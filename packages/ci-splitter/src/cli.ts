@@ -2,26 +2,33 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import {
   type CliSpec,
+  choiceFlag,
   credentialVariableNames,
   defineCommand,
+  type FlagTable,
   InputInvalidError,
+  numberFlag,
   parseSiteConfig,
   SITE_CONFIG_PATH,
   UsageError,
 } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
-import { SPLIT_DEFAULTS } from "./split-defaults.js";
+import { SPLIT_DEFAULTS, SPLIT_OPTION_RANGES } from "./split-defaults.js";
 import { splitSpackPipeline } from "./split-spack-pipeline.js";
 import { summarizeWarnings } from "./summarize-warnings.js";
 import { writeSplitOutput } from "./write-split-output.js";
 
 const PROGRAM = "spacktainers-ci-split";
 
+// Outside the flag table: a generic call inside it stops TypeScript inferring the table's types.
+const parsePullPolicy = choiceFlag(["always", "if-not-present"]);
+
 const flags = {
   arch: {
     type: "string",
     description: "architecture to split (a key of architectures: in the site config)",
     placeholder: "ARCH",
+    required: true,
   },
   input: {
     type: "string",
@@ -34,6 +41,7 @@ const flags = {
     description:
       "output directory (pipeline.yml + chunks/), replaced whole; refused when it holds other files",
     placeholder: "DIR",
+    required: true,
   },
   root: {
     type: "string",
@@ -52,24 +60,32 @@ const flags = {
       "id of the pipeline running the concretize jobs and this split (target of cross-pipeline needs)",
     placeholder: "ID",
     env: "CI_PIPELINE_ID",
+    required: "the id of the pipeline running the concretize jobs",
+    parse: (text: string) => {
+      if (text.trim() === "") throw new Error(`takes the id of a pipeline, got ${JSON.stringify(text)}`);
+      return text;
+    },
   },
   "max-jobs": {
     type: "string",
     description: "jobs per child pipeline",
     placeholder: "N",
     default: String(SPLIT_DEFAULTS.maxJobs),
+    parse: numberFlag(SPLIT_OPTION_RANGES.maxJobs),
   },
   "max-bytes": {
     type: "string",
     description: "bytes of YAML per file",
     placeholder: "B",
     default: String(SPLIT_DEFAULTS.maxBytes),
+    parse: numberFlag(SPLIT_OPTION_RANGES.maxBytes),
   },
   "max-needs": {
     type: "string",
     description: "needs per job (GitLab allows 50)",
     placeholder: "N",
     default: String(SPLIT_DEFAULTS.maxNeeds),
+    parse: numberFlag(SPLIT_OPTION_RANGES.maxNeeds),
   },
   timeout: {
     type: "string",
@@ -82,6 +98,7 @@ const flags = {
     description: "image pull policy of build jobs: always or if-not-present",
     placeholder: "POLICY",
     default: SPLIT_DEFAULTS.pullPolicy,
+    parse: parsePullPolicy,
   },
   "input-path": {
     type: "string",
@@ -106,14 +123,7 @@ const flags = {
     placeholder: "FILE",
   },
   json: { type: "boolean", description: "machine-readable result on stdout (summary and every warning)" },
-} as const;
-
-function positiveInteger(name: string, value: string | undefined): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value ?? "") || number < 1)
-    throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
-  return number;
-}
+} as const satisfies FlagTable;
 
 /** `path` relative to `cwd` with `/` separators, or undefined when it is outside. */
 function insidePath(cwd: string, path: string): string | undefined {
@@ -143,20 +153,7 @@ const split = defineCommand({
   flags,
   async run(context) {
     const { flags: values, cwd } = context;
-    const arch = values.arch;
-    if (!arch) throw new UsageError(`--arch is required. Run '${PROGRAM} --help'.`);
-    if (!values.out) throw new UsageError(`--out is required. Run '${PROGRAM} --help'.`);
-    const pipelineId = values["pipeline-id"];
-    if (!pipelineId)
-      throw new UsageError(
-        "--pipeline-id (or CI_PIPELINE_ID) is required: the id of the pipeline running the concretize jobs",
-      );
-    const pullPolicy = values["pull-policy"];
-    if (pullPolicy !== "always" && pullPolicy !== "if-not-present")
-      throw new UsageError(`--pull-policy must be always or if-not-present, got "${pullPolicy}"`);
-    const maxJobs = positiveInteger("max-jobs", values["max-jobs"]);
-    const maxBytes = positiveInteger("max-bytes", values["max-bytes"]);
-    const maxNeeds = positiveInteger("max-needs", values["max-needs"]);
+    const { arch, "pipeline-id": pipelineId } = values;
 
     const root = resolve(cwd, values.root ?? ".");
     const configPath = values.config ? resolve(cwd, values.config) : resolve(root, SITE_CONFIG_PATH);
@@ -200,11 +197,11 @@ const split = defineCommand({
       inputPath,
       outputPath,
       pipelineId,
-      maxJobs,
-      maxBytes,
-      maxNeeds,
+      maxJobs: values["max-jobs"],
+      maxBytes: values["max-bytes"],
+      maxNeeds: values["max-needs"],
       timeout: values.timeout,
-      pullPolicy,
+      pullPolicy: values["pull-policy"],
       ...(values["split-job"] ? { splitJobName: values["split-job"] } : {}),
     });
     await writeSplitOutput({ dir: outDir, files: result.files, writer: PROGRAM, displayDir: values.out });

@@ -20,20 +20,22 @@ export type YamlValueCount = {
  * million values). Scalars are not objects and count one either way, as in core's parseYaml.
  */
 export function countYamlValues(data: unknown): YamlValueCount {
+  // Size of each collection counted so far; IN_PROGRESS while its own values are counted (one
+  // map for both: a lookup per value is most of the cost on a large file).
+  const IN_PROGRESS = -1;
   const sizes = new Map<object, number>();
-  const inProgress = new Set<object>();
   let written = 0;
   let cyclic = false;
   const sizeOf = (value: unknown): number => {
     written += 1;
     if (typeof value !== "object" || value === null) return 1;
     const known = sizes.get(value);
-    if (known !== undefined) return known;
-    if (inProgress.has(value)) {
+    if (known === IN_PROGRESS) {
       cyclic = true;
       return 1;
     }
-    inProgress.add(value);
+    if (known !== undefined) return known;
+    sizes.set(value, IN_PROGRESS);
     let size = 1;
     if (Array.isArray(value)) {
       for (const item of value) size += sizeOf(item);
@@ -43,7 +45,6 @@ export function countYamlValues(data: unknown): YamlValueCount {
         size += 1 + sizeOf((value as Record<string, unknown>)[key]);
       }
     }
-    inProgress.delete(value);
     sizes.set(value, size);
     return size;
   };

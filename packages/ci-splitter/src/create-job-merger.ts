@@ -1,7 +1,7 @@
 import type { Problem } from "@spacktainers/core";
 import { copyWithoutSource } from "./copy-without-source.js";
 import { createRebase } from "./create-rebase.js";
-import { differingJobKeys } from "./differing-job-keys.js";
+import { differingJobKeys, type SameValueMemo } from "./differing-job-keys.js";
 import type { SpackContainer, SpackContainerPipeline, SpackJob } from "./parse-spack-pipeline.js";
 
 /** A merged job: the copy kept plus what its other copies contribute. */
@@ -84,6 +84,7 @@ export function createJobMerger(): {
   const rebases = new Map<SpackContainer, (text: string) => string>();
   // Jobs whose specNeeds is their own list; the others still share their first copy's.
   const ownNeeds = new Set<MergedJob>();
+  const compared: SameValueMemo = new WeakMap();
   const add = (pipeline: SpackContainerPipeline): void => {
     const copies = new Map<object, unknown>();
     // Only copies of what is kept: the parsed file, its text and the copies merged away can go.
@@ -121,7 +122,7 @@ export function createJobMerger(): {
       }
       const keys =
         existing.kept.hash === job.hash
-          ? differingJobKeys(existing.kept, rebases.get(existing.pipeline)!, job, rebase)
+          ? differingJobKeys(existing.kept, rebases.get(existing.pipeline)!, job, rebase, compared)
           : [];
       if (existing.kept.hash !== job.hash || keys.length > 0) {
         result.problems.push(

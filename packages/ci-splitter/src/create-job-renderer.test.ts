@@ -1,6 +1,12 @@
 import { renderYaml } from "@spacktainers/core";
 import { describe, expect, it } from "vitest";
-import { createJobRenderer, orderJobKeys, renderJobYaml, renderJobYamlFast } from "./create-job-renderer.js";
+import {
+  createJobPartsRenderer,
+  createJobRenderer,
+  orderJobKeys,
+  renderJobYaml,
+  renderJobYamlFast,
+} from "./create-job-renderer.js";
 
 const SPECIAL = [
   "",
@@ -151,5 +157,22 @@ describe("createJobRenderer", () => {
     const render = createJobRenderer();
     for (const [name, job] of [...jobs, ...jobs])
       expect(render(name, job)).toBe(renderYaml({ [name]: orderJobKeys(job) }));
+  });
+});
+
+describe("createJobPartsRenderer", () => {
+  it("gives each job's size in bytes, also past ASCII (left to renderYaml)", () => {
+    const render = createJobPartsRenderer();
+    const jobs: Array<[string, Record<string, unknown>]> = [
+      ["a@1 /x", { stage: "stage-0", script: ["make"], variables: { A: "x" } }],
+      ["é@1 /y", { stage: "stage-0", script: ["make"] }],
+      ["b@1 /z", { stage: "stage-0", script: ["échec", "ok ü"], variables: { É: "1" } }],
+    ];
+    for (const [name, job] of jobs) {
+      const { parts, bytes } = render(name, job);
+      const text = parts.join("");
+      expect(text).toBe(renderYaml({ [name]: orderJobKeys(job) }));
+      expect(bytes).toBe(Buffer.byteLength(text));
+    }
   });
 });

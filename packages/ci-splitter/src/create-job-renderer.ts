@@ -19,8 +19,9 @@ const PRINTABLE = /^[ -~]*$/;
 
 function scalar(value: unknown): string {
   if (typeof value === "string") {
-    // Keys over 1024 characters become explicit `? key` entries.
-    if (value.length > 1000) throw new Unsupported();
+    // Keys over 1024 characters become explicit `? key` entries. A first character past ASCII
+    // (PLAIN allows it) is left to `yaml` too, so a fast text's length is its size in bytes.
+    if (value.length > 1000 || value.charCodeAt(0) > 126) throw new Unsupported();
     if (value === "") return '""';
     if (NOT_A_STRING.test(value)) return `"${value}"`;
     // Document markers and the merge key: left to the \`yaml\` package.
@@ -116,20 +117,25 @@ function createKeyOrder(order: (keys: string[]) => string[]): (keys: string[]) =
   };
 }
 
+/** A job's YAML as pieces to concatenate, and its size in bytes. */
+export type RenderedJob = { parts: string[]; bytes: number };
+
 /**
  * A renderer of `{ [name]: orderJobKeys(job) }` with the bytes of core's `renderYaml`, for many
  * jobs: key orders are computed once per distinct key list (sorting with a collator per job
  * cost more than the rest of the rendering), and lists and mappings that jobs share (Spack's
  * anchors: scripts, images, artifacts) are rendered once. Values must not change once rendered.
+ * A job comes as pieces, joined only into its chunk file: a text per job was one more copy of
+ * the whole output, kept alive (and moved by the garbage collector) until its chunk was full.
  */
-export function createJobRenderer(): (name: string, job: Record<string, unknown>) => string {
+export function createJobPartsRenderer(): (name: string, job: Record<string, unknown>) => RenderedJob {
   const memo: Memo = new WeakMap();
   const jobKeys = createKeyOrder((keys) =>
     Object.keys(orderJobKeys(Object.fromEntries(keys.map((key) => [key, 0])))),
   );
   const variableKeys = createKeyOrder((keys) => [...keys].sort(naturalCompare));
-  const render = (name: string, job: Record<string, unknown>): string => {
-    const lines = [`${scalar(name)}:\n`];
+  const render = (name: string, job: Record<string, unknown>): RenderedJob => {
+    const parts = [`${scalar(name)}:\n`];
     for (const key of jobKeys(Object.keys(job))) {
       const value = job[key];
       if (value === undefined) continue;
@@ -137,24 +143,34 @@ export function createJobRenderer(): (name: string, job: Record<string, unknown>
         // Unique to each job: sorted and rendered without the memo.
         const variables: Record<string, unknown> = {};
         for (const variable of variableKeys(Object.keys(value))) variables[variable] = value[variable];
-        lines.push(`  variables:\n${block(variables, "    ")}`);
+        parts.push("  variables:\n", block(variables, "    "));
       } else if (Array.isArray(value) || isPlainObject(value)) {
-        lines.push(`  ${scalar(key)}:\n${block(value, "    ", memo)}`);
+        parts.push(`  ${scalar(key)}:\n`, block(value, "    ", memo));
       } else {
-        lines.push(`  ${scalar(key)}: ${scalar(value)}\n`);
+        parts.push(`  ${scalar(key)}: ${scalar(value)}\n`);
       }
     }
-    if (lines.length === 1) throw new Unsupported();
-    return lines.join("");
+    if (parts.length === 1) throw new Unsupported();
+    // The fast path writes printable ASCII only: one byte a character.
+    let bytes = 0;
+    for (const part of parts) bytes += part.length;
+    return { parts, bytes };
   };
   return (name, job) => {
     try {
       return render(name, job);
     } catch (error) {
       if (!(error instanceof Unsupported)) throw error;
-      return renderYaml({ [name]: orderJobKeys(job) });
+      const text = renderYaml({ [name]: orderJobKeys(job) });
+      return { parts: [text], bytes: Buffer.byteLength(text) };
     }
   };
+}
+
+/** {@link createJobPartsRenderer}, each job as one text. */
+export function createJobRenderer(): (name: string, job: Record<string, unknown>) => string {
+  const render = createJobPartsRenderer();
+  return (name, job) => render(name, job).parts.join("");
 }
 
 /** A job with its keys in the order core's `renderPipelineYaml` writes them (core's own function). */

@@ -10,24 +10,40 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function sameValue(a: unknown, rebaseA: Rebase, b: unknown, rebaseB: Rebase): boolean {
+/**
+ * Results of comparing two collections, by identity: Spack's anchors make every job of a file
+ * share one script, image, artifacts and retry, so each pair of files compares them once.
+ */
+export type SameValueMemo = WeakMap<object, WeakMap<object, boolean>>;
+
+function sameValue(a: unknown, rebaseA: Rebase, b: unknown, rebaseB: Rebase, memo?: SameValueMemo): boolean {
   if (typeof a === "string") return typeof b === "string" && (a === b || rebaseA(a) === rebaseB(b));
+  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return a === b;
+  const known = memo?.get(a)?.get(b);
+  if (known !== undefined) return known;
+  let same: boolean;
   if (Array.isArray(a)) {
-    return (
+    same =
       Array.isArray(b) &&
       a.length === b.length &&
-      a.every((item, index) => sameValue(item, rebaseA, b[index], rebaseB))
-    );
-  }
-  if (isRecord(a)) {
-    if (!isRecord(b)) return false;
+      a.every((item, index) => sameValue(item, rebaseA, b[index], rebaseB, memo));
+  } else if (isRecord(a) && isRecord(b)) {
     const keys = Object.keys(a);
-    return (
+    same =
       keys.length === Object.keys(b).length &&
-      keys.every((key) => key in b && sameValue(a[key], rebaseA, b[key], rebaseB))
-    );
+      keys.every((key) => key in b && sameValue(a[key], rebaseA, b[key], rebaseB, memo));
+  } else {
+    same = false;
   }
-  return a === b;
+  if (memo) {
+    let byB = memo.get(a);
+    if (!byB) {
+      byB = new WeakMap();
+      memo.set(a, byB);
+    }
+    byB.set(b, same);
+  }
+  return same;
 }
 
 /**
@@ -37,7 +53,13 @@ function sameValue(a: unknown, rebaseA: Rebase, b: unknown, rebaseB: Rebase): bo
  * keep logs in their own folders. Stage and needs differ legitimately too (each container's
  * pipeline was generated for its own environment) and are not compared.
  */
-export function differingJobKeys(a: SpackJob, rebaseA: Rebase, b: SpackJob, rebaseB: Rebase): string[] {
+export function differingJobKeys(
+  a: SpackJob,
+  rebaseA: Rebase,
+  b: SpackJob,
+  rebaseB: Rebase,
+  memo?: SameValueMemo,
+): string[] {
   if (a.body === b.body) return [];
   const keys = new Set([...Object.keys(a.body), ...Object.keys(b.body)]);
   const differing: string[] = [];
@@ -51,7 +73,7 @@ export function differingJobKeys(a: SpackJob, rebaseA: Rebase, b: SpackJob, reba
         if (!inBoth || !sameValue(String(valueA[name] ?? ""), rebaseA, String(valueB[name] ?? ""), rebaseB))
           differing.push(`variables.${name}`);
       }
-    } else if (!sameValue(valueA, rebaseA, valueB, rebaseB)) {
+    } else if (!sameValue(valueA, rebaseA, valueB, rebaseB, memo)) {
       differing.push(key);
     }
   }

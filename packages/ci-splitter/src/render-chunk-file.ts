@@ -20,8 +20,8 @@ export interface RenderChunkFileOptions {
   header: string;
   /** Variables every job shares (the header holds them). */
   common: Record<string, string>;
-  /** The chunk's jobs in file order: the name GitLab shows, the job, its text. */
-  jobs: Array<{ name: string; job: GitlabScriptJob; text: string }>;
+  /** The chunk's jobs in file order: the name GitLab shows, the job, the pieces of its text. */
+  jobs: Array<{ name: string; job: GitlabScriptJob; parts: string[] }>;
 }
 
 /**
@@ -41,5 +41,8 @@ export function renderChunkFile({ stage, header, common, jobs }: RenderChunkFile
       message: `generated pipeline is invalid:\n- ${problems.join("\n- ")}`,
     });
   }
-  return `${header}\n${jobs.map((job) => job.text).join("\n")}`;
+  // One join of every piece: the file's text is the only copy of its jobs' texts.
+  const pieces = [header];
+  for (const { parts } of jobs) pieces.push("\n", ...parts);
+  return pieces.join("");
 }

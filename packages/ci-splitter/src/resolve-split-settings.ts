@@ -1,5 +1,5 @@
-import { type ArchitectureConfig, GITLAB_LIMITS } from "@spacktainers/core";
-import { SPLIT_DEFAULTS } from "./split-defaults.js";
+import { type ArchitectureConfig, checkNumberRange, GITLAB_LIMITS, UsageError } from "@spacktainers/core";
+import { SPLIT_DEFAULTS, SPLIT_OPTION_RANGES } from "./split-defaults.js";
 
 /** What the split needs besides Spack's pipelines. */
 export interface SplitSettingsOptions {
@@ -45,9 +45,19 @@ export type SplitSettings = Required<Omit<SplitSettingsOptions, "architecture">>
   tags: string[];
 };
 
-/** Applies the defaults of {@link SPLIT_DEFAULTS}; budgets never exceed GitLab's limits. */
+/**
+ * Applies the defaults of {@link SPLIT_DEFAULTS}; budgets never exceed GitLab's limits. Throws
+ * {@link UsageError} naming every budget outside {@link SPLIT_OPTION_RANGES}.
+ */
 export function resolveSplitSettings(options: SplitSettingsOptions): SplitSettings {
   const { arch } = options;
+  const problems: string[] = [];
+  for (const [name, range] of Object.entries(SPLIT_OPTION_RANGES)) {
+    const value = options[name as keyof typeof SPLIT_OPTION_RANGES];
+    const problem = value === undefined ? undefined : checkNumberRange(value, range);
+    if (problem) problems.push(`${name} ${problem}`);
+  }
+  if (problems.length > 0) throw new UsageError(`${problems.join("; ")}.`);
   return {
     arch,
     architecture: options.architecture,

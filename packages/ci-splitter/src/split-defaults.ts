@@ -1,4 +1,4 @@
-import { GITLAB_LIMITS } from "@spacktainers/core";
+import { GITLAB_LIMITS, type NumberRange } from "@spacktainers/core";
 
 /** Defaults of the budgets (GitLab's limits with a wide margin). */
 export const SPLIT_DEFAULTS = {
@@ -17,6 +17,18 @@ export const SPLIT_DEFAULTS = {
   /** Image pull policy of build jobs. */
   pullPolicy: "always",
 } as const;
+
+/**
+ * What the numeric options accept: the CLI's flags parse with these ranges, and
+ * `resolveSplitSettings` checks programmatic calls against them, so the two never disagree.
+ */
+export const SPLIT_OPTION_RANGES = {
+  maxJobs: { min: 1, integer: true },
+  maxBytes: { min: 1, integer: true },
+  maxNeeds: { min: 1, integer: true },
+  maxNameLength: { min: 1, integer: true },
+  maxArtifactBytes: { min: 1, integer: true },
+} as const satisfies Record<string, NumberRange>;
 
 /** Path of the trigger pipeline inside the output directory. */
 export const TRIGGER_PIPELINE_FILE = "pipeline.yml";

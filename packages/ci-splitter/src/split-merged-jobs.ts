@@ -14,7 +14,7 @@ import { commonVariables } from "./common-variables.js";
 import { createJobBuilder } from "./create-job-builder.js";
 import type { MergedJobs } from "./create-job-merger.js";
 import { pickRebuildIndex } from "./pick-rebuild-index.js";
-import { resolveSplitSettings, type SplitSettingsOptions } from "./resolve-split-settings.js";
+import type { SplitSettings } from "./resolve-split-settings.js";
 import { shortenJobName } from "./shorten-job-name.js";
 import { TRIGGER_PIPELINE_FILE } from "./split-defaults.js";
 
@@ -61,11 +61,7 @@ export type SplitSpackPipelineResult = {
  * Steps 2–7 of the split, after {@link createJobMerger}: levels, names, jobs, chunks, files and
  * the trigger pipeline. Throws {@link InputInvalidError} on merge problems or a cycle of needs.
  */
-export function splitMergedJobs(
-  mergedJobs: MergedJobs,
-  options: SplitSettingsOptions,
-): SplitSpackPipelineResult {
-  const settings = resolveSplitSettings(options);
+export function splitMergedJobs(mergedJobs: MergedJobs, settings: SplitSettings): SplitSpackPipelineResult {
   const { merged, rebuildIndexJobs, problems } = mergedJobs;
   if (problems.length > 0) throw new InputInvalidError({ problems, code: "SPACK_PIPELINE_INVALID" });
   const warnings: Warning[] = [];

@@ -1,6 +1,6 @@
 import { createJobMerger } from "./create-job-merger.js";
 import type { SpackContainerPipeline } from "./parse-spack-pipeline.js";
-import type { SplitSettingsOptions } from "./resolve-split-settings.js";
+import { resolveSplitSettings, type SplitSettingsOptions } from "./resolve-split-settings.js";
 import { type SplitSpackPipelineResult, splitMergedJobs } from "./split-merged-jobs.js";
 
 export interface SplitPipelinesOptions extends SplitSettingsOptions {
@@ -16,7 +16,8 @@ export interface SplitPipelinesOptions extends SplitSettingsOptions {
  * {@link InputInvalidError} listing every problem of the input.
  */
 export function splitPipelines(options: SplitPipelinesOptions): SplitSpackPipelineResult {
-  const { pipelines, ...settings } = options;
+  const { pipelines, ...rest } = options;
+  const settings = resolveSplitSettings(rest);
   const merger = createJobMerger();
   for (const pipeline of pipelines) merger.add(pipeline);
   return splitMergedJobs(merger.finish(), settings);

@@ -1,7 +1,7 @@
 import { InputInvalidError } from "@spacktainers/core";
 import { createJobMerger } from "./create-job-merger.js";
 import { visitSpackPipelines } from "./read-spack-pipelines.js";
-import type { SplitSettingsOptions } from "./resolve-split-settings.js";
+import { resolveSplitSettings, type SplitSettingsOptions } from "./resolve-split-settings.js";
 import { type SplitSpackPipelineResult, splitMergedJobs } from "./split-merged-jobs.js";
 
 export interface SplitSpackPipelineOptions extends SplitSettingsOptions {
@@ -20,7 +20,8 @@ export interface SplitSpackPipelineOptions extends SplitSettingsOptions {
 export async function splitSpackPipeline(
   options: SplitSpackPipelineOptions,
 ): Promise<SplitSpackPipelineResult> {
-  const { inputDir, displayInputDir, ...settings } = options;
+  const { inputDir, displayInputDir, ...rest } = options;
+  const settings = resolveSplitSettings(rest);
   const merger = createJobMerger();
   const problems = await visitSpackPipelines({ inputDir, displayDir: displayInputDir }, merger.add);
   if (problems.length > 0) throw new InputInvalidError({ problems, code: "SPACK_PIPELINE_INVALID" });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { runBin, useTempDir } from "@spacktainers/test-utils";
 import { describe, expect, it } from "vitest";
 import { SPACK_PIPELINE_LIMITS } from "../src/index.js";
-import { repo, SITE_CONFIG_TEXT, spackFixture, split } from "./helpers.js";
+import { repo, SITE_CONFIG_TEXT, spackFixture, spackPipelineText, split } from "./helpers.js";
 
 /** Nine anchors, each nine aliases of the previous one (the "billion laughs"): 387 million values once expanded. */
 function billionLaughs(): string {
@@ -120,6 +120,22 @@ describe("spacktainers-ci-split", () => {
     `);
   });
 
+  it("refuses jobs that need each other, and writes nothing", async () => {
+    const cwd = await repo({
+      app: spackPipelineText({ app: { stage: 1, needs: ["lib"] }, lib: { stage: 1, needs: ["app"] } }),
+    });
+    const result = await split(cwd);
+    expect({ code: result.code, stderr: result.stderr }).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "spacktainers-ci-split: error: 1 problem found:
+      <root>/jobs_scratch_dir.amd64/app/pipeline.yml:1:1: job "app@1.0 /appxxxx" needs itself through other jobs
+      ",
+      }
+    `);
+    expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
+  });
+
   it("refuses an alias bomb, an alias inside itself and a file over the size limit, and writes nothing", async () => {
     const spack = spackFixture("1.0.2", "empty-mirror");
     const cwd = await repo({
@@ -150,16 +166,16 @@ describe("spacktainers-ci-split", () => {
     expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
   });
 
-  it("needs --arch, a configured arch and a pipeline id", async () => {
+  it("needs --arch, --out, a configured arch and a pipeline id", async () => {
     const cwd = await repo({ app: spackFixture("0.23.1", "partial") });
-    const noArch = await runBin("ci-splitter", ["--out", "x"], { cleanEnv: true });
+    const none = await runBin("ci-splitter", [], { cleanEnv: true });
     const unknown = await split(cwd, ["--arch", "riscv"]);
     const noId = await split(cwd, [], {});
-    expect([noArch, unknown, noId].map(({ code, stderr }) => ({ code, stderr }))).toMatchInlineSnapshot(`
+    expect([none, unknown, noId].map(({ code, stderr }) => ({ code, stderr }))).toMatchInlineSnapshot(`
       [
         {
           "code": 2,
-          "stderr": "spacktainers-ci-split: error: --arch is required. Run 'spacktainers-ci-split --help'.
+          "stderr": "spacktainers-ci-split: error: --arch is required; --out is required; --pipeline-id (or CI_PIPELINE_ID) is required: the id of the pipeline running the concretize jobs
       ",
         },
         {
@@ -174,5 +190,33 @@ describe("spacktainers-ci-split", () => {
         },
       ]
     `);
+  });
+
+  it("reports every bad budget, pull policy and pipeline id in one message, and writes nothing", async () => {
+    const cwd = await repo({ app: spackFixture("0.23.1", "partial") });
+    const result = await split(
+      cwd,
+      [
+        "--max-jobs",
+        "0",
+        "--max-bytes",
+        "1.5",
+        "--max-needs",
+        "ten",
+        "--pull-policy",
+        "never",
+        "--pipeline-id",
+        " ",
+      ],
+      {},
+    );
+    expect({ code: result.code, stderr: result.stderr }).toMatchInlineSnapshot(`
+      {
+        "code": 2,
+        "stderr": "spacktainers-ci-split: error: --pipeline-id: takes the id of a pipeline, got " "; --max-jobs: takes a whole number ≥ 1, got "0"; --max-bytes: takes a whole number ≥ 1, got "1.5"; --max-needs: takes a whole number ≥ 1, got "ten"; --pull-policy: takes one of always, if-not-present, got "never"
+      ",
+      }
+    `);
+    expect(existsSync(join(cwd, "split.amd64"))).toBe(false);
   });
 });

@@ -315,3 +315,24 @@ describe("the trigger pipeline", () => {
     `);
   });
 });
+
+describe("programmatic budgets", () => {
+  it("are checked against the ranges the CLI's flags parse with, every bad one named at once", async () => {
+    const root = await useTempDir(inputTree({ app: spackFixture("0.23.1", "partial") }));
+    const read = await readSpackPipelines({ inputDir: join(root, "jobs_scratch_dir.amd64") });
+    const pipelines = read.value!;
+    const call = () =>
+      splitPipelines({
+        arch: "amd64",
+        architecture: architecture(),
+        outputPath: "split.amd64",
+        pipelineId: "4242",
+        pipelines,
+        maxJobs: 0,
+        maxBytes: 1.5,
+      });
+    expect(call).toThrowErrorMatchingInlineSnapshot(
+      `[UsageError: maxJobs takes a whole number ≥ 1, got 0; maxBytes takes a whole number ≥ 1, got 1.5.]`,
+    );
+  });
+});

@@ -21,20 +21,24 @@ import { INPUT_LIMITS } from "./input-limits.js";
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
   AjvModule) as typeof AjvModule;
 
-const ajv = new Ajv({
-  allErrors: true,
-  useDefaults: true,
-  verbose: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-});
-ajv.addKeyword({ keyword: "hint", schemaType: "string" });
+/** ajv is built on first use: bins that never validate a schema do not pay for it at start-up. */
+let ajv: InstanceType<typeof Ajv> | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
+    if (!ajv) {
+      ajv = new Ajv({
+        allErrors: true,
+        useDefaults: true,
+        verbose: true,
+        strict: true,
+        strictRequired: false,
+        allowUnionTypes: true,
+      });
+      ajv.addKeyword({ keyword: "hint", schemaType: "string" });
+    }
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
