@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { SpacktainersError } from "@spacktainers/core";
-import { createHttpDispatcher } from "@spacktainers/core/node";
+import { createHttpDispatcher } from "@spacktainers/core/net";
 import { request } from "undici";
 import { GitlabApiError, type GitlabApiErrorCode } from "./gitlab-api-error.js";
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { mapWithConcurrency } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/core/node";
+import { createS3Client } from "@spacktainers/core/net";
 import { startS3Server } from "@spacktainers/test-utils";
 import {
   applyPrune,

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { mapWithConcurrency } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/core/node";
+import { createS3Client } from "@spacktainers/core/net";
 import { runBin, type S3Server, startHttpProxy, startS3Server, useTempDir } from "@spacktainers/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

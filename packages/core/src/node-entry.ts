@@ -1,13 +1,9 @@
 /**
  * `@spacktainers/core/node`: the few Node.js helpers every bin shares (atomic writes, file
- * listing for checksums, the process runner of a CLI). The main entry stays free of I/O.
+ * listing for checksums, the process runner of a CLI). The main entry stays free of I/O; the
+ * network clients (S3, HTTP dispatcher) are in `core/net`.
  */
 
-export type { S3Client } from "@aws-sdk/client-s3";
-export type { CreateHttpDispatcherOptions } from "./node/create-http-dispatcher.js";
-export { createHttpDispatcher } from "./node/create-http-dispatcher.js";
-export type { CreateS3ClientOptions, S3CredentialVariables } from "./node/create-s3-client.js";
-export { createS3Client, S3_MAX_ATTEMPTS } from "./node/create-s3-client.js";
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
 export type { ReadInputFileOptions, ReadInputFileResult } from "./node/read-input-file.js";

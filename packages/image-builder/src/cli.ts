@@ -15,7 +15,7 @@ import {
   s3EndpointFlag,
   UsageError,
 } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/core/node";
+import { createS3Client } from "@spacktainers/core/net";
 import { describeBaseImage } from "./base-image.js";
 import { type Decision, decideImage, OFFLINE_DECISION } from "./decide-image.js";
 import { decideSifUpload } from "./decide-sif-upload.js";

@@ -5,4 +5,4 @@
 export {
   type CreateHttpDispatcherOptions as CreateDispatcherOptions,
   createHttpDispatcher as createDispatcher,
-} from "@spacktainers/core/node";
+} from "@spacktainers/core/net";

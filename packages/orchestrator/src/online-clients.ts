@@ -1,5 +1,5 @@
 import type { CiContext, SiteConfig } from "@spacktainers/core";
-import { createS3Client, type S3Client } from "@spacktainers/core/node";
+import { createS3Client, type S3Client } from "@spacktainers/core/net";
 import { createRegistryClient, DOCKER_HUB_REGISTRY } from "@spacktainers/image-builder";
 import type { PlanClients } from "./plan-containers.js";
 

@@ -10,7 +10,8 @@ import {
   type SiteConfig,
   type Warning,
 } from "@spacktainers/core";
-import { type S3Client, writeFilesAtomic } from "@spacktainers/core/node";
+import type { S3Client } from "@spacktainers/core/net";
+import { writeFilesAtomic } from "@spacktainers/core/node";
 import type { Decision, RegistryClient } from "@spacktainers/image-builder";
 import { type ContainerPlanContext, resolveContainerBases } from "./container-plan-context.js";
 import { planCustomContainer } from "./plan-custom-container.js";

@@ -14,7 +14,7 @@ import {
   type SiteConfig,
   SpacktainersError,
 } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/core/node";
+import { createS3Client } from "@spacktainers/core/net";
 
 export interface PruneArchCacheOptions {
   /** Repository root. */

@@ -19,7 +19,7 @@ import {
   slugifyRef,
   UsageError,
 } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/core/node";
+import { createS3Client } from "@spacktainers/core/net";
 
 /** The AWS SDK v3 client type, taken from the janitor so orchestrator needs no SDK dependency. */
 export type S3Client = NonNullable<S3StorageOptions["client"]>;

@@ -341,7 +341,7 @@ describe("spacktainers-ci-split", () => {
     const split = await run("ci-splitter", ["--arch", "amd64", "--out", "split", "--json"], ciEnv());
     expect(outcome(split, /"uniqueJobs": \d+/)).toEqual({ code: 0, leaks: [], evidence: "found" });
     const bad = await run("ci-splitter", ["--arch", "amd64", "--out", "split", "--max-jobs", "0"], ciEnv());
-    expect(outcome(bad, /--max-jobs must be a positive integer/)).toEqual({
+    expect(outcome(bad, /--max-jobs: takes a whole number ≥ 1/)).toEqual({
       code: 2,
       leaks: [],
       evidence: "found",

@@ -9,7 +9,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { SpacktainersError } from "@spacktainers/core";
-import { createS3Client } from "@spacktainers/core/node";
+import { createS3Client } from "@spacktainers/core/net";
 import {
   type CacheObject,
   type CacheStorage,
