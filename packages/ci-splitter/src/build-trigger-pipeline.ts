@@ -1,4 +1,4 @@
-import { type GitlabPipeline, type GitlabTriggerJob, infrastructureRetry } from "@spacktainers/core";
+import { type GitlabPipeline, type GitlabTriggerJob, JOB_NAMES, runnerJob } from "@spacktainers/core";
 import type { Chunk } from "./chunk-stages.js";
 import type { JobBuilder } from "./create-job-builder.js";
 import { nothingToRebuildPipeline } from "./nothing-to-rebuild-pipeline.js";
@@ -35,7 +35,10 @@ function collectGroups(
   }
   if (paths.length > 0) groups.push({ name: "", paths });
   groups.forEach((group, index) => {
-    group.name = `collect child pipelines${groups.length === 1 ? "" : ` (${index + 1}/${groups.length})`} for ${settings.arch}`;
+    group.name = JOB_NAMES.collectChildPipelines(
+      settings.arch,
+      groups.length === 1 ? undefined : `${index + 1}/${groups.length}`,
+    );
   });
   return groups;
 }
@@ -60,19 +63,16 @@ export function buildTriggerPipeline({
   const collectJobOf = new Map<string, string>();
   for (const group of collectGroups(chunkFiles, settings)) {
     for (const path of group.paths) collectJobOf.set(path, group.name);
-    trigger.jobs[group.name] = {
+    trigger.jobs[group.name] = runnerJob(settings.runners, {
       stage: "collect",
-      tags: settings.tags,
-      ...(Object.keys(architecture.variables).length > 0 ? { variables: { ...architecture.variables } } : {}),
       needs: [{ job: settings.splitJobName, pipeline: settings.pipelineId, artifacts: true }],
       interruptible: true,
       timeout: "10m",
-      retry: infrastructureRetry(),
       // The split job's artifacts hold more than YAML; republish only the child files so the
       // archive a trigger include reads stays far under GitLab's 5 MB.
       script: [`ls -l ${group.paths.map((path) => `"${outputPath}/${path}"`).join(" ")}`],
       artifacts: { paths: group.paths.map((path) => `${outputPath}/${path}`), expire_in: "1 week" },
-    };
+    });
   }
   let previous: string[] = [];
   for (const stage of stages) {

@@ -133,7 +133,7 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     for (const key in job.body)
       if (!REPLACED.has(key)) (result as Record<string, unknown>)[key] = job.body[key];
     Object.assign(result, {
-      tags: settings.tags,
+      tags: settings.runners.tags,
       needs,
       variables: variablesWithout(job, pipeline, common),
       interruptible: true,

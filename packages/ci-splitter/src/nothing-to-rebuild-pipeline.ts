@@ -1,4 +1,10 @@
-import { type ArchitectureConfig, type GitlabPipeline, infrastructureRetry } from "@spacktainers/core";
+import {
+  type ArchitectureConfig,
+  archRunners,
+  type GitlabPipeline,
+  JOB_NAMES,
+  runnerJob,
+} from "@spacktainers/core";
 
 /**
  * The trigger pipeline when an arch has nothing to rebuild (every spec is in the cache, or the
@@ -14,17 +20,12 @@ export function nothingToRebuildPipeline({
   return {
     stages: ["build"],
     jobs: {
-      [`nothing to rebuild for ${arch}`]: {
+      [JOB_NAMES.nothingToRebuild(arch)]: runnerJob(archRunners(architecture), {
         stage: "build",
-        tags: [...architecture.runner_tags],
-        ...(Object.keys(architecture.variables).length > 0
-          ? { variables: { ...architecture.variables } }
-          : {}),
         interruptible: true,
         timeout: "10m",
-        retry: infrastructureRetry(),
         script: [`echo "Every spec of ${arch} is in the build cache already; nothing to rebuild."`],
-      },
+      }),
     },
   };
 }

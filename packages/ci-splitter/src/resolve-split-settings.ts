@@ -1,4 +1,12 @@
-import { type ArchitectureConfig, checkNumberRange, GITLAB_LIMITS, UsageError } from "@spacktainers/core";
+import {
+  type ArchitectureConfig,
+  archRunners,
+  checkNumberRange,
+  GITLAB_LIMITS,
+  JOB_NAMES,
+  type Runners,
+  UsageError,
+} from "@spacktainers/core";
 import { SPLIT_DEFAULTS, SPLIT_OPTION_RANGES } from "./split-defaults.js";
 
 /** What the split needs besides Spack's pipelines. */
@@ -41,8 +49,8 @@ export interface SplitSettingsOptions {
 /** The options with every default applied and GitLab's hard limits enforced. */
 export type SplitSettings = Required<Omit<SplitSettingsOptions, "architecture">> & {
   architecture: ArchitectureConfig;
-  /** The arch's runner tags. */
-  tags: string[];
+  /** The arch's runners: tags and variables (resources, proxy). */
+  runners: Runners;
 };
 
 /**
@@ -61,11 +69,11 @@ export function resolveSplitSettings(options: SplitSettingsOptions): SplitSettin
   return {
     arch,
     architecture: options.architecture,
-    tags: [...options.architecture.runner_tags],
+    runners: archRunners(options.architecture),
     inputPath: (options.inputPath ?? `jobs_scratch_dir.${arch}`).replace(/\/+$/, ""),
     outputPath: options.outputPath.replace(/\/+$/, ""),
     pipelineId: options.pipelineId,
-    splitJobName: options.splitJobName ?? `split spack pipeline for ${arch}`,
+    splitJobName: options.splitJobName ?? JOB_NAMES.split(arch),
     maxJobs: options.maxJobs ?? SPLIT_DEFAULTS.maxJobs,
     maxBytes: options.maxBytes ?? SPLIT_DEFAULTS.maxBytes,
     maxNeeds: Math.min(options.maxNeeds ?? SPLIT_DEFAULTS.maxNeeds, GITLAB_LIMITS.maxNeedsPerJob),

@@ -13,6 +13,11 @@ export const JOB_NAMES = {
   split: (arch: string) => `split spack pipeline for ${arch}`,
   planContainers: (arch: string) => `plan containers for ${arch}`,
   populate: (arch: string) => `populate build cache for ${arch}`,
+  /** The placeholder of a build-cache pipeline with no spec to rebuild (GitLab refuses an empty one). */
+  nothingToRebuild: (arch: string) => `nothing to rebuild for ${arch}`,
+  /** Republishes the split's child files for the triggers; `part` is `i/n` when one job cannot hold them all. */
+  collectChildPipelines: (arch: string, part?: string) =>
+    `collect child pipelines${part ? ` (${part})` : ""} for ${arch}`,
   buildContainers: (arch: string) => `build containers for ${arch}`,
   prune: (arch: string) => `prune build cache for ${arch}`,
   /** The placeholder job of a container pipeline with nothing to build (GitLab refuses an empty one). */
