@@ -1,10 +1,4 @@
-import {
-  type CliSpec,
-  defineCommand,
-  keyValueFlag,
-  numberFlag,
-  parseUrlFlag,
-} from "@spacktainers/core";
+import { type CliSpec, defineCommand, keyValueFlag, numberFlag, parseUrlFlag } from "@spacktainers/core";
 import { type GatherTarget, gatherArtifacts } from "./gather-artifacts.js";
 import { createGitlabClient } from "./gitlab-client.js";
 import { DEFAULT_TOKEN_VARIABLE, resolveGitlabToken } from "./resolve-gitlab-token.js";

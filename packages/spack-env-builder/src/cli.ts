@@ -46,7 +46,11 @@ type Selection = { config: SiteConfig; definitions: ContainerDefinition[]; root:
  */
 async function select(
   context: CommandIo,
-  { root: rootFlag, arch, container }: { root: string | undefined; arch: string; container: string | undefined },
+  {
+    root: rootFlag,
+    arch,
+    container,
+  }: { root: string | undefined; arch: string; container: string | undefined },
 ): Promise<Selection> {
   const root = resolve(context.cwd, rootFlag ?? ".");
   const loaded = await loadDefinitions({ root });
@@ -133,7 +137,11 @@ const write = defineCommand({
   async run(context) {
     const { arch, container } = context.flags;
     const out = resolve(context.cwd, context.flags.out);
-    const { config, definitions, root } = await select(context, { root: context.flags.root, arch, container });
+    const { config, definitions, root } = await select(context, {
+      root: context.flags.root,
+      arch,
+      container,
+    });
     const only = definitions[0];
     if (container !== undefined && only?.kind === "custom") {
       throw new InputInvalidError({

@@ -228,7 +228,13 @@ test("needs: a flag given without a flag it works with is reported with the othe
       dotenv: { type: "string", description: "d", env: "NEEDS_DOTENV" },
       bucket: { type: "string", description: "b", needs: ["key"] },
       key: { type: "string", description: "k", needs: ["bucket"] },
-      count: { type: "string", description: "c", default: "1", parse: numberFlag({ min: 1 }), needs: ["key"] },
+      count: {
+        type: "string",
+        description: "c",
+        default: "1",
+        parse: numberFlag({ min: 1 }),
+        needs: ["key"],
+      },
     },
     run: () => 0,
   });
