@@ -533,14 +533,12 @@ const API_ROUTES: ReadonlyArray<{
   { path: /^jobs\/(\d+)\/artifacts$/, serve: serveArtifacts },
 ];
 
-/** The API server: faults, then auth (401), then the project (404), then a route. */
+/** The API server: auth (401), then the project (404), then a route. */
 async function handleApi(
   context: DoubleContext,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<number> {
-  const faulted = serveFault(context.state, request, response);
-  if (faulted !== undefined) return faulted;
   const url = new URL(request.url ?? "/", context.apiOrigin);
   if (!isAuthorized(context.state, request)) return sendJson(response, 401, { message: "401 Unauthorized" });
   const project = /^\/api\/v4\/projects\/([^/]+)\/(.*)$/.exec(url.pathname);
@@ -559,8 +557,6 @@ async function handleStorage(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<number> {
-  const faulted = serveFault(context.state, request, response);
-  if (faulted !== undefined) return faulted;
   const url = new URL(request.url ?? "/", context.storageOrigin);
   const match = /^\/storage\/artifacts\/(\d+)\/artifacts\.zip$/.exec(url.pathname);
   const job = match ? findJob(context.state, Number(match[1])) : undefined;
@@ -573,7 +569,10 @@ async function handleStorage(
   return sendArchive(job, response);
 }
 
-/** The request listener of one server: records each request, applies the delay, answers 500 on a crash. */
+/**
+ * The request listener of one server: records each request, applies the delay and the faults,
+ * answers 500 on a crash.
+ */
 function createListener(context: DoubleContext, requests: GitlabDoubleRequest[], server: "api" | "storage") {
   return (request: IncomingMessage, response: ServerResponse) => {
     const entry: GitlabDoubleRequest = {
@@ -589,7 +588,9 @@ function createListener(context: DoubleContext, requests: GitlabDoubleRequest[],
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
       if (request.socket.destroyed) return;
       const isStorage = server === "storage" || (request.url ?? "").startsWith("/storage/");
-      entry.status = await (isStorage ? handleStorage : handleApi)(context, request, response);
+      entry.status =
+        serveFault(context.state, request, response) ??
+        (await (isStorage ? handleStorage : handleApi)(context, request, response));
     };
     run().catch((error: unknown) => {
       entry.status = 500;
