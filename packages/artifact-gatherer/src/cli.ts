@@ -1,13 +1,6 @@
-import {
-  type CliSpec,
-  createSecretMasker,
-  defineCommand,
-  SpacktainersError,
-  UsageError,
-} from "@spacktainers/core";
-import { DEFAULT_MAX_EXTRACTED_BYTES, type GatherTarget, gatherArtifacts } from "./gather-artifacts.js";
+import { type CliSpec, defineCommand, keyValueFlag, numberFlag, parseUrlFlag } from "@spacktainers/core";
+import { type GatherTarget, gatherArtifacts } from "./gather-artifacts.js";
 import { createGitlabClient } from "./gitlab-client.js";
-import { parseDotenvAssignments } from "./render-dotenv.js";
 import { DEFAULT_TOKEN_VARIABLE, resolveGitlabToken } from "./resolve-gitlab-token.js";
 
 const SIZE_UNITS: Record<string, number> = {
@@ -51,14 +44,14 @@ function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-function positiveInteger(name: string, text: string | undefined, problems: string[]): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1) {
-    problems.push(`--${name} must be a positive integer, got ${JSON.stringify(text)}`);
-    return undefined;
-  }
-  return Number(text);
+/** `--max-extract-size` as bytes; refuses what {@link parseSize} cannot read. */
+function parseSizeFlag(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new Error(`cannot read ${JSON.stringify(text)} (e.g. 512MiB, 4GiB)`);
+  return bytes;
 }
+
+const parseCount = numberFlag({ min: 1, integer: true });
 
 const gather = defineCommand({
   name: "",
@@ -80,20 +73,36 @@ const gather = defineCommand({
       type: "string",
       env: "CI_API_V4_URL",
       placeholder: "URL",
+      required: true,
+      parse: parseUrlFlag,
       description: "GitLab API base URL",
     },
-    project: { type: "string", env: "CI_PROJECT_ID", placeholder: "ID", description: "project id or path" },
+    project: {
+      type: "string",
+      env: "CI_PROJECT_ID",
+      placeholder: "ID",
+      required: true,
+      description: "project id or path",
+    },
     pipeline: {
       type: "string",
       env: "CI_PIPELINE_ID",
       placeholder: "ID",
+      required: true,
       description: "pipeline holding the bridge",
     },
-    bridge: { type: "string", placeholder: "NAME", description: "name of the bridge (trigger job)" },
+    bridge: {
+      type: "string",
+      placeholder: "NAME",
+      required: true,
+      description: "name of the bridge (trigger job)",
+    },
     job: {
       type: "string",
       multiple: true,
       placeholder: "NAME=DIR",
+      required: 'one --job "NAME=DIR" per job to gather',
+      parse: parseJobTarget,
       description: "a job of the downstream pipeline and the folder for its artifacts (default .)",
     },
     extract: {
@@ -104,6 +113,7 @@ const gather = defineCommand({
       type: "string",
       placeholder: "SIZE",
       default: "4GiB",
+      parse: parseSizeFlag,
       description: "cap on bytes extracted over the whole run",
     },
     dotenv: {
@@ -115,6 +125,8 @@ const gather = defineCommand({
       type: "string",
       multiple: true,
       placeholder: "KEY=VALUE",
+      needs: ["dotenv"],
+      parse: keyValueFlag(),
       description: "a variable of the dotenv report",
     },
     "token-variable": {
@@ -128,44 +140,31 @@ const gather = defineCommand({
       placeholder: "PATH",
       description: "file holding the API token (wins over the variable)",
     },
-    concurrency: { type: "string", placeholder: "N", default: "4", description: "parallel downloads" },
+    concurrency: {
+      type: "string",
+      placeholder: "N",
+      default: "4",
+      parse: parseCount,
+      description: "parallel downloads",
+    },
     timeout: {
       type: "string",
       placeholder: "SECONDS",
       default: "60",
+      parse: parseCount,
       description: "per-request timeout (headers, body inactivity)",
     },
     attempts: {
       type: "string",
       placeholder: "N",
       default: "6",
+      parse: parseCount,
       description: "attempts per request, first included",
     },
   },
   async run(context) {
-    const { flags } = context;
-    const problems: string[] = [];
-    if (!flags["api-url"]) problems.push("--api-url (or $CI_API_V4_URL) is required");
-    else if (!/^https?:\/\//.test(flags["api-url"]))
-      problems.push(`--api-url must be an http(s) URL, got ${JSON.stringify(flags["api-url"])}`);
-    if (!flags.project) problems.push("--project (or $CI_PROJECT_ID) is required");
-    if (!flags.pipeline) problems.push("--pipeline (or $CI_PIPELINE_ID) is required");
-    if (!flags.bridge) problems.push("--bridge is required");
-    if (flags.job.length === 0) problems.push('at least one --job "NAME=DIR" is required');
-    if (flags.variable.length > 0 && !flags.dotenv) problems.push("--variable needs --dotenv FILE");
-    const maxExtracted = parseSize(flags["max-extract-size"] ?? "");
-    if (maxExtracted === undefined)
-      problems.push(
-        `--max-extract-size: cannot read ${JSON.stringify(flags["max-extract-size"])} (e.g. 512MiB, 4GiB)`,
-      );
-    const concurrency = positiveInteger("concurrency", flags.concurrency, problems);
-    const timeout = positiveInteger("timeout", flags.timeout, problems);
-    const attempts = positiveInteger("attempts", flags.attempts, problems);
-    if (problems.length > 0)
-      throw new UsageError(`invalid arguments:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    const variables = parseDotenvAssignments(flags.variable);
-
-    const tokenVariable = flags["token-variable"] ?? DEFAULT_TOKEN_VARIABLE;
+    const { flags, log } = context;
+    const tokenVariable = flags["token-variable"];
     context.maskVariables([tokenVariable]);
     const { token, source } = await resolveGitlabToken({
       env: context.env,
@@ -173,17 +172,15 @@ const gather = defineCommand({
       file: flags["token-file"],
       cwd: context.cwd,
     });
-    // A token read from a file is not in the environment, so the CLI's masker cannot know it.
-    const maskToken = createSecretMasker([token]);
-    const mask = (text: string) => maskToken(context.mask(text));
-    const log = (text: string) => context.log(maskToken(text));
+    // A token read from a file is not in the environment: mask its value too.
+    context.maskValues([token]);
 
     const client = createGitlabClient({
-      apiUrl: flags["api-url"]!,
-      projectId: flags.project!,
+      apiUrl: flags["api-url"],
+      projectId: flags.project,
       token,
-      timeoutMs: timeout! * 1000,
-      maxAttempts: attempts!,
+      timeoutMs: flags.timeout * 1000,
+      maxAttempts: flags.attempts,
       env: context.env,
       onRetry: (event) =>
         log(
@@ -196,14 +193,21 @@ const gather = defineCommand({
       );
       const result = await gatherArtifacts({
         client,
-        pipelineId: flags.pipeline!,
-        bridge: flags.bridge!,
-        targets: flags.job.map(parseJobTarget),
+        pipelineId: flags.pipeline,
+        bridge: flags.bridge,
+        targets: flags.job,
         cwd: context.cwd,
         extract: flags.extract,
-        maxExtractedBytes: maxExtracted ?? DEFAULT_MAX_EXTRACTED_BYTES,
-        concurrency: concurrency!,
-        ...(flags.dotenv ? { dotenv: { file: flags.dotenv, variables } } : {}),
+        maxExtractedBytes: flags["max-extract-size"],
+        concurrency: flags.concurrency,
+        ...(flags.dotenv
+          ? {
+              dotenv: {
+                file: flags.dotenv,
+                variables: flags.variable.map(([name, value]) => ({ name, value })),
+              },
+            }
+          : {}),
         now: new Date(),
         onProgress: (event) => {
           if (event.type === "resolved")
@@ -216,8 +220,7 @@ const gather = defineCommand({
             log(`extracted ${JSON.stringify(event.job)}: ${event.files} files, ${formatBytes(event.bytes)}`);
         },
       });
-      // runCli adds --json to every command; FlagValues does not type it.
-      if ((flags as { json?: boolean }).json) context.out(`${mask(JSON.stringify(result, null, 2))}\n`);
+      if (flags.json) context.json(result);
       else {
         for (const job of result.jobs)
           log(
@@ -226,14 +229,6 @@ const gather = defineCommand({
         if (result.dotenv) log(`wrote ${result.dotenv.path} (${result.dotenv.variables} variables)`);
       }
       return 0;
-    } catch (error) {
-      if (SpacktainersError.isInstance(error) && error.message !== maskToken(error.message))
-        throw new SpacktainersError({
-          code: error.code,
-          exitCode: error.exitCode,
-          message: maskToken(error.message),
-        });
-      throw error;
     } finally {
       await client.close();
     }

@@ -4,7 +4,7 @@ import { mapWithConcurrency, naturalCompare, SpacktainersError } from "@spacktai
 import { writeFileAtomic } from "@spacktainers/core/node";
 import { type ExtractedFile, extractZipSafely } from "./extract-zip-safely.js";
 import { type DownstreamJob, findDownstreamJobs } from "./find-downstream-jobs.js";
-import type { GitlabClient } from "./gitlab-client.js";
+import type { DownloadResult, GitlabClient } from "./gitlab-client.js";
 import { type DotenvVariable, renderDotenv } from "./render-dotenv.js";
 
 /** Name of the archive file when it is kept rather than extracted. */
@@ -127,6 +127,128 @@ async function moveTree(from: string, to: string): Promise<void> {
   }
 }
 
+/** A job and the folder its artifacts go to (absolute). */
+type GatherWork = { job: DownstreamJob; directory: string };
+
+/** A job whose archive is downloaded (and extracted) into its staging folder. */
+type StagedJob = GatherWork & {
+  /** Staging folder beside `directory`, holding the archive and, extracted, `tree/`. */
+  stage: string;
+  download: DownloadResult;
+  /** The extracted files, when extracting. */
+  files: ExtractedFile[] | undefined;
+};
+
+/** Creates the missing folders, recording in `created` the top of each new tree (to remove it on failure). */
+async function createDirectories(directories: readonly string[], created: string[]): Promise<void> {
+  for (const directory of directories) {
+    if (await exists(directory)) continue;
+    let top = directory;
+    while (!(await exists(dirname(top)))) top = dirname(top);
+    await mkdir(directory, { recursive: true });
+    created.push(top);
+  }
+}
+
+interface StageArtifactsOptions {
+  client: GitlabClient;
+  work: readonly GatherWork[];
+  extract: boolean;
+  concurrency: number;
+  maxExtractedBytes: number;
+  /** Receives each staging folder as it is made, for the caller to remove. */
+  staging: string[];
+  onProgress: ((event: GatherProgressEvent) => void) | undefined;
+}
+
+/**
+ * Downloads each archive into a staging folder beside its target (bounded concurrency) and
+ * extracts it there when asked, within one byte budget for the whole run.
+ */
+async function stageArtifacts(options: StageArtifactsOptions): Promise<StagedJob[]> {
+  const { client, extract, maxExtractedBytes, staging, onProgress } = options;
+  let budget = maxExtractedBytes;
+  return mapWithConcurrency(options.work, options.concurrency, async ({ job, directory }) => {
+    // Staging beside the target keeps the final rename on one filesystem.
+    const stage = await mkdtemp(join(directory, ".spacktainers-gather-"));
+    staging.push(stage);
+    const archive = join(stage, ARCHIVE_FILE_NAME);
+    const download = await client.download(`/jobs/${job.id}/artifacts`, archive, job.archiveBytes);
+    onProgress?.({ type: "downloaded", job: job.name, id: job.id, bytes: download.bytes });
+    if (!extract) return { job, directory, stage, download, files: undefined };
+    const label = `job ${JSON.stringify(job.name)} (${job.id})`;
+    // The cap holds for the whole run: each archive gets what is left, and the total is
+    // checked again after parallel extractions (staging is discarded on failure).
+    const files = await extractZipSafely({
+      archive,
+      directory: join(stage, "tree"),
+      maxBytes: budget,
+      label,
+    });
+    const used = files.reduce((sum, f) => sum + f.bytes, 0);
+    budget -= used;
+    if (budget < 0)
+      throw new SpacktainersError({
+        code: "ARTIFACT_ARCHIVE_UNSAFE",
+        message: `extracting ${label} exceeds the cap of ${maxExtractedBytes} bytes for the whole run.`,
+        exitCode: 2,
+      });
+    onProgress?.({ type: "extracted", job: job.name, files: files.length, bytes: used });
+    return { job, directory, stage, download, files };
+  });
+}
+
+/** Refuses staged jobs whose files would land on the same path (two extracted archives). */
+function checkCollisions(staged: readonly StagedJob[], cwd: string): void {
+  const owners = new Map<string, string>();
+  const collisions: string[] = [];
+  for (const { job, directory, files } of staged) {
+    for (const file of files ?? [{ path: ARCHIVE_FILE_NAME }]) {
+      const path = join(directory, file.path);
+      const owner = owners.get(path);
+      if (owner !== undefined)
+        collisions.push(
+          `${toPosix(relative(cwd, path))}: in ${JSON.stringify(owner)} and ${JSON.stringify(job.name)}`,
+        );
+      owners.set(path, job.name);
+    }
+  }
+  if (collisions.length > 0)
+    throw new SpacktainersError({
+      code: "GATHER_PATH_COLLISION",
+      message: `artifacts of several jobs write the same files; nothing was written:\n${collisions.map((c) => `  - ${c}`).join("\n")}`,
+    });
+}
+
+/** Moves every staged result in place (every job succeeded) and describes what was written. */
+async function commitStaged(staged: readonly StagedJob[], cwd: string): Promise<GatheredJob[]> {
+  const jobs: GatheredJob[] = [];
+  for (const { job, directory, stage, download, files } of staged) {
+    const prefix = (path: string) => toPosix(relative(cwd, join(directory, path)));
+    if (files) await moveTree(join(stage, "tree"), directory);
+    else await rename(join(stage, ARCHIVE_FILE_NAME), join(directory, ARCHIVE_FILE_NAME));
+    jobs.push({
+      name: job.name,
+      id: job.id,
+      attempts: job.attempts,
+      directory: toPosix(relative(cwd, directory)) || ".",
+      archive: download,
+      files: files
+        ? files.map((f) => ({ ...f, path: prefix(f.path) }))
+        : [{ path: prefix(ARCHIVE_FILE_NAME), ...download }],
+    });
+  }
+  for (const job of jobs) job.files.sort((a, b) => naturalCompare(a.path, b.path));
+  return jobs;
+}
+
+/** Writes the dotenv report (already rendered and checked) atomically. */
+async function writeDotenv(cwd: string, file: string, text: string, variables: number) {
+  const path = resolve(cwd, file);
+  await writeFileAtomic(path, text);
+  return { path: toPosix(relative(cwd, path)), variables, bytes: Buffer.byteLength(text) };
+}
+
 /**
  * Gathers the artifacts of jobs of a bridge's downstream pipeline: resolves the jobs (every
  * problem at once), downloads each archive streaming into a staging folder beside its target
@@ -155,102 +277,38 @@ export async function gatherArtifacts(options: GatherArtifactsOptions): Promise<
 
   const created: string[] = [];
   const staging: string[] = [];
-  let budget = options.maxExtractedBytes ?? DEFAULT_MAX_EXTRACTED_BYTES;
   try {
     const work = resolved.jobs.map((job, index) => ({
       job,
       directory: resolve(cwd, targets[index]!.directory),
     }));
-    for (const { directory } of work) {
-      if (!(await exists(directory))) {
-        // Remember the folders we create, to remove them again if the run fails.
-        let top = directory;
-        while (!(await exists(dirname(top)))) top = dirname(top);
-        await mkdir(directory, { recursive: true });
-        created.push(top);
-      }
-    }
-    const staged = await mapWithConcurrency(work, concurrency, async ({ job, directory }) => {
-      // Staging beside the target keeps the final rename on one filesystem.
-      const stage = await mkdtemp(join(directory, ".spacktainers-gather-"));
-      staging.push(stage);
-      const archive = join(stage, ARCHIVE_FILE_NAME);
-      const download = await client.download(`/jobs/${job.id}/artifacts`, archive, job.archiveBytes);
-      onProgress?.({ type: "downloaded", job: job.name, id: job.id, bytes: download.bytes });
-      let files: ExtractedFile[] | undefined;
-      if (extract) {
-        const label = `job ${JSON.stringify(job.name)} (${job.id})`;
-        const tree = join(stage, "tree");
-        // The cap holds for the whole run: each archive gets what is left, and the total is
-        // checked again after parallel extractions (staging is discarded on failure).
-        files = await extractZipSafely({ archive, directory: tree, maxBytes: budget, label });
-        const used = files.reduce((sum, f) => sum + f.bytes, 0);
-        budget -= used;
-        if (budget < 0)
-          throw new SpacktainersError({
-            code: "ARTIFACT_ARCHIVE_UNSAFE",
-            message: `extracting ${label} exceeds the cap of ${options.maxExtractedBytes ?? DEFAULT_MAX_EXTRACTED_BYTES} bytes for the whole run.`,
-            exitCode: 2,
-          });
-        onProgress?.({ type: "extracted", job: job.name, files: files.length, bytes: used });
-      }
-      return { job, directory, stage, download, files };
+    await createDirectories(
+      work.map(({ directory }) => directory),
+      created,
+    );
+    const staged = await stageArtifacts({
+      client,
+      work,
+      extract,
+      concurrency,
+      maxExtractedBytes: options.maxExtractedBytes ?? DEFAULT_MAX_EXTRACTED_BYTES,
+      staging,
+      onProgress,
     });
-
-    // Two extracted archives must not write the same file.
-    const owners = new Map<string, string>();
-    const collisions: string[] = [];
-    for (const { job, directory, files } of staged) {
-      for (const file of files ?? [{ path: ARCHIVE_FILE_NAME }]) {
-        const path = join(directory, file.path);
-        const owner = owners.get(path);
-        if (owner !== undefined)
-          collisions.push(
-            `${toPosix(relative(cwd, path))}: in ${JSON.stringify(owner)} and ${JSON.stringify(job.name)}`,
-          );
-        owners.set(path, job.name);
-      }
-    }
-    if (collisions.length > 0)
-      throw new SpacktainersError({
-        code: "GATHER_PATH_COLLISION",
-        message: `artifacts of several jobs write the same files; nothing was written:\n${collisions.map((c) => `  - ${c}`).join("\n")}`,
-      });
-
-    // Commit: every job succeeded, move the results in place.
-    const jobs: GatheredJob[] = [];
-    for (const { job, directory, stage, download, files } of staged) {
-      const relativeDirectory = toPosix(relative(cwd, directory)) || ".";
-      const prefix = (path: string) => toPosix(relative(cwd, join(directory, path)));
-      if (files) await moveTree(join(stage, "tree"), directory);
-      else await rename(join(stage, ARCHIVE_FILE_NAME), join(directory, ARCHIVE_FILE_NAME));
-      jobs.push({
-        name: job.name,
-        id: job.id,
-        attempts: job.attempts,
-        directory: relativeDirectory,
-        archive: download,
-        files: files
-          ? files.map((f) => ({ ...f, path: prefix(f.path) }))
-          : [{ path: prefix(ARCHIVE_FILE_NAME), ...download }],
-      });
-    }
+    checkCollisions(staged, cwd);
     const result: GatherResult = {
       pipelineId: options.pipelineId,
       bridge: resolved.bridge,
       downstreamPipelineId: resolved.downstreamPipelineId,
-      jobs,
+      jobs: await commitStaged(staged, cwd),
     };
-    if (options.dotenv && dotenvText !== undefined) {
-      const path = resolve(cwd, options.dotenv.file);
-      await writeFileAtomic(path, dotenvText);
-      result.dotenv = {
-        path: toPosix(relative(cwd, path)),
-        variables: options.dotenv.variables.length,
-        bytes: Buffer.byteLength(dotenvText),
-      };
-    }
-    for (const job of result.jobs) job.files.sort((a, b) => naturalCompare(a.path, b.path));
+    if (options.dotenv && dotenvText !== undefined)
+      result.dotenv = await writeDotenv(
+        cwd,
+        options.dotenv.file,
+        dotenvText,
+        options.dotenv.variables.length,
+      );
     return result;
   } catch (error) {
     for (const top of created.reverse()) await rm(top, { recursive: true, force: true });

@@ -28,6 +28,6 @@ export { GitlabApiError } from "./gitlab-api-error.js";
 export type { DownloadResult, GitlabClient, GitlabClientOptions, GitlabRetryEvent } from "./gitlab-client.js";
 export { createGitlabClient, parseNextLink } from "./gitlab-client.js";
 export type { DotenvVariable } from "./render-dotenv.js";
-export { parseDotenvAssignments, renderDotenv } from "./render-dotenv.js";
+export { renderDotenv } from "./render-dotenv.js";
 export type { ResolvedToken, ResolveGitlabTokenOptions } from "./resolve-gitlab-token.js";
 export { DEFAULT_TOKEN_VARIABLE, resolveGitlabToken } from "./resolve-gitlab-token.js";

@@ -7,30 +7,6 @@ export type DotenvVariable = { name: string; value: string };
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Parses `KEY=VALUE` assignments (from the command line). Every problem is reported at once;
- * a bad assignment is a usage error (exit 2).
- */
-export function parseDotenvAssignments(assignments: readonly string[]): DotenvVariable[] {
-  const problems: string[] = [];
-  const variables: DotenvVariable[] = [];
-  for (const assignment of assignments) {
-    const at = assignment.indexOf("=");
-    if (at <= 0) {
-      problems.push(`${JSON.stringify(assignment)}: expected KEY=VALUE`);
-      continue;
-    }
-    variables.push({ name: assignment.slice(0, at), value: assignment.slice(at + 1) });
-  }
-  if (problems.length > 0)
-    throw new SpacktainersError({
-      code: "DOTENV_INVALID",
-      exitCode: 2,
-      message: `invalid dotenv variables:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-    });
-  return variables;
-}
-
-/**
  * Renders a dotenv report GitLab accepts (`artifacts: reports: dotenv`): at most
  * `GITLAB_LIMITS.maxDotenvVariables` variables and `maxDotenvBytes` bytes, names of
  * `[A-Za-z0-9_]`, no duplicate, single-line values (GitLab docs, "dotenv report"). GitLab

@@ -133,24 +133,23 @@ describe("spacktainers-gather", () => {
     const double = await useDouble(pipelineState([]));
     const cwd = await useTempDir();
     const result = await run(
-      ["--variable", "A=1", "--concurrency", "0", "--max-extract-size", "lots"],
+      ["--variable", "A=1", "--variable", "NOEQUALS", "--concurrency", "0", "--max-extract-size", "lots"],
       { CI_PROJECT_ID: "42" },
       cwd,
     );
     expect(result).toEqual({
       code: 2,
       stdout: "",
-      stderr: [
-        "spacktainers-gather: error: invalid arguments:",
-        "  - --api-url (or $CI_API_V4_URL) is required",
-        "  - --pipeline (or $CI_PIPELINE_ID) is required",
-        "  - --bridge is required",
-        '  - at least one --job "NAME=DIR" is required',
-        "  - --variable needs --dotenv FILE",
-        '  - --max-extract-size: cannot read "lots" (e.g. 512MiB, 4GiB)',
-        '  - --concurrency must be a positive integer, got "0"',
-        "",
-      ].join("\n"),
+      stderr: `${[
+        "spacktainers-gather: error: --api-url (or CI_API_V4_URL) is required",
+        "--pipeline (or CI_PIPELINE_ID) is required",
+        "--bridge is required",
+        '--job is required: one --job "NAME=DIR" per job to gather',
+        '--max-extract-size: cannot read "lots" (e.g. 512MiB, 4GiB)',
+        '--variable: takes KEY=VALUE, got "NOEQUALS"',
+        '--concurrency: takes a whole number ≥ 1, got "0"',
+        "--variable needs --dotenv",
+      ].join("; ")}\n`,
     });
     expect(double.requests).toEqual([]);
   });

@@ -17,13 +17,14 @@ export type {
   FlagValues,
 } from "./cli/define-cli.js";
 export { defineCommand, formatHelp, invocationOf, runCli } from "./cli/define-cli.js";
-export type { NumberRange } from "./cli/flag-parsers.js";
+export type { KeyValueRule, NumberRange } from "./cli/flag-parsers.js";
 export {
   checkNumberRange,
   choiceFlag,
   dateFlag,
   describeNumberRange,
   durationFlag,
+  keyValueFlag,
   numberFlag,
 } from "./cli/flag-parsers.js";
 export { parseUrlFlag } from "./cli/parse-url-flag.js";

@@ -3,12 +3,16 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import {
   BASE_IMAGE_NAMES,
-  type BaseImageName,
   baseImageLabels,
   type CliSpec,
-  type CommandContext,
+  type CommandIo,
+  choiceFlag,
   defineCommand,
+  type FlagTable,
+  type FlagValues,
   InputInvalidError,
+  keyValueFlag,
+  numberFlag,
   type Problem,
   parseYaml,
   readCiContext,
@@ -22,7 +26,7 @@ import { decideSifUpload } from "./decide-sif-upload.js";
 import { downloadSif } from "./download-sif.js";
 import { createRegistryClient, type RegistryClient } from "./registry-client.js";
 import { installTreeOf, writeContainerDockerfile } from "./render-container-dockerfile.js";
-import { parseMetadataPairs, uploadSif } from "./upload-sif.js";
+import { S3_METADATA_KEY, SIF_PART_SIZE_MIB_RANGE, uploadSif } from "./upload-sif.js";
 
 const PROGRAM = "spacktainers-image";
 
@@ -32,7 +36,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // src/cli.ts and dist/cli.js both sit one level below package.json.
 const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 
-const json = { json: { type: "boolean", description: "machine-readable result on stdout" } } as const;
+const parseBaseImageName = choiceFlag(BASE_IMAGE_NAMES);
+/** `K=V` of a label or a tool version. */
+const parsePair = keyValueFlag();
+/** `K=V` of S3 object metadata: keys are what `x-amz-meta-*` headers accept. */
+const parseMetadata = keyValueFlag({ key: S3_METADATA_KEY, keyRule: "a key of a-z 0-9 -" });
 
 const registryFlags = {
   "user-var": {
@@ -57,7 +65,7 @@ const registryFlags = {
     type: "boolean",
     description: "do not verify TLS certificates (site config tls_verify: false)",
   },
-} as const;
+} as const satisfies FlagTable;
 
 const s3Flags = {
   endpoint: s3EndpointFlag,
@@ -74,43 +82,24 @@ const s3Flags = {
     default: "AWS_SECRET_ACCESS_KEY",
   },
   region: { type: "string", description: "S3 region", placeholder: "REGION", env: "AWS_REGION" },
-} as const;
+} as const satisfies FlagTable;
 
-type RegistryFlagValues = {
-  "user-var": string | undefined;
-  "password-var": string | undefined;
-  "plain-http": string[];
-  "no-tls-verify": boolean;
-};
-
-function registryClient(
-  context: CommandContext<typeof registryFlags>,
-  flags: RegistryFlagValues,
-): RegistryClient {
-  const userVar = flags["user-var"]!;
-  const passwordVar = flags["password-var"]!;
-  context.maskVariables([userVar, passwordVar]);
+function registryClient(io: CommandIo, flags: FlagValues<typeof registryFlags>): RegistryClient {
+  const { "user-var": userVar, "password-var": passwordVar } = flags;
+  io.maskVariables([userVar, passwordVar]);
   return createRegistryClient({
-    env: context.env,
+    env: io.env,
     credentials: [{ userVar, passwordVar }],
     plainHttp: flags["plain-http"],
     tlsVerify: !flags["no-tls-verify"],
   });
 }
 
-type S3FlagValues = {
-  endpoint: string | undefined;
-  "access-key-var": string | undefined;
-  "secret-key-var": string | undefined;
-  region: string | undefined;
-};
-
-function s3Client(context: CommandContext<typeof s3Flags>, flags: S3FlagValues, required: boolean) {
-  const accessKeyVar = flags["access-key-var"]!;
-  const secretKeyVar = flags["secret-key-var"]!;
-  context.maskVariables([accessKeyVar, secretKeyVar]);
+function s3Client(io: CommandIo, flags: FlagValues<typeof s3Flags>, required: boolean) {
+  const { "access-key-var": accessKeyVar, "secret-key-var": secretKeyVar } = flags;
+  io.maskVariables([accessKeyVar, secretKeyVar]);
   const client = createS3Client({
-    env: context.env,
+    env: io.env,
     credentials: { accessKeyVar, secretKeyVar },
     endpoint: flags.endpoint,
     region: flags.region,
@@ -118,11 +107,6 @@ function s3Client(context: CommandContext<typeof s3Flags>, flags: S3FlagValues, 
   if (!client && required)
     throw new UsageError(`S3 credentials missing: set the env vars ${accessKeyVar} and ${secretKeyVar}`);
   return client;
-}
-
-function requireFlag(value: string | undefined, flag: string, command: string): string {
-  if (value === undefined || value === "") throw new UsageError(`${command}: --${flag} is required`);
-  return value;
 }
 
 const inspect = defineCommand({
@@ -135,14 +119,13 @@ const inspect = defineCommand({
   flags: {
     arch: { type: "string", description: "architecture", placeholder: "ARCH", default: "amd64" },
     ...registryFlags,
-    ...json,
   },
   async run(context) {
     const [reference, ...extra] = context.positionals;
     if (!reference || extra.length > 0) throw new UsageError("inspect: give exactly one image reference");
     const client = registryClient(context, context.flags);
     try {
-      const result = await client.inspectImage({ reference, arch: context.flags.arch! });
+      const result = await client.inspectImage({ reference, arch: context.flags.arch });
       if (context.flags.json) context.json(result);
       else if (result.exists) {
         context.out(`${result.reference} ${result.architecture} ${result.digest}\n`);
@@ -174,11 +157,18 @@ const needsBuild = defineCommand({
       description: "architecture the image must have",
       placeholder: "ARCH",
     },
-    label: { type: "string", multiple: true, description: "label the image must carry", placeholder: "K=V" },
+    label: {
+      type: "string",
+      multiple: true,
+      description: "label the image must carry",
+      placeholder: "K=V",
+      parse: parsePair,
+    },
     base: {
       type: "string",
       description: "base image name (builder, runtime, singularitah)",
       placeholder: "NAME",
+      parse: parseBaseImageName,
     },
     root: {
       type: "string",
@@ -202,28 +192,33 @@ const needsBuild = defineCommand({
       multiple: true,
       description: "tool version (apptainer=1.3.6)",
       placeholder: "K=V",
+      parse: parsePair,
     },
-    "sif-bucket": { type: "string", description: "bucket of the SIF", placeholder: "BUCKET" },
-    "sif-key": { type: "string", description: "key of the SIF", placeholder: "KEY" },
+    "sif-bucket": {
+      type: "string",
+      description: "bucket of the SIF",
+      placeholder: "BUCKET",
+      needs: ["sif-key"],
+    },
+    "sif-key": { type: "string", description: "key of the SIF", placeholder: "KEY", needs: ["sif-bucket"] },
     metadata: {
       type: "string",
       multiple: true,
       description: "metadata the SIF must carry",
       placeholder: "K=V",
+      parse: parseMetadata,
     },
     online: { type: "boolean", description: "check even outside CI" },
     ...registryFlags,
     ...s3Flags,
-    ...json,
   },
   async run(context) {
     const flags = context.flags;
     const offline = !flags.online && readCiContext({ env: context.env, now: new Date(0) }).offline;
     let decision: Decision;
-    if (flags["sif-bucket"] || flags["sif-key"]) {
-      const bucket = requireFlag(flags["sif-bucket"], "sif-bucket", "needs-build");
-      const key = requireFlag(flags["sif-key"], "sif-key", "needs-build");
-      const metadata = parseMetadataPairs(flags.metadata);
+    const { "sif-bucket": bucket, "sif-key": key, image } = flags;
+    if (bucket !== undefined && key !== undefined) {
+      const metadata = Object.fromEntries(flags.metadata);
       const s3 = offline ? undefined : s3Client(context, flags, false);
       try {
         decision = s3 ? await decideSifUpload({ s3, bucket, key, metadata }) : OFFLINE_DECISION;
@@ -231,23 +226,23 @@ const needsBuild = defineCommand({
         s3?.destroy();
       }
     } else {
-      const image = requireFlag(flags.image, "image", "needs-build");
-      const labels = parseMetadataLabels(flags.label);
+      // One of --sif-bucket and --sif-key alone was refused by their `needs`.
+      if (image === undefined)
+        throw new UsageError("--image is required (or --sif-bucket and --sif-key for a SIF)");
+      const labels = Object.fromEntries(flags.label);
       if (flags.base) {
-        if (!BASE_IMAGE_NAMES.includes(flags.base as BaseImageName))
-          throw new UsageError(`needs-build: --base must be one of ${BASE_IMAGE_NAMES.join(", ")}`);
         const base = await describeBaseImage({
           root: resolve(context.cwd, flags.root ?? "."),
-          name: flags.base as BaseImageName,
+          name: flags.base,
         });
         Object.assign(
           labels,
           baseImageLabels({
             name: base.name,
-            labelPrefix: flags["label-prefix"]!,
+            labelPrefix: flags["label-prefix"],
             checksum: base.checksum,
             ...(flags["spack-commit"] ? { spackCommit: flags["spack-commit"] } : {}),
-            versions: parseMetadataLabels(flags.version),
+            versions: Object.fromEntries(flags.version),
           }),
         );
       }
@@ -265,14 +260,6 @@ const needsBuild = defineCommand({
   },
 });
 
-function parseMetadataLabels(pairs: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  const bad = pairs.filter((pair) => !/^[^=]+=/.test(pair));
-  if (bad.length > 0) throw new UsageError(`want K=V, got: ${bad.map((pair) => `"${pair}"`).join(", ")}`);
-  for (const pair of pairs) labels[pair.slice(0, pair.indexOf("="))] = pair.slice(pair.indexOf("=") + 1);
-  return labels;
-}
-
 const dockerfile = defineCommand({
   name: "dockerfile",
   summary: "write the Dockerfile of a Spack container (builder + runtime stages, files:, epilogue)",
@@ -284,8 +271,8 @@ const dockerfile = defineCommand({
     "The file is written atomically; the base images are the build args BUILDER_IMAGE and RUNTIME_IMAGE.",
   ].join("\n"),
   flags: {
-    name: { type: "string", description: "container name", placeholder: "NAME" },
-    arch: { type: "string", description: "architecture", placeholder: "ARCH" },
+    name: { type: "string", description: "container name", placeholder: "NAME", required: true },
+    arch: { type: "string", description: "architecture", placeholder: "ARCH", required: true },
     root: {
       type: "string",
       description: "build context (repository root)",
@@ -296,6 +283,7 @@ const dockerfile = defineCommand({
       type: "string",
       description: "folder with spack.yaml and spack.lock",
       placeholder: "DIR",
+      required: true,
     },
     copy: {
       type: "string",
@@ -309,15 +297,18 @@ const dockerfile = defineCommand({
       description: "definition path, for the header comment",
       placeholder: "PATH",
     },
-    output: { type: "string", short: "o", description: "where to write the Dockerfile", placeholder: "FILE" },
-    ...json,
+    output: {
+      type: "string",
+      short: "o",
+      description: "where to write the Dockerfile",
+      placeholder: "FILE",
+      required: true,
+    },
   },
   async run(context) {
     const flags = context.flags;
-    const name = requireFlag(flags.name, "name", "dockerfile");
-    const arch = requireFlag(flags.arch, "arch", "dockerfile");
-    const environmentDir = requireFlag(flags["environment-dir"], "environment-dir", "dockerfile");
-    const output = resolve(context.cwd, requireFlag(flags.output, "output", "dockerfile"));
+    const { name, arch, "environment-dir": environmentDir } = flags;
+    const output = resolve(context.cwd, flags.output);
     const root = resolve(context.cwd, flags.root ?? ".");
     const problems: Problem[] = [];
     const problem = (file: string, message: string) =>
@@ -374,28 +365,30 @@ const uploadSifCommand = defineCommand({
   usage: "upload-sif --file F --bucket B --key K --metadata K=V… [--endpoint URL] [--access-key-var NAME]",
   details: "Credentials come from the env vars named by --access-key-var/--secret-key-var, never from argv.",
   flags: {
-    file: { type: "string", description: "the SIF file", placeholder: "FILE" },
-    bucket: { type: "string", description: "bucket", placeholder: "BUCKET" },
-    key: { type: "string", description: "object key", placeholder: "KEY" },
-    metadata: { type: "string", multiple: true, description: "object metadata", placeholder: "K=V" },
+    file: { type: "string", description: "the SIF file", placeholder: "FILE", required: true },
+    bucket: { type: "string", description: "bucket", placeholder: "BUCKET", required: true },
+    key: { type: "string", description: "object key", placeholder: "KEY", required: true },
+    metadata: {
+      type: "string",
+      multiple: true,
+      description: "object metadata",
+      placeholder: "K=V",
+      parse: parseMetadata,
+    },
     "part-size-mib": {
       type: "string",
       description: "multipart part size in MiB (min 5)",
       placeholder: "N",
       default: "64",
+      parse: numberFlag({ ...SIF_PART_SIZE_MIB_RANGE, integer: true }),
     },
     ...s3Flags,
-    ...json,
   },
   async run(context) {
     const flags = context.flags;
-    const file = resolve(context.cwd, requireFlag(flags.file, "file", "upload-sif"));
-    const bucket = requireFlag(flags.bucket, "bucket", "upload-sif");
-    const key = requireFlag(flags.key, "key", "upload-sif");
-    const metadata = parseMetadataPairs(flags.metadata);
-    const partMib = Number(flags["part-size-mib"]);
-    if (!Number.isInteger(partMib) || partMib < 5)
-      throw new UsageError("upload-sif: --part-size-mib must be an integer ≥ 5");
+    const { bucket, key } = flags;
+    const file = resolve(context.cwd, flags.file);
+    const metadata = Object.fromEntries(flags.metadata);
     const s3 = s3Client(context, flags, true)!;
     try {
       let lastPercent = -1;
@@ -405,7 +398,7 @@ const uploadSifCommand = defineCommand({
         bucket,
         key,
         metadata,
-        partSize: partMib * 1024 * 1024,
+        partSize: flags["part-size-mib"] * 1024 * 1024,
         onProgress: (loaded, total) => {
           const percent = total === 0 ? 100 : Math.floor((loaded / total) * 10) * 10;
           if (percent !== lastPercent) {
@@ -428,21 +421,19 @@ const downloadSifCommand = defineCommand({
   summary: "download a SIF from S3 atomically (the site deploy job)",
   usage: "download-sif --bucket B --key K --file F [--record] [--endpoint URL]",
   flags: {
-    bucket: { type: "string", description: "bucket", placeholder: "BUCKET" },
-    key: { type: "string", description: "object key", placeholder: "KEY" },
-    file: { type: "string", description: "destination file", placeholder: "FILE" },
+    bucket: { type: "string", description: "bucket", placeholder: "BUCKET", required: true },
+    key: { type: "string", description: "object key", placeholder: "KEY", required: true },
+    file: { type: "string", description: "destination file", placeholder: "FILE", required: true },
     record: {
       type: "boolean",
       description: "also write .<file>.metadata.json (bucket, key, size, metadata) for the site sync",
     },
     ...s3Flags,
-    ...json,
   },
   async run(context) {
     const flags = context.flags;
-    const file = resolve(context.cwd, requireFlag(flags.file, "file", "download-sif"));
-    const bucket = requireFlag(flags.bucket, "bucket", "download-sif");
-    const key = requireFlag(flags.key, "key", "download-sif");
+    const { bucket, key } = flags;
+    const file = resolve(context.cwd, flags.file);
     const s3 = s3Client(context, flags, true)!;
     try {
       const { size } = await downloadSif({ s3, bucket, key, file, record: flags.record });
@@ -466,15 +457,17 @@ const baseTag = defineCommand({
       placeholder: "DIR",
       env: "CI_PROJECT_DIR",
     },
-    name: { type: "string", description: "one base image (default: all three)", placeholder: "NAME" },
-    ...json,
+    name: {
+      type: "string",
+      description: "one base image (default: all three)",
+      placeholder: "NAME",
+      parse: parseBaseImageName,
+    },
   },
   async run(context) {
     const root = resolve(context.cwd, context.flags.root ?? ".");
     const name = context.flags.name;
-    if (name !== undefined && !BASE_IMAGE_NAMES.includes(name as BaseImageName))
-      throw new UsageError(`base-tag: --name must be one of ${BASE_IMAGE_NAMES.join(", ")}`);
-    const names = name ? [name as BaseImageName] : [...BASE_IMAGE_NAMES];
+    const names = name ? [name] : [...BASE_IMAGE_NAMES];
     const images = [];
     for (const base of names) {
       try {

@@ -70,4 +70,4 @@ export {
   sifJob,
 } from "./sif-jobs.js";
 export type { UploadSifOptions, UploadSifResult } from "./upload-sif.js";
-export { parseMetadataPairs, uploadSif } from "./upload-sif.js";
+export { S3_METADATA_KEY, SIF_PART_SIZE_MIB_RANGE, uploadSif } from "./upload-sif.js";

@@ -2,25 +2,15 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { SpacktainersError, UsageError } from "@spacktainers/core";
+import { checkNumberRange, type NumberRange, SpacktainersError, UsageError } from "@spacktainers/core";
 
-/** S3 metadata keys: what `x-amz-meta-*` headers accept. */
-const METADATA_KEY = /^[a-z0-9][a-z0-9-]*$/;
+/** S3 metadata keys: what `x-amz-meta-*` headers accept (the CLI's `--metadata k=v`). */
+export const S3_METADATA_KEY = /^[a-z0-9][a-z0-9-]*$/;
 
-/** Parses `k=v` pairs (`--metadata container-checksum=…`); every bad pair is reported at once. */
-export function parseMetadataPairs(pairs: readonly string[]): Record<string, string> {
-  const metadata: Record<string, string> = {};
-  const problems: string[] = [];
-  for (const pair of pairs) {
-    const equals = pair.indexOf("=");
-    const key = equals === -1 ? pair : pair.slice(0, equals);
-    if (equals === -1 || !METADATA_KEY.test(key))
-      problems.push(`"${pair}" (want key=value, key of a-z 0-9 -)`);
-    else metadata[key] = pair.slice(equals + 1);
-  }
-  if (problems.length > 0) throw new UsageError(`invalid --metadata: ${problems.join(", ")}`);
-  return metadata;
-}
+const MIB = 1024 * 1024;
+
+/** Multipart part sizes, in MiB: S3 refuses a part under 5 MiB (except the last). */
+export const SIF_PART_SIZE_MIB_RANGE = { min: 5 } as const satisfies NumberRange;
 
 export interface UploadSifOptions {
   /** S3 client (core's `createS3Client`). */
@@ -31,7 +21,7 @@ export interface UploadSifOptions {
   key: string;
   /** Object metadata (`container-checksum`, `spack-lock-sha256`, `digest`). */
   metadata: Record<string, string>;
-  /** Multipart part size in bytes (default 64 MiB; S3's minimum is 5 MiB). */
+  /** Multipart part size in bytes (default 64 MiB; S3's minimum is 5 MiB, {@link SIF_PART_SIZE_MIB_RANGE}). */
   partSize?: number;
   /** Parts in flight (default 4). */
   queueSize?: number;
@@ -61,10 +51,12 @@ export async function uploadSif({
   bucket,
   key,
   metadata,
-  partSize = 64 * 1024 * 1024,
+  partSize = 64 * MIB,
   queueSize = 4,
   onProgress,
 }: UploadSifOptions): Promise<UploadSifResult> {
+  const partSizeProblem = checkNumberRange(partSize / MIB, SIF_PART_SIZE_MIB_RANGE);
+  if (partSizeProblem) throw new UsageError(`uploadSif: partSize in MiB ${partSizeProblem}.`);
   let size: number;
   try {
     const info = await stat(file);

@@ -322,22 +322,27 @@ describe("spacktainers-image", () => {
     });
   });
 
-  test("usage errors exit 2", async () => {
-    expect(await runBin(PKG, ["upload-sif", "--bucket", "b"], { cleanEnv: true })).toEqual({
+  test("usage errors exit 2, every bad or missing flag named at once", async () => {
+    const upload = ["upload-sif", "--bucket", "b", "--metadata", "Bad Key=1", "--part-size-mib", "4"];
+    expect(await runBin(PKG, upload, { cleanEnv: true })).toEqual({
       code: 2,
       stdout: "",
-      stderr: "spacktainers-image: error: upload-sif: --file is required\n",
+      stderr: `${[
+        "spacktainers-image: error: --file is required",
+        "--key is required",
+        '--metadata: takes KEY=VALUE with a key of a-z 0-9 -, got "Bad Key=1"',
+        '--part-size-mib: takes a whole number ≥ 5, got "4"',
+      ].join("; ")}\n`,
     });
-    const missingCredentials = await runBin(
-      PKG,
-      ["upload-sif", "--file", "x", "--bucket", "b", "--key", "k", "--metadata", "Bad Key=1"],
-      { cleanEnv: true },
-    );
-    expect(missingCredentials).toEqual({
+    const needsBuild = ["needs-build", "--sif-bucket", "b", "--base", "bogus", "--label", "nolabel"];
+    expect(await runBin(PKG, needsBuild, { cleanEnv: true })).toEqual({
       code: 2,
       stdout: "",
-      stderr:
-        'spacktainers-image: error: invalid --metadata: "Bad Key=1" (want key=value, key of a-z 0-9 -)\n',
+      stderr: `${[
+        'spacktainers-image: error: --label: takes KEY=VALUE, got "nolabel"',
+        '--base: takes one of builder, runtime, singularitah, got "bogus"',
+        "--sif-bucket needs --sif-key",
+      ].join("; ")}\n`,
     });
   });
 });

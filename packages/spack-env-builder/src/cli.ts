@@ -2,18 +2,18 @@ import { createRequire } from "node:module";
 import { relative, resolve } from "node:path";
 import {
   type CliSpec,
-  type CommandContext,
+  type CommandIo,
   type ContainerDefinition,
   credentialVariableNames,
+  dateFlag,
   defineCommand,
   describeContainer,
-  formatProblem,
+  type FlagTable,
   InputInvalidError,
   type Problem,
   readCiContext,
   SITE_CONFIG_PATH,
   type SiteConfig,
-  UsageError,
 } from "@spacktainers/core";
 import { loadDefinitions } from "@spacktainers/definitions-parser";
 import { readSpackLockFile } from "./read-spack-lock-file.js";
@@ -27,6 +27,7 @@ const commonFlags = {
     type: "string",
     description: "architecture (a key of architectures in the site config)",
     placeholder: "ARCH",
+    required: true,
   },
   root: {
     type: "string",
@@ -34,8 +35,7 @@ const commonFlags = {
     placeholder: "DIR",
     env: "CI_PROJECT_DIR",
   },
-  json: { type: "boolean", description: "machine-readable result on stdout" },
-} as const;
+} as const satisfies FlagTable;
 
 type Selection = { config: SiteConfig; definitions: ContainerDefinition[]; root: string };
 
@@ -45,11 +45,14 @@ type Selection = { config: SiteConfig; definitions: ContainerDefinition[]; root:
  * container's definition is being fixed.
  */
 async function select(
-  context: CommandContext<typeof commonFlags>,
-  arch: string,
-  container: string | undefined,
+  context: CommandIo,
+  {
+    root: rootFlag,
+    arch,
+    container,
+  }: { root: string | undefined; arch: string; container: string | undefined },
 ): Promise<Selection> {
-  const root = resolve(context.cwd, context.flags.root ?? ".");
+  const root = resolve(context.cwd, rootFlag ?? ".");
   const loaded = await loadDefinitions({ root });
   if (loaded.config) context.maskVariables(credentialVariableNames(loaded.config));
   const archFolder = `container_definitions/${arch}/`;
@@ -59,7 +62,7 @@ async function select(
       problem.file.startsWith(archFolder) ||
       !problem.file.startsWith("container_definitions/"),
   );
-  for (const warning of loaded.warnings) context.log(`warning: ${formatProblem(warning)}`);
+  context.warn(loaded.warnings);
   if (relevant.length > 0 || !loaded.config) {
     throw new InputInvalidError({
       code: "DEFINITIONS_INVALID",
@@ -107,12 +110,6 @@ function shortPath(cwd: string, path: string): string {
   return inside === "" ? "." : inside.startsWith("..") ? path : inside;
 }
 
-function required(value: string | undefined, flag: string, command: string): string {
-  if (value === undefined || value === "")
-    throw new UsageError(`${command}: --${flag} is required. Run '${PROGRAM} ${command} --help'.`);
-  return value;
-}
-
 const write = defineCommand({
   name: "write",
   summary: "write the Spack environment of every container of an architecture (or of one)",
@@ -129,7 +126,7 @@ const write = defineCommand({
   flags: {
     ...commonFlags,
     container: { type: "string", description: "only this container", placeholder: "NAME" },
-    out: { type: "string", description: "output folder", placeholder: "DIR" },
+    out: { type: "string", description: "output folder", placeholder: "DIR", required: true },
     "builder-image": {
       type: "string",
       description: "image of Spack's build jobs (default <registry.image_prefix>/builder:latest)",
@@ -138,11 +135,15 @@ const write = defineCommand({
     },
   },
   async run(context) {
-    const arch = required(context.flags.arch, "arch", "write");
-    const out = resolve(context.cwd, required(context.flags.out, "out", "write"));
-    const { config, definitions, root } = await select(context, arch, context.flags.container);
+    const { arch, container } = context.flags;
+    const out = resolve(context.cwd, context.flags.out);
+    const { config, definitions, root } = await select(context, {
+      root: context.flags.root,
+      arch,
+      container,
+    });
     const only = definitions[0];
-    if (context.flags.container !== undefined && only?.kind === "custom") {
+    if (container !== undefined && only?.kind === "custom") {
       throw new InputInvalidError({
         code: "CONTAINER_NOT_SPACK",
         problems: [
@@ -166,7 +167,7 @@ const write = defineCommand({
       root,
       out,
     });
-    for (const warning of result.warnings) context.log(`warning: ${formatProblem(warning)}`);
+    context.warn(result.warnings);
     const files = result.files.map((file) => shortPath(context.cwd, file));
     if (context.flags.json) context.json({ files, warnings: result.warnings });
     else for (const file of files) context.out(`${file}\n`);
@@ -189,7 +190,7 @@ const describe = defineCommand({
   ].join("\n"),
   flags: {
     ...commonFlags,
-    container: { type: "string", description: "the container", placeholder: "NAME" },
+    container: { type: "string", description: "the container", placeholder: "NAME", required: true },
     lock: { type: "string", description: "its spack.lock", placeholder: "PATH" },
     "builder-digest": {
       type: "string",
@@ -211,15 +212,13 @@ const describe = defineCommand({
       description: "creation time of the image label (ISO 8601; default: now)",
       placeholder: "TIME",
       env: "SPACKTAINERS_NOW",
+      parse: dateFlag,
     },
   },
   async run(context) {
-    const arch = required(context.flags.arch, "arch", "describe");
-    const container = required(context.flags.container, "container", "describe");
-    const now = context.flags.now === undefined ? new Date() : new Date(context.flags.now);
-    if (Number.isNaN(now.getTime()))
-      throw new UsageError(`describe: --now "${context.flags.now}" is not an ISO 8601 time.`);
-    const { config, definitions } = await select(context, arch, container);
+    const { arch, container } = context.flags;
+    const now = context.flags.now ?? new Date();
+    const { config, definitions } = await select(context, { root: context.flags.root, arch, container });
     const definition = definitions[0]!;
     const problems: Problem[] = [];
     if (definition.kind === "spack" && context.flags.lock === undefined) {

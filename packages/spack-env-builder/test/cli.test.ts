@@ -214,7 +214,7 @@ describe("spacktainers-spack-env write", () => {
         },
         {
           "code": 2,
-          "stderr": "spacktainers-spack-env: error: write: --out is required. Run 'spacktainers-spack-env write --help'.
+          "stderr": "spacktainers-spack-env: error: --out is required
       ",
         },
       ]
@@ -347,5 +347,16 @@ describe("spacktainers-spack-env describe", () => {
         },
       ]
     `);
+  });
+
+  it("exits 2 naming every missing or bad flag at once", async () => {
+    const root = await fixtureRepo();
+    const result = await run(root, ["describe", "--now", "yesterday"]);
+    expect(result).toEqual({
+      code: 2,
+      stdout: "",
+      stderr:
+        'spacktainers-spack-env: error: --arch is required; --container is required; --now: takes an ISO 8601 date such as 2026-01-31T12:00:00Z, got "yesterday"\n',
+    });
   });
 });

@@ -333,233 +333,295 @@ async function sendArchive(job: GitlabDoubleJob, response: ServerResponse): Prom
   return 200;
 }
 
+/** What the handlers share: the live state and the servers' origins (known once listening). */
+type DoubleContext = { state: GitlabApiDoubleState; apiOrigin: string; storageOrigin: string };
+
+/** A request routed to an API handler: `match` is its route's match of the project-relative path. */
+type ApiRequest = {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  match: RegExpExecArray;
+};
+
+/** Faults that apply to every request (resets, 429 bursts, 5xx); returns a status when one was served. */
+function serveFault(
+  state: GitlabApiDoubleState,
+  request: IncomingMessage,
+  response: ServerResponse,
+): number | undefined {
+  if (state.connectionResets && state.connectionResets > 0) {
+    state.connectionResets--;
+    request.socket.destroy();
+    return 0;
+  }
+  if (state.rateLimit && state.rateLimit.remaining > 0) {
+    state.rateLimit.remaining--;
+    return sendJson(
+      response,
+      429,
+      { message: "429 Too Many Requests" },
+      {
+        "retry-after": String(state.rateLimit.retryAfterSeconds),
+        "ratelimit-remaining": "0",
+      },
+    );
+  }
+  if (state.serverErrors && state.serverErrors.remaining > 0) {
+    state.serverErrors.remaining--;
+    return sendJson(response, state.serverErrors.status, { message: `${state.serverErrors.status} Error` });
+  }
+  return undefined;
+}
+
+function findJob(state: GitlabApiDoubleState, id: number): GitlabDoubleJob | undefined {
+  for (const pipeline of state.pipelines)
+    for (const job of pipeline.jobs ?? []) if (job.id === id) return job;
+  return undefined;
+}
+
+/** A known `PRIVATE-TOKEN`; a `JOB-TOKEN` header or a job-token-like value is refused (401). */
+function isAuthorized(state: GitlabApiDoubleState, request: IncomingMessage): boolean {
+  const token = request.headers["private-token"];
+  const isJobToken = (value: unknown) =>
+    typeof value === "string" && (value.startsWith("glcbt-") || (state.jobTokens ?? []).includes(value));
+  return (
+    request.headers["job-token"] === undefined &&
+    !isJobToken(token) &&
+    typeof token === "string" &&
+    state.tokens.includes(token)
+  );
+}
+
+/** `pipelines/:id/bridges` and `pipelines/:id/jobs` (latest attempts unless `include_retried`). */
+function servePipelineListing({ state }: DoubleContext, { url, match, response }: ApiRequest): number {
+  const pipeline = state.pipelines.find((p) => p.id === Number(match[1]));
+  if (!pipeline) return sendJson(response, 404, { message: "404 Not found" });
+  if (match[2] === "bridges")
+    return paginate(
+      state,
+      url,
+      (pipeline.bridges ?? []).map((b) => bridgeJson(state, pipeline.id, b)),
+      response,
+    );
+  const all = pipeline.jobs ?? [];
+  const listed = url.searchParams.get("include_retried") === "true" ? all : latestAttempts(all);
+  return paginate(
+    state,
+    url,
+    listed.map((j) => jobJson(state, pipeline.id, j)),
+    response,
+  );
+}
+
+/** A note as the notes endpoints return it (documented core fields). */
+function noteJson(note: GitlabDoubleNote, iid: number) {
+  return {
+    id: note.id,
+    type: null,
+    body: note.body,
+    attachment: null,
+    author: { id: 1, username: note.author ?? "project_bot", name: note.author ?? "project_bot" },
+    created_at: note.created_at,
+    updated_at: note.updated_at,
+    system: note.system ?? false,
+    noteable_id: 1000 + iid,
+    noteable_type: "MergeRequest",
+    noteable_iid: iid,
+    resolvable: false,
+    confidential: false,
+    internal: false,
+  };
+}
+
+/** `POST .../notes` (201) and `PUT .../notes/:note_id` (200), with a JSON or form body holding `body`. */
+async function writeNote(
+  { state }: DoubleContext,
+  { request, response }: ApiRequest,
+  mergeRequest: GitlabDoubleMergeRequest,
+  noteId: string | undefined,
+): Promise<number> {
+  const now = (state.now ?? new Date()).toISOString();
+  const text = Buffer.concat(await request.toArray()).toString("utf8");
+  const body = (request.headers["content-type"] ?? "").startsWith("application/json")
+    ? (JSON.parse(text || "{}") as { body?: unknown }).body
+    : new URLSearchParams(text).get("body");
+  if (typeof body !== "string" || body === "")
+    return sendJson(response, 400, { message: "400 Bad request - body is missing" });
+  if (request.method === "POST") {
+    const ids = (state.mergeRequests ?? []).flatMap((mr) => mr.notes.map((n) => n.id));
+    const note: GitlabDoubleNote = {
+      id: Math.max(100, ...ids) + 1,
+      body,
+      created_at: now,
+      updated_at: now,
+    };
+    mergeRequest.notes.push(note);
+    return sendJson(response, 201, noteJson(note, mergeRequest.iid));
+  }
+  const note = mergeRequest.notes.find((n) => n.id === Number(noteId));
+  if (!note) return sendJson(response, 404, { message: "404 Not found" });
+  note.body = body;
+  note.updated_at = now;
+  return sendJson(response, 200, noteJson(note, mergeRequest.iid));
+}
+
+/** `merge_requests/:iid/notes` (GET, paged, newest first unless `sort=asc`; POST) and `.../notes/:id` (PUT). */
+async function serveNotes(context: DoubleContext, routed: ApiRequest): Promise<number> {
+  const { request, response, url, match } = routed;
+  const iid = Number(match[1]);
+  const noteId = match[2];
+  const mergeRequest = (context.state.mergeRequests ?? []).find((mr) => mr.iid === iid);
+  if (!mergeRequest) return sendJson(response, 404, { message: "404 Not found" });
+  if (request.method === "GET" && noteId === undefined) {
+    const listed = [...mergeRequest.notes];
+    // GitLab's default order is created_at descending.
+    if (url.searchParams.get("sort") !== "asc") listed.reverse();
+    return paginate(
+      context.state,
+      url,
+      listed.map((note) => noteJson(note, iid)),
+      response,
+    );
+  }
+  if ((request.method === "POST" && noteId === undefined) || (request.method === "PUT" && noteId))
+    return writeNote(context, routed, mergeRequest, noteId);
+  return sendJson(response, 405, { message: "405 Method Not Allowed" });
+}
+
+/** `repository/branches`: sorted by name; the default branch is `main` when present. */
+function serveBranches({ state }: DoubleContext, { url, response }: ApiRequest): number {
+  const branches = [...(state.branches ?? ["main"])].sort();
+  return paginate(
+    state,
+    url,
+    branches.map((name) => branchJson(name, branches.includes("main") ? "main" : branches[0]!)),
+    response,
+  );
+}
+
+/** `repository/tags`, in the given order. */
+function serveTags({ state }: DoubleContext, { url, response }: ApiRequest): number {
+  return paginate(state, url, (state.tags ?? []).map(tagJson), response);
+}
+
+/** `jobs/:id/artifacts`: the archive, or a 302 to a presigned URL on this or the storage server. */
+function serveArtifacts(context: DoubleContext, { match, response }: ApiRequest): Promise<number> | number {
+  const { state } = context;
+  const job = findJob(state, Number(match[1]));
+  if (!job?.archive || isExpired(job, state.now ?? new Date()))
+    return sendJson(response, 404, { message: "404 Not found" });
+  const redirect = job.redirect ?? "none";
+  if (redirect === "none") return sendArchive(job, response);
+  const origin = redirect === "same-server" ? context.apiOrigin : context.storageOrigin;
+  response.writeHead(302, {
+    location: `${origin}/storage/artifacts/${job.id}/artifacts.zip?X-Amz-Signature=double-signature`,
+  });
+  response.end();
+  return 302;
+}
+
+/** The API routes, by path relative to `/api/v4/projects/:id/`. */
+const API_ROUTES: ReadonlyArray<{
+  path: RegExp;
+  serve(context: DoubleContext, routed: ApiRequest): Promise<number> | number;
+}> = [
+  { path: /^pipelines\/(\d+)\/(jobs|bridges)$/, serve: servePipelineListing },
+  { path: /^merge_requests\/(\d+)\/notes(?:\/(\d+))?$/, serve: serveNotes },
+  { path: /^repository\/branches$/, serve: serveBranches },
+  { path: /^repository\/tags$/, serve: serveTags },
+  { path: /^jobs\/(\d+)\/artifacts$/, serve: serveArtifacts },
+];
+
+/** The API server: auth (401), then the project (404), then a route. */
+async function handleApi(
+  context: DoubleContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<number> {
+  const url = new URL(request.url ?? "/", context.apiOrigin);
+  if (!isAuthorized(context.state, request)) return sendJson(response, 401, { message: "401 Unauthorized" });
+  const project = /^\/api\/v4\/projects\/([^/]+)\/(.*)$/.exec(url.pathname);
+  if (!project || decodeURIComponent(project[1]!) !== context.state.projectId)
+    return sendJson(response, 404, { message: "404 Project Not Found" });
+  for (const route of API_ROUTES) {
+    const match = route.path.exec(project[2]!);
+    if (match) return route.serve(context, { request, response, url, match });
+  }
+  return sendJson(response, 404, { message: "404 Not Found" });
+}
+
+/** The object storage server: presigned artifact URLs, no GitLab token looked at. */
+async function handleStorage(
+  context: DoubleContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<number> {
+  const url = new URL(request.url ?? "/", context.storageOrigin);
+  const match = /^\/storage\/artifacts\/(\d+)\/artifacts\.zip$/.exec(url.pathname);
+  const job = match ? findJob(context.state, Number(match[1])) : undefined;
+  // Object storage answers a presigned URL without looking at GitLab tokens.
+  if (!job?.archive || url.searchParams.get("X-Amz-Signature") !== "double-signature") {
+    response.writeHead(403, { "content-type": "application/xml" });
+    response.end("<Error><Code>AccessDenied</Code></Error>");
+    return 403;
+  }
+  return sendArchive(job, response);
+}
+
+/**
+ * The request listener of one server: records each request, applies the delay and the faults,
+ * answers 500 on a crash.
+ */
+function createListener(context: DoubleContext, requests: GitlabDoubleRequest[], server: "api" | "storage") {
+  return (request: IncomingMessage, response: ServerResponse) => {
+    const entry: GitlabDoubleRequest = {
+      server,
+      method: request.method ?? "GET",
+      path: request.url ?? "/",
+      privateToken: request.headers["private-token"] !== undefined,
+      status: 0,
+    };
+    requests.push(entry);
+    const delay = context.state.delayMs ?? 0;
+    const run = async () => {
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (request.socket.destroyed) return;
+      const isStorage = server === "storage" || (request.url ?? "").startsWith("/storage/");
+      entry.status =
+        serveFault(context.state, request, response) ??
+        (await (isStorage ? handleStorage : handleApi)(context, request, response));
+    };
+    run().catch((error: unknown) => {
+      entry.status = 500;
+      if (!response.headersSent) sendJson(response, 500, { message: String(error) });
+      else response.destroy();
+    });
+  };
+}
+
+/** Listens on a free loopback port, tracking sockets (to cut them on stop); returns the origin. */
+async function listenOnLoopback(server: Server, sockets: Set<Socket>): Promise<string> {
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 /** Starts the double (API server + storage server) on loopback, on free ports. */
 export async function startGitlabApiDouble(state: GitlabApiDoubleState): Promise<GitlabApiDouble> {
   const requests: GitlabDoubleRequest[] = [];
   const sockets = new Set<Socket>();
-  let apiOrigin = "";
-  let storageOrigin = "";
-
-  /** Faults that apply to every request; returns a status when one was served. */
-  function fault(request: IncomingMessage, response: ServerResponse): number | undefined {
-    if (state.connectionResets && state.connectionResets > 0) {
-      state.connectionResets--;
-      request.socket.destroy();
-      return 0;
-    }
-    if (state.rateLimit && state.rateLimit.remaining > 0) {
-      state.rateLimit.remaining--;
-      return sendJson(
-        response,
-        429,
-        { message: "429 Too Many Requests" },
-        {
-          "retry-after": String(state.rateLimit.retryAfterSeconds),
-          "ratelimit-remaining": "0",
-        },
-      );
-    }
-    if (state.serverErrors && state.serverErrors.remaining > 0) {
-      state.serverErrors.remaining--;
-      return sendJson(response, state.serverErrors.status, { message: `${state.serverErrors.status} Error` });
-    }
-    return undefined;
-  }
-
-  function findJob(id: number): GitlabDoubleJob | undefined {
-    for (const pipeline of state.pipelines)
-      for (const job of pipeline.jobs ?? []) if (job.id === id) return job;
-    return undefined;
-  }
-
-  async function handleApi(request: IncomingMessage, response: ServerResponse): Promise<number> {
-    const faulted = fault(request, response);
-    if (faulted !== undefined) return faulted;
-    const url = new URL(request.url ?? "/", apiOrigin);
-    const token = request.headers["private-token"];
-    const jobTokenHeader = request.headers["job-token"];
-    const isJobToken = (value: unknown) =>
-      typeof value === "string" && (value.startsWith("glcbt-") || (state.jobTokens ?? []).includes(value));
-    if (
-      jobTokenHeader !== undefined ||
-      isJobToken(token) ||
-      typeof token !== "string" ||
-      !state.tokens.includes(token)
-    )
-      return sendJson(response, 401, { message: "401 Unauthorized" });
-
-    const match = /^\/api\/v4\/projects\/([^/]+)\/(.*)$/.exec(url.pathname);
-    if (!match || decodeURIComponent(match[1]!) !== state.projectId)
-      return sendJson(response, 404, { message: "404 Project Not Found" });
-    const rest = match[2]!;
-    const listing = /^pipelines\/(\d+)\/(jobs|bridges)$/.exec(rest);
-    if (listing) {
-      const pipeline = state.pipelines.find((p) => p.id === Number(listing[1]));
-      if (!pipeline) return sendJson(response, 404, { message: "404 Not found" });
-      if (listing[2] === "bridges")
-        return paginate(
-          state,
-          url,
-          (pipeline.bridges ?? []).map((b) => bridgeJson(state, pipeline.id, b)),
-          response,
-        );
-      const all = pipeline.jobs ?? [];
-      const listed = url.searchParams.get("include_retried") === "true" ? all : latestAttempts(all);
-      return paginate(
-        state,
-        url,
-        listed.map((j) => jobJson(state, pipeline.id, j)),
-        response,
-      );
-    }
-    const notes = /^merge_requests\/(\d+)\/notes(?:\/(\d+))?$/.exec(rest);
-    if (notes) return handleNotes(request, response, url, Number(notes[1]), notes[2]);
-    if (rest === "repository/branches") {
-      const branches = [...(state.branches ?? ["main"])].sort();
-      return paginate(
-        state,
-        url,
-        branches.map((name) => branchJson(name, branches.includes("main") ? "main" : branches[0]!)),
-        response,
-      );
-    }
-    if (rest === "repository/tags") return paginate(state, url, (state.tags ?? []).map(tagJson), response);
-    const artifacts = /^jobs\/(\d+)\/artifacts$/.exec(rest);
-    if (artifacts) {
-      const job = findJob(Number(artifacts[1]));
-      if (!job) return sendJson(response, 404, { message: "404 Not found" });
-      if (!job.archive || isExpired(job, state.now ?? new Date()))
-        return sendJson(response, 404, { message: "404 Not found" });
-      const redirect = job.redirect ?? "none";
-      if (redirect !== "none") {
-        const origin = redirect === "same-server" ? apiOrigin : storageOrigin;
-        response.writeHead(302, {
-          location: `${origin}/storage/artifacts/${job.id}/artifacts.zip?X-Amz-Signature=double-signature`,
-        });
-        response.end();
-        return 302;
-      }
-      return sendArchive(job, response);
-    }
-    return sendJson(response, 404, { message: "404 Not Found" });
-  }
-
-  async function handleNotes(
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-    iid: number,
-    noteId: string | undefined,
-  ): Promise<number> {
-    const mergeRequest = (state.mergeRequests ?? []).find((mr) => mr.iid === iid);
-    if (!mergeRequest) return sendJson(response, 404, { message: "404 Not found" });
-    const noteJson = (note: GitlabDoubleNote) => ({
-      id: note.id,
-      type: null,
-      body: note.body,
-      attachment: null,
-      author: { id: 1, username: note.author ?? "project_bot", name: note.author ?? "project_bot" },
-      created_at: note.created_at,
-      updated_at: note.updated_at,
-      system: note.system ?? false,
-      noteable_id: 1000 + iid,
-      noteable_type: "MergeRequest",
-      noteable_iid: iid,
-      resolvable: false,
-      confidential: false,
-      internal: false,
-    });
-    const now = (state.now ?? new Date()).toISOString();
-    if (request.method === "GET" && noteId === undefined) {
-      const listed = [...mergeRequest.notes];
-      // GitLab's default order is created_at descending.
-      if (url.searchParams.get("sort") !== "asc") listed.reverse();
-      return paginate(state, url, listed.map(noteJson), response);
-    }
-    if ((request.method === "POST" && noteId === undefined) || (request.method === "PUT" && noteId)) {
-      const text = Buffer.concat(await request.toArray()).toString("utf8");
-      const body = (request.headers["content-type"] ?? "").startsWith("application/json")
-        ? (JSON.parse(text || "{}") as { body?: unknown }).body
-        : new URLSearchParams(text).get("body");
-      if (typeof body !== "string" || body === "")
-        return sendJson(response, 400, { message: "400 Bad request - body is missing" });
-      if (request.method === "POST") {
-        const ids = (state.mergeRequests ?? []).flatMap((mr) => mr.notes.map((n) => n.id));
-        const note: GitlabDoubleNote = {
-          id: Math.max(100, ...ids) + 1,
-          body,
-          created_at: now,
-          updated_at: now,
-        };
-        mergeRequest.notes.push(note);
-        return sendJson(response, 201, noteJson(note));
-      }
-      const note = mergeRequest.notes.find((n) => n.id === Number(noteId));
-      if (!note) return sendJson(response, 404, { message: "404 Not found" });
-      note.body = body;
-      note.updated_at = now;
-      return sendJson(response, 200, noteJson(note));
-    }
-    return sendJson(response, 405, { message: "405 Method Not Allowed" });
-  }
-
-  async function handleStorage(request: IncomingMessage, response: ServerResponse): Promise<number> {
-    const faulted = fault(request, response);
-    if (faulted !== undefined) return faulted;
-    const url = new URL(request.url ?? "/", storageOrigin);
-    const match = /^\/storage\/artifacts\/(\d+)\/artifacts\.zip$/.exec(url.pathname);
-    const job = match ? findJob(Number(match[1])) : undefined;
-    // Object storage answers a presigned URL without looking at GitLab tokens.
-    if (!job?.archive || url.searchParams.get("X-Amz-Signature") !== "double-signature") {
-      response.writeHead(403, { "content-type": "application/xml" });
-      response.end("<Error><Code>AccessDenied</Code></Error>");
-      return 403;
-    }
-    return sendArchive(job, response);
-  }
-
-  function listener(server: "api" | "storage") {
-    return (request: IncomingMessage, response: ServerResponse) => {
-      const entry: GitlabDoubleRequest = {
-        server,
-        method: request.method ?? "GET",
-        path: request.url ?? "/",
-        privateToken: request.headers["private-token"] !== undefined,
-        status: 0,
-      };
-      requests.push(entry);
-      const delay = state.delayMs ?? 0;
-      const run = async () => {
-        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-        if (request.socket.destroyed) return;
-        const isStorage = server === "storage" || (request.url ?? "").startsWith("/storage/");
-        entry.status = await (isStorage ? handleStorage(request, response) : handleApi(request, response));
-      };
-      run().catch((error: unknown) => {
-        entry.status = 500;
-        if (!response.headersSent) sendJson(response, 500, { message: String(error) });
-        else response.destroy();
-      });
-    };
-  }
-
-  async function listen(server: Server): Promise<string> {
-    server.on("connection", (socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  const api = createServer(listener("api"));
-  const storage = createServer(listener("storage"));
-  apiOrigin = await listen(api);
-  storageOrigin = await listen(storage);
-
+  const context: DoubleContext = { state, apiOrigin: "", storageOrigin: "" };
+  const api = createServer(createListener(context, requests, "api"));
+  const storage = createServer(createListener(context, requests, "storage"));
+  context.apiOrigin = await listenOnLoopback(api, sockets);
+  context.storageOrigin = await listenOnLoopback(storage, sockets);
   return {
-    url: `${apiOrigin}/api/v4`,
-    storageUrl: storageOrigin,
+    url: `${context.apiOrigin}/api/v4`,
+    storageUrl: context.storageOrigin,
     state,
     requests,
     async stop() {

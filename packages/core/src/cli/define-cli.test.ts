@@ -218,3 +218,42 @@ test("typed flags: parse steps give typed values, defaults are parsed, every mis
   ]);
   expect(seen).toHaveLength(1);
 });
+
+test("needs: a flag given without a flag it works with is reported with the other problems", async () => {
+  const command = defineCommand({
+    name: "",
+    summary: "Needs.",
+    flags: {
+      variable: { type: "string", multiple: true, description: "v", needs: ["dotenv"] },
+      dotenv: { type: "string", description: "d", env: "NEEDS_DOTENV" },
+      bucket: { type: "string", description: "b", needs: ["key"] },
+      key: { type: "string", description: "k", needs: ["bucket"] },
+      count: {
+        type: "string",
+        description: "c",
+        default: "1",
+        parse: numberFlag({ min: 1 }),
+        needs: ["key"],
+      },
+    },
+    run: () => 0,
+  });
+  const spec: CliSpec = { name: "needs", version: "1", description: "Needs.", commands: [command] };
+  const outcomes = [];
+  for (const [args, env] of [
+    [["--variable", "A=1", "--bucket", "b", "--count", "0"], {}],
+    [["--variable", "A=1", "--key", "k", "--bucket", "b"], { NEEDS_DOTENV: "x.env" }],
+    [[], {}],
+  ] as const) {
+    const c = capture(env);
+    outcomes.push([await runCli(spec, args, c.cliIo), c.io.err]);
+  }
+  expect(outcomes).toEqual([
+    [
+      2,
+      'needs: error: --count: takes a number ≥ 1, got "0"; --variable needs --dotenv (or NEEDS_DOTENV); --bucket needs --key; --count needs --key\n',
+    ],
+    [0, ""],
+    [0, ""],
+  ]);
+});

@@ -35,6 +35,12 @@ export type FlagSpec<T = unknown> = {
    */
   required?: true | string;
   /**
+   * Other flags (long names) this one only works with: given (on the command line or by its
+   * env var) without a value for one of them is a usage error, reported with every other
+   * problem (`--variable needs --dotenv`).
+   */
+  needs?: readonly string[];
+  /**
    * Checks and converts a string value (from the flag, its env var or a string default) when it
    * is parsed — {@link parseUrlFlag}, {@link numberFlag}, {@link choiceFlag}, {@link dateFlag},
    * {@link durationFlag}. The flag's value then has the returned type, so command bodies never
@@ -241,6 +247,7 @@ function resolveFlags(
   const problems: string[] = [];
   const warnings: string[] = [];
   const flags: Record<string, unknown> = { json: given.json ?? false };
+  const byUser = new Set<string>();
   for (const [name, spec] of Object.entries(table)) {
     let value = given[name];
     let source = `--${name}`;
@@ -259,6 +266,7 @@ function resolveFlags(
       value =
         spec.type === "boolean" ? !/^(0|false|no)$/i.test(fromEnv) : spec.multiple ? [fromEnv] : fromEnv;
     }
+    if (value !== undefined && value !== false) byUser.add(name);
     if (value === undefined && spec.default !== undefined) {
       source = `the default of --${name}`;
       value = spec.default;
@@ -276,6 +284,16 @@ function resolveFlags(
         `${flagName(name, spec)} is required${typeof spec.required === "string" ? `: ${spec.required}` : ""}`,
       );
     flags[name] = value ?? (spec.type === "boolean" ? false : spec.multiple ? [] : undefined);
+  }
+  for (const [name, spec] of Object.entries(table)) {
+    if (!byUser.has(name)) continue;
+    for (const needed of spec.needs ?? []) {
+      const value = flags[needed];
+      if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) {
+        const neededSpec = table[needed];
+        problems.push(`--${name} needs ${neededSpec ? flagName(needed, neededSpec) : `--${needed}`}`);
+      }
+    }
   }
   if (problems.length > 0) throw new UsageError(problems.join("; "));
   return { flags: flags as FlagValues<FlagTable>, warnings };

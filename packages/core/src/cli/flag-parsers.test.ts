@@ -1,5 +1,12 @@
 import { expect, test } from "vitest";
-import { checkNumberRange, choiceFlag, dateFlag, durationFlag, numberFlag } from "./flag-parsers.js";
+import {
+  checkNumberRange,
+  choiceFlag,
+  dateFlag,
+  durationFlag,
+  keyValueFlag,
+  numberFlag,
+} from "./flag-parsers.js";
 
 function outcome<T>(parse: (text: string) => T, text: string): T | string {
   try {
@@ -40,4 +47,20 @@ test("choices, ISO dates and durations", () => {
   ]);
   expect(["30", "12h", "2d"].map((text) => outcome(days, text))).toEqual([30, 0.5, 2]);
   expect(outcome(minutes, "-5")).toMatch(/^takes a duration in minutes/);
+});
+
+test("KEY=VALUE pairs: split at the first =, empty values kept, the key's form checked", () => {
+  const any = keyValueFlag();
+  expect(["A=1", "B_2=x=y", "EMPTY=", "=1", "NOEQUALS"].map((text) => outcome(any, text))).toEqual([
+    ["A", "1"],
+    ["B_2", "x=y"],
+    ["EMPTY", ""],
+    'takes KEY=VALUE, got "=1"',
+    'takes KEY=VALUE, got "NOEQUALS"',
+  ]);
+  const metadata = keyValueFlag({ key: /^[a-z0-9][a-z0-9-]*$/, keyRule: "a key of a-z 0-9 -" });
+  expect(["digest=sha256:ab", "Bad Key=1"].map((text) => outcome(metadata, text))).toEqual([
+    ["digest", "sha256:ab"],
+    'takes KEY=VALUE with a key of a-z 0-9 -, got "Bad Key=1"',
+  ]);
 });

@@ -97,3 +97,25 @@ export function durationFlag({
     return value;
   };
 }
+
+/** What {@link keyValueFlag} accepts besides `KEY=VALUE`. */
+export type KeyValueRule = {
+  /** The form of a key (whole match), e.g. `/^[a-z0-9][a-z0-9-]*$/`; default any non-empty key. */
+  key?: RegExp;
+  /** That form in words, for the message (`a key of a-z 0-9 -`). */
+  keyRule?: string;
+};
+
+/**
+ * A `KEY=VALUE` pair (`--metadata digest=sha256:…`, `--variable A=1`), split at the first `=`,
+ * as a `[key, value]` entry: a repeated flag's values go straight into `Object.fromEntries`.
+ */
+export function keyValueFlag({ key, keyRule }: KeyValueRule = {}): (text: string) => [string, string] {
+  return (text) => {
+    const at = text.indexOf("=");
+    const name = text.slice(0, at);
+    if (at <= 0 || (key !== undefined && !key.test(name)))
+      throw new Error(`takes KEY=VALUE${keyRule ? ` with ${keyRule}` : ""}, got ${JSON.stringify(text)}`);
+    return [name, text.slice(at + 1)];
+  };
+}
