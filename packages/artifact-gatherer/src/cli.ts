@@ -1,4 +1,4 @@
-import { type CliSpec, defineCommand, keyValueFlag, numberFlag, parseUrlFlag } from "@spacktainers/core";
+import { type CliSpec, defineCommand, keyValueFlag, numberFlag, urlFlag } from "@spacktainers/core";
 import { type GatherTarget, gatherArtifacts } from "./gather-artifacts.js";
 import { createGitlabClient } from "./gitlab-client.js";
 import { DEFAULT_TOKEN_VARIABLE, resolveGitlabToken } from "./resolve-gitlab-token.js";
@@ -74,7 +74,7 @@ const gather = defineCommand({
       env: "CI_API_V4_URL",
       placeholder: "URL",
       required: true,
-      parse: parseUrlFlag,
+      parse: urlFlag("https://gitlab.example.org/api/v4"),
       description: "GitLab API base URL",
     },
     project: {

@@ -27,7 +27,7 @@ export {
   keyValueFlag,
   numberFlag,
 } from "./cli/flag-parsers.js";
-export { parseUrlFlag } from "./cli/parse-url-flag.js";
+export { parseUrlFlag, urlFlag } from "./cli/parse-url-flag.js";
 export { S3_ENDPOINT_VARIABLE, s3EndpointFlag } from "./cli/s3-endpoint-flag.js";
 export { formatBytes, INPUT_LIMITS } from "./config/input-limits.js";
 export { DELETE_FRACTION_RANGE } from "./config/option-ranges.js";

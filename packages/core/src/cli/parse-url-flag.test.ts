@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { parseUrlFlag } from "./parse-url-flag.js";
+import { parseUrlFlag, urlFlag } from "./parse-url-flag.js";
 
 test("URL flags: http(s) URLs with a host pass unchanged; anything else says what is wrong", () => {
   const outcome = (value: string) => {
@@ -30,4 +30,11 @@ test("URL flags: http(s) URLs with a host pass unchanged; anything else says wha
     '"ftp://x" uses ftp://, not http:// or https://',
     '"http://" is not a URL: it does not parse as a URL',
   ]);
+});
+
+test("urlFlag shows an example of its own kind of server", () => {
+  expect(() => urlFlag("https://gitlab.example.org/api/v4")("gitlab")).toThrow(
+    '"gitlab" is not a URL: it does not start with http:// or https://; expected http(s)://host[:port], e.g. https://gitlab.example.org/api/v4 or http://127.0.0.1:9000',
+  );
+  expect(urlFlag("https://gitlab.example.org")("https://gitlab.com")).toBe("https://gitlab.com");
 });

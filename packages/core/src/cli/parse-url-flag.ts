@@ -5,7 +5,16 @@
  * never reaches the proxy lookup or an HTTP client.
  */
 export function parseUrlFlag(value: string): string {
-  const example = "e.g. https://s3.example.org or http://127.0.0.1:9000";
+  return checkUrl(value, "https://s3.example.org");
+}
+
+/** {@link parseUrlFlag} for a flag whose messages show `example` (a URL of that kind of server). */
+export function urlFlag(example: string): (value: string) => string {
+  return (value) => checkUrl(value, example);
+}
+
+function checkUrl(value: string, exampleUrl: string): string {
+  const example = `e.g. ${exampleUrl} or http://127.0.0.1:9000`;
   let url: URL;
   try {
     url = new URL(value);
