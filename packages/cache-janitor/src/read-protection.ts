@@ -22,6 +22,20 @@ export interface ReadProtectionOptions {
 
 const HASH = /^[a-z2-7]{32}$/;
 
+/** The text of `file`, or undefined with its problem added when it cannot be read. */
+async function readOrReport(
+  file: string,
+  { code, what }: { code: "LOCK_UNREADABLE" | "KEEPLIST_UNREADABLE"; what: string },
+  problems: Problem[],
+): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    problems.push({ file, code, message: `cannot read ${what}: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
 /** Reads the lockfiles and keeplists; every problem of every file is reported at once. */
 export async function readProtection(options: ReadProtectionOptions): Promise<Protection> {
   const protection: Protection = { hashes: new Set(), dependencies: new Map(), sources: [] };
@@ -36,17 +50,8 @@ export async function readProtection(options: ReadProtectionOptions): Promise<Pr
       });
   }
   for (const file of options.keepLocks ?? []) {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      problems.push({
-        file,
-        code: "LOCK_UNREADABLE",
-        message: `cannot read the lockfile: ${(error as Error).message}`,
-      });
-      continue;
-    }
+    const text = await readOrReport(file, { code: "LOCK_UNREADABLE", what: "the lockfile" }, problems);
+    if (text === undefined) continue;
     let lock: SpackLock;
     try {
       lock = parseSpackLock({ text, file });
@@ -68,17 +73,8 @@ export async function readProtection(options: ReadProtectionOptions): Promise<Pr
     protection.sources.push({ file, hashes: count });
   }
   for (const file of options.keeplists ?? []) {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (error) {
-      problems.push({
-        file,
-        code: "KEEPLIST_UNREADABLE",
-        message: `cannot read the keeplist: ${(error as Error).message}`,
-      });
-      continue;
-    }
+    const text = await readOrReport(file, { code: "KEEPLIST_UNREADABLE", what: "the keeplist" }, problems);
+    if (text === undefined) continue;
     let count = 0;
     for (const [index, raw] of text.split("\n").entries()) {
       const line = raw.replace(/#.*/, "").trim();
