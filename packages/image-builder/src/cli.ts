@@ -264,7 +264,7 @@ const dockerfile = defineCommand({
   name: "dockerfile",
   summary: "write the Dockerfile of a Spack container (builder + runtime stages, files:, epilogue)",
   usage:
-    "dockerfile --name N --arch A --environment-dir DIR --output FILE [--copy SRC:TARGET]… [--epilogue FILE]",
+    "dockerfile --name N --arch A --environment-dir DIR --output FILE [--copy SRC:TARGET]… [--epilogue FILE] [--no-strip]",
   details: [
     "DIR (relative to --root, the build context) holds the concretized spack.yaml and spack.lock;",
     "the install tree is read from its spack.yaml. --copy sources are relative to --root.",
@@ -292,6 +292,10 @@ const dockerfile = defineCommand({
       placeholder: "SRC:TARGET",
     },
     epilogue: { type: "string", description: "Dockerfile.epilogue to append verbatim", placeholder: "FILE" },
+    "no-strip": {
+      type: "boolean",
+      description: "keep the view's binaries as built (a container's `spacktainer: strip: false`)",
+    },
     definition: {
       type: "string",
       description: "definition path, for the header comment",
@@ -352,6 +356,7 @@ const dockerfile = defineCommand({
       files,
       ...(epilogue !== undefined ? { epilogue } : {}),
       ...(flags.definition ? { definitionPath: flags.definition } : {}),
+      strip: !flags["no-strip"],
     });
     if (flags.json) context.json({ output, bytes: Buffer.byteLength(text) });
     else context.log(`${PROGRAM}: wrote ${output}`);

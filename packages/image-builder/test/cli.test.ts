@@ -288,6 +288,29 @@ describe("spacktainers-image", () => {
       "# keep me",
       "RUN true",
     ]);
+    expect(text).toContain("strip --strip-unneeded");
+    const kept = await runBin(
+      PKG,
+      [
+        "dockerfile",
+        "--root",
+        root,
+        "--name",
+        "brayns",
+        "--arch",
+        "amd64",
+        "--environment-dir",
+        "envs/amd64/brayns",
+        "--no-strip",
+        "--output",
+        join(root, "out/Dockerfile.kept"),
+      ],
+      { cleanEnv: true },
+    );
+    expect(kept.code).toBe(0);
+    const keptText = await readFile(join(root, "out/Dockerfile.kept"), "utf8");
+    expect(keptText).toContain('COPY --from=builder ["/opt/software", "/opt/software"]');
+    expect(keptText).not.toContain("strip --strip-unneeded");
     const bad = await runBin(
       PKG,
       [
