@@ -255,26 +255,31 @@ describe("spacktainers-image", () => {
       "files/brayns/run.sh": "echo\n",
       "container_definitions/amd64/brayns/Dockerfile.epilogue": "# keep me\nRUN true\n",
     });
-    const ok = await runBin(
-      PKG,
-      [
-        "dockerfile",
-        "--root",
-        root,
-        "--name",
-        "brayns",
-        "--arch",
-        "amd64",
-        "--environment-dir",
-        "envs/amd64/brayns",
-        "--copy",
-        "files/brayns/run.sh:/opt/run.sh",
-        "--epilogue",
-        join(root, "container_definitions/amd64/brayns/Dockerfile.epilogue"),
-        "--output",
-        join(root, "out/Dockerfile"),
-      ],
-      { cleanEnv: true },
+    const dockerfile = (environmentDir: string, ...extra: string[]) =>
+      runBin(
+        PKG,
+        [
+          "dockerfile",
+          "--root",
+          root,
+          "--name",
+          "brayns",
+          "--arch",
+          "amd64",
+          "--environment-dir",
+          environmentDir,
+          ...extra,
+        ],
+        { cleanEnv: true },
+      );
+    const ok = await dockerfile(
+      "envs/amd64/brayns",
+      "--copy",
+      "files/brayns/run.sh:/opt/run.sh",
+      "--epilogue",
+      join(root, "container_definitions/amd64/brayns/Dockerfile.epilogue"),
+      "--output",
+      join(root, "out/Dockerfile"),
     );
     expect(ok).toEqual({
       code: 0,
@@ -289,48 +294,24 @@ describe("spacktainers-image", () => {
       "RUN true",
     ]);
     expect(text).toContain("strip --strip-unneeded");
-    const kept = await runBin(
-      PKG,
-      [
-        "dockerfile",
-        "--root",
-        root,
-        "--name",
-        "brayns",
-        "--arch",
-        "amd64",
-        "--environment-dir",
-        "envs/amd64/brayns",
-        "--no-strip",
-        "--output",
-        join(root, "out/Dockerfile.kept"),
-      ],
-      { cleanEnv: true },
+    const kept = await dockerfile(
+      "envs/amd64/brayns",
+      "--no-strip",
+      "--output",
+      join(root, "out/Dockerfile.kept"),
     );
     expect(kept.code).toBe(0);
     const keptText = await readFile(join(root, "out/Dockerfile.kept"), "utf8");
     expect(keptText).toContain('COPY --from=builder ["/opt/software", "/opt/software"]');
     expect(keptText).not.toContain("strip --strip-unneeded");
-    const bad = await runBin(
-      PKG,
-      [
-        "dockerfile",
-        "--root",
-        root,
-        "--name",
-        "brayns",
-        "--arch",
-        "amd64",
-        "--environment-dir",
-        "envs/nope",
-        "--copy",
-        "files/missing:/x",
-        "--copy",
-        "relative",
-        "--output",
-        join(root, "out/Dockerfile2"),
-      ],
-      { cleanEnv: true },
+    const bad = await dockerfile(
+      "envs/nope",
+      "--copy",
+      "files/missing:/x",
+      "--copy",
+      "relative",
+      "--output",
+      join(root, "out/Dockerfile2"),
     );
     expect(bad).toEqual({
       code: 2,
