@@ -1,5 +1,5 @@
 import { type GitlabScriptJob, naturalCompare, SpacktainersError } from "@spacktainers/core";
-import { createJobPartsRenderer } from "./create-job-renderer.js";
+import { createJobRenderer } from "./create-job-renderer.js";
 import { chunkHeader, renderChunkFile } from "./render-chunk-file.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
 
@@ -47,7 +47,7 @@ export function chunkStages({
   buildJob,
   settings,
 }: ChunkStagesOptions): Chunk[] {
-  const renderJob = createJobPartsRenderer();
+  const renderJob = createJobRenderer();
   const chunks: Chunk[] = [];
   for (const level of [...stages.keys()].sort((a, b) => a - b)) {
     const stage = `stage-${level}`;

@@ -128,7 +128,7 @@ export type RenderedJob = { parts: string[]; bytes: number };
  * A job comes as pieces, joined only into its chunk file: a text per job was one more copy of
  * the whole output, kept alive (and moved by the garbage collector) until its chunk was full.
  */
-export function createJobPartsRenderer(): (name: string, job: Record<string, unknown>) => RenderedJob {
+export function createJobRenderer(): (name: string, job: Record<string, unknown>) => RenderedJob {
   const memo: Memo = new WeakMap();
   const jobKeys = createKeyOrder((keys) =>
     Object.keys(orderJobKeys(Object.fromEntries(keys.map((key) => [key, 0])))),
@@ -165,12 +165,6 @@ export function createJobPartsRenderer(): (name: string, job: Record<string, unk
       return { parts: [text], bytes: Buffer.byteLength(text) };
     }
   };
-}
-
-/** {@link createJobPartsRenderer}, each job as one text. */
-export function createJobRenderer(): (name: string, job: Record<string, unknown>) => string {
-  const render = createJobPartsRenderer();
-  return (name, job) => render(name, job).parts.join("");
 }
 
 /** A job with its keys in the order core's `renderPipelineYaml` writes them (core's own function). */

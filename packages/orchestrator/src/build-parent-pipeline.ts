@@ -136,49 +136,34 @@ function archJobs(config: SiteConfig, arch: string, out: string): Jobs {
     },
     variables: { PARENT_PIPELINE_ID: "$CI_PIPELINE_ID" },
   };
-  jobs[JOB_NAMES.prune(arch)] = toolsJob(
-    config,
-    {
-      stage: "prune",
-      // After population and the image builds, never before: a spec pushed by this pipeline is
-      // protected by its lock, and the janitor never treats objects newer than its start as orphans.
-      // It fetches the locks itself (`gather` again): the gather artifact is YAML-only.
-      needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
-      rules: [
-        NOT_IN_MERGE_REQUESTS,
-        { if: ON_DEFAULT_BRANCH, exists: [`container_definitions/${arch}/**/*`] },
-      ],
-      resource_group: `prune-build-cache-${arch}`,
-      interruptible: false,
-      script: [
-        `pnpm spacktainers gather --out ${out}`,
-        `pnpm spacktainers prune --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
-      ],
-      artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
-    },
-    archRunners(archConfig),
-  );
-  // With a separate prod bucket, branches share the `name` bucket, which the default branch's
-  // prune never sees: each branch pipeline prunes it, keeping what live branches use.
-  if (archConfig.cache_bucket.prod_name)
-    jobs[JOB_NAMES.pruneBranchCache(arch)] = toolsJob(
+  // After population and the image builds, never before: a spec pushed by this pipeline is
+  // protected by its lock, and the janitor never treats objects newer than its start as orphans.
+  // It fetches the locks itself (`gather` again): the gather artifact is YAML-only.
+  const pruneJob = (command: "prune" | "prune-branch-cache", refs: string, resourceGroup: string) =>
+    toolsJob(
       config,
       {
         stage: "prune",
         needs: [JOB_NAMES.generate, JOB_NAMES.populate(arch), JOB_NAMES.buildContainers(arch)],
-        rules: [
-          NOT_IN_MERGE_REQUESTS,
-          { if: ON_OTHER_BRANCHES, exists: [`container_definitions/${arch}/**/*`] },
-        ],
-        resource_group: `prune-branch-cache-${arch}`,
+        rules: [NOT_IN_MERGE_REQUESTS, { if: refs, exists: [`container_definitions/${arch}/**/*`] }],
+        resource_group: `${resourceGroup}-${arch}`,
         interruptible: false,
         script: [
           `pnpm spacktainers gather --out ${out}`,
-          `pnpm spacktainers prune-branch-cache --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
+          `pnpm spacktainers ${command} --arch ${arch} --locks ${out}/${OUT_PATHS.containers(arch)} --report ${out}/prune-${arch}.json --apply`,
         ],
         artifacts: { paths: [`${out}/prune-${arch}.json`], when: "always", expire_in: "1 month" },
       },
       archRunners(archConfig),
+    );
+  jobs[JOB_NAMES.prune(arch)] = pruneJob("prune", ON_DEFAULT_BRANCH, "prune-build-cache");
+  // With a separate prod bucket, branches share the `name` bucket, which the default branch's
+  // prune never sees: each branch pipeline prunes it, keeping what live branches use.
+  if (archConfig.cache_bucket.prod_name)
+    jobs[JOB_NAMES.pruneBranchCache(arch)] = pruneJob(
+      "prune-branch-cache",
+      ON_OTHER_BRANCHES,
+      "prune-branch-cache",
     );
   return jobs;
 }
