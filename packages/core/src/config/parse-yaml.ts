@@ -15,29 +15,36 @@ import {
   type YAMLError,
 } from "yaml";
 import type { Problem, SourceLocation } from "../errors/spacktainers-error.js";
+import { AJV_OPTIONS, HINT_KEYWORD } from "./ajv-options.js";
 import { INPUT_LIMITS } from "./input-limits.js";
+import * as precompiled from "./schema-validators.generated.js";
+import {
+  definitionFileSchema,
+  siteConfigSchema,
+  spackEnvironmentFileSchema,
+  spacktainerFileSchema,
+} from "./schemas.js";
 
 // ajv is CommonJS; under some loaders the class sits on `.default`.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
   AjvModule) as typeof AjvModule;
 
-/** ajv is built on first use: bins that never validate a schema do not pay for it at start-up. */
+/** The schemas of schemas.ts come compiled ahead of time (generate-schema-validators.ts). */
+const compiled = new WeakMap<object, ValidateFunction>([
+  [siteConfigSchema, precompiled.siteConfig as ValidateFunction],
+  [definitionFileSchema, precompiled.definitionFile as ValidateFunction],
+  [spackEnvironmentFileSchema, precompiled.spackEnvironmentFile as ValidateFunction],
+  [spacktainerFileSchema, precompiled.spacktainerFile as ValidateFunction],
+]);
+/** Any other schema is compiled on first use, with the same options. */
 let ajv: InstanceType<typeof Ajv> | undefined;
-const compiled = new WeakMap<object, ValidateFunction>();
 
 function validatorFor(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
     if (!ajv) {
-      ajv = new Ajv({
-        allErrors: true,
-        useDefaults: true,
-        verbose: true,
-        strict: true,
-        strictRequired: false,
-        allowUnionTypes: true,
-      });
-      ajv.addKeyword({ keyword: "hint", schemaType: "string" });
+      ajv = new Ajv(AJV_OPTIONS);
+      ajv.addKeyword(HINT_KEYWORD);
     }
     validate = ajv.compile(schema);
     compiled.set(schema, validate);

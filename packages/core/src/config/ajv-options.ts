@@ -1,0 +1,19 @@
+import type { Options } from "ajv";
+
+/**
+ * The one set of ajv options: for the validators precompiled into
+ * `schema-validators.generated.ts` and for a schema compiled at run time. Defaults are filled
+ * in, every error is reported with the schema that raised it (`verbose`: messages read `hint`
+ * and the allowed keys from it).
+ */
+export const AJV_OPTIONS = {
+  allErrors: true,
+  useDefaults: true,
+  verbose: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+} as const satisfies Options;
+
+/** The schema keyword that carries the hint shown under a problem; ajv only stores it. */
+export const HINT_KEYWORD = { keyword: "hint", schemaType: "string" } as const;
