@@ -1,4 +1,6 @@
-import AjvModule, { type ErrorObject, type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+import type AjvClass from "ajv";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import {
   type Alias,
   type Document,
@@ -25,10 +27,6 @@ import {
   spacktainerFileSchema,
 } from "./schemas.js";
 
-// ajv is CommonJS; under some loaders the class sits on `.default`.
-const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
-  AjvModule) as typeof AjvModule;
-
 /** The schemas of schemas.ts come compiled ahead of time (generate-schema-validators.ts). */
 const compiled = new WeakMap<object, ValidateFunction>([
   [siteConfigSchema, precompiled.siteConfig as ValidateFunction],
@@ -36,13 +34,19 @@ const compiled = new WeakMap<object, ValidateFunction>([
   [spackEnvironmentFileSchema, precompiled.spackEnvironmentFile as ValidateFunction],
   [spacktainerFileSchema, precompiled.spacktainerFile as ValidateFunction],
 ]);
-/** Any other schema is compiled on first use, with the same options. */
-let ajv: InstanceType<typeof Ajv> | undefined;
+/**
+ * Any other schema is compiled on first use, with the same options. ajv itself is loaded then
+ * too: loading it costs about 0.1 s, which a bin checking only these schemas does not pay.
+ */
+let ajv: AjvClass | undefined;
 
 function validatorFor(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
     if (!ajv) {
+      // ajv is CommonJS; under some loaders the class sits on `.default`.
+      const loaded = createRequire(import.meta.url)("ajv") as { default?: typeof AjvClass };
+      const Ajv = (loaded.default ?? loaded) as typeof AjvClass;
       ajv = new Ajv(AJV_OPTIONS);
       ajv.addKeyword(HINT_KEYWORD);
     }
