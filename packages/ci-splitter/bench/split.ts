@@ -6,6 +6,7 @@
  *   pnpm bench                    # 20 containers × 500 jobs, 60 % shared, seed 1 (10,000 entries)
  *   pnpm bench -- --large         # also 100 × 858 (85,800 entries, about 50 MB)
  *   pnpm bench -- --input DIR     # an existing jobs_scratch_dir.<arch> instead
+ *   pnpm bench -- --runs 9        # runs per input (default 5): the best and the median are shown
  *
  * The input comes from bench/generate-spack-pipelines.ts, the port of the project's
  * gen_spack_pipelines.py (the same options: --containers 20 --jobs 500 --shared-fraction 0.6
@@ -35,6 +36,11 @@ type Run = {
   /** User + system CPU time of the process: less sensitive than wall time to a busy machine. */
   cpuSeconds: number;
   peakMb: number;
+  /**
+   * Minor page faults of the process: each is a fresh 4 KiB page of memory, which a virtual
+   * machine can make costly (about 16 µs each on the 2-core VM the figures come from).
+   */
+  pageFaults: number;
   summary: { jobsRead: number; uniqueJobs: number; chunks: number; warnings: unknown[] };
 };
 
@@ -43,7 +49,7 @@ async function runBin(root: string, input: string): Promise<Run> {
   const wrapper = join(root, "measure.mjs");
   await writeFile(
     wrapper,
-    `process.on("exit", () => { const usage = process.resourceUsage(); process.stderr.write("\\nPEAK_RSS_KB " + usage.maxRSS + " CPU_US " + (usage.userCPUTime + usage.systemCPUTime) + "\\n"); });\nawait import(${JSON.stringify(BIN)});\n`,
+    `process.on("exit", () => { const usage = process.resourceUsage(); process.stderr.write("\\nPEAK_RSS_KB " + usage.maxRSS + " CPU_US " + (usage.userCPUTime + usage.systemCPUTime) + " FAULTS " + usage.minorPageFault + "\\n"); });\nawait import(${JSON.stringify(BIN)});\n`,
   );
   const args = [
     "--arch",
@@ -66,11 +72,12 @@ async function runBin(root: string, input: string): Promise<Run> {
   });
   const seconds = (performance.now() - start) / 1000;
   if (child.status !== 0) throw new Error(`the bin failed (${child.status}):\n${child.stderr}`);
-  const peak = /PEAK_RSS_KB (\d+) CPU_US (\d+)/.exec(child.stderr);
+  const peak = /PEAK_RSS_KB (\d+) CPU_US (\d+) FAULTS (\d+)/.exec(child.stderr);
   return {
     seconds,
     cpuSeconds: Number(peak?.[2] ?? 0) / 1e6,
     peakMb: Number(peak?.[1] ?? 0) / 1024,
+    pageFaults: Number(peak?.[3] ?? 0),
     summary: JSON.parse(child.stdout) as Run["summary"],
   };
 }
@@ -78,11 +85,15 @@ async function runBin(root: string, input: string): Promise<Run> {
 // `pnpm bench -- --input DIR` passes the `--` on.
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
-  options: { input: { type: "string" }, large: { type: "boolean" } },
+  options: { input: { type: "string" }, large: { type: "boolean" }, runs: { type: "string", default: "5" } },
 });
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a whole number ≥ 1, not ${values.runs}`);
 const root = await mkdtemp(join(tmpdir(), "ci-splitter-bench-"));
 try {
-  const inputs: Array<{ label: string; dir: string }> = [];
+  // `expected`: what the generator wrote, checked against what the bin says it read.
+  const inputs: Array<{ label: string; dir: string; expected?: { entries: number; unique: number } }> = [];
   if (values.input) inputs.push({ label: values.input, dir: resolve(values.input) });
   else {
     const shapes = [{ containers: 20, jobs: 500 }, ...(values.large ? [{ containers: 100, jobs: 858 }] : [])];
@@ -92,6 +103,7 @@ try {
       inputs.push({
         label: `${shape.containers}×${shape.jobs} (${stats.distinctJobNames} distinct)`,
         dir,
+        expected: { entries: stats.jobEntries, unique: stats.distinctJobNames },
       });
     }
   }
@@ -105,10 +117,31 @@ try {
     "wall",
     "CPU",
     "peak RSS",
+    "page faults",
   ];
   const rows: string[][] = [];
-  for (const { label, dir } of inputs) {
-    const { seconds, cpuSeconds, peakMb, summary } = await runBin(root, dir);
+  for (const { label, dir, expected } of inputs) {
+    const measured: Run[] = [];
+    for (let run = 0; run < runs; run++) measured.push(await runBin(root, dir));
+    const { summary } = measured[0]!;
+    // The bin read the whole input: a benchmark that skipped half of it would look fast.
+    if (expected && (summary.jobsRead !== expected.entries || summary.uniqueJobs !== expected.unique)) {
+      throw new Error(
+        `the bin read ${summary.jobsRead} entries (${summary.uniqueJobs} unique); the generator wrote ${expected.entries} (${expected.unique} unique)`,
+      );
+    }
+    const best = (pick: (run: Run) => number) => Math.min(...measured.map(pick));
+    const median = (pick: (run: Run) => number) => {
+      const sorted = measured.map(pick).sort((a, b) => a - b);
+      return sorted[Math.floor((sorted.length - 1) / 2)]!;
+    };
+    const figure = (pick: (run: Run) => number, unit: string, digits: number) => {
+      const format = (value: number) =>
+        value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+      const values =
+        runs === 1 ? format(pick(measured[0]!)) : `${format(best(pick))} / ${format(median(pick))}`;
+      return unit === "" ? values : `${values} ${unit}`;
+    };
     rows.push([
       label,
       `${((await sizeOf(dir)) / 1e6).toFixed(1)} MB`,
@@ -116,9 +149,10 @@ try {
       String(summary.uniqueJobs),
       String(summary.chunks),
       String(summary.warnings.length),
-      `${seconds.toFixed(2)} s`,
-      `${cpuSeconds.toFixed(2)} s`,
-      `${peakMb.toFixed(0)} MB`,
+      figure((run) => run.seconds, "s", 2),
+      figure((run) => run.cpuSeconds, "s", 2),
+      figure((run) => run.peakMb, "MB", 0),
+      figure((run) => run.pageFaults, "", 0),
     ]);
   }
   const widths = header.map((title, column) =>
@@ -127,6 +161,7 @@ try {
   const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ");
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+  if (runs > 1) console.log(`${runs} runs per input; figures are best / median`);
   // Wall time on a shared machine says little without its load.
   const load = loadavg().map((value) => value.toFixed(1));
   console.log(
