@@ -1,4 +1,10 @@
 import type { Options } from "ajv";
+import {
+  definitionFileSchema,
+  siteConfigSchema,
+  spackEnvironmentFileSchema,
+  spacktainerFileSchema,
+} from "./schemas.js";
 
 /**
  * The one set of ajv options: for the validators precompiled into
@@ -17,3 +23,14 @@ export const AJV_OPTIONS = {
 
 /** The schema keyword that carries the hint shown under a problem; ajv only stores it. */
 export const HINT_KEYWORD = { keyword: "hint", schemaType: "string" } as const;
+
+/**
+ * The schemas whose validators are compiled ahead of time, by their export name in
+ * `schema-validators.generated.ts` (written by generate-schema-validators.ts).
+ */
+export const PRECOMPILED_SCHEMAS = {
+  siteConfig: siteConfigSchema,
+  definitionFile: definitionFileSchema,
+  spackEnvironmentFile: spackEnvironmentFileSchema,
+  spacktainerFile: spacktainerFileSchema,
+} as const;

@@ -12,27 +12,13 @@ import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import AjvModule from "ajv";
 import standaloneModule from "ajv/dist/standalone/index.js";
-import { AJV_OPTIONS, HINT_KEYWORD } from "./ajv-options.js";
-import {
-  definitionFileSchema,
-  siteConfigSchema,
-  spackEnvironmentFileSchema,
-  spacktainerFileSchema,
-} from "./schemas.js";
+import { AJV_OPTIONS, HINT_KEYWORD, PRECOMPILED_SCHEMAS } from "./ajv-options.js";
 
 // Both are CommonJS; under some loaders the export sits on `.default`.
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
   AjvModule) as typeof AjvModule;
 const standaloneCode = ((standaloneModule as unknown as { default?: typeof standaloneModule }).default ??
   standaloneModule) as typeof standaloneModule;
-
-/** Export name of each schema's validator in the generated module. */
-export const PRECOMPILED_SCHEMAS = {
-  siteConfig: siteConfigSchema,
-  definitionFile: definitionFileSchema,
-  spackEnvironmentFile: spackEnvironmentFileSchema,
-  spacktainerFile: spacktainerFileSchema,
-} as const;
 
 export const GENERATED_FILE = fileURLToPath(new URL("./schema-validators.generated.ts", import.meta.url));
 
@@ -64,6 +50,7 @@ export function schemaValidatorsSource(): string {
     "// Written by generate-schema-validators.ts from schemas.ts (ajv standalone code); do not edit.",
     ...imports,
     code.replace(/^"use strict";/, ""),
+    `export const validators = { ${Object.keys(refs).join(", ")} };`,
     "",
   ].join("\n");
 }

@@ -17,23 +17,17 @@ import {
   type YAMLError,
 } from "yaml";
 import type { Problem, SourceLocation } from "../errors/spacktainers-error.js";
-import { AJV_OPTIONS, HINT_KEYWORD } from "./ajv-options.js";
+import { AJV_OPTIONS, HINT_KEYWORD, PRECOMPILED_SCHEMAS } from "./ajv-options.js";
 import { INPUT_LIMITS } from "./input-limits.js";
-import * as precompiled from "./schema-validators.generated.js";
-import {
-  definitionFileSchema,
-  siteConfigSchema,
-  spackEnvironmentFileSchema,
-  spacktainerFileSchema,
-} from "./schemas.js";
+import { validators as precompiled } from "./schema-validators.generated.js";
 
 /** The schemas of schemas.ts come compiled ahead of time (generate-schema-validators.ts). */
-const compiled = new WeakMap<object, ValidateFunction>([
-  [siteConfigSchema, precompiled.siteConfig as ValidateFunction],
-  [definitionFileSchema, precompiled.definitionFile as ValidateFunction],
-  [spackEnvironmentFileSchema, precompiled.spackEnvironmentFile as ValidateFunction],
-  [spacktainerFileSchema, precompiled.spacktainerFile as ValidateFunction],
-]);
+const compiled = new WeakMap<object, ValidateFunction>(
+  Object.entries(PRECOMPILED_SCHEMAS).map(([name, schema]) => [
+    schema,
+    precompiled[name as keyof typeof PRECOMPILED_SCHEMAS] as ValidateFunction,
+  ]),
+);
 /**
  * Any other schema is compiled on first use, with the same options. ajv itself is loaded then
  * too: loading it costs about 0.1 s, which a bin checking only these schemas does not pay.
