@@ -4,6 +4,7 @@
  * network clients (S3, HTTP dispatcher) are in `core/net`.
  */
 
+export { createFileWriter } from "./node/create-file-writer.js";
 export { listFilesRecursive, readChecksumEntries } from "./node/list-files.js";
 export { proxyFor } from "./node/proxy-for.js";
 export type { ReadInputFileOptions, ReadInputFileResult } from "./node/read-input-file.js";

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { createFileWriter } from "./create-file-writer.js";
 
 export interface SwapInDirectoryOptions {
   /** The folder to create or replace. */
@@ -32,6 +33,7 @@ export async function swapInDirectory({ dir, files }: SwapInDirectoryOptions): P
   const staging = join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
   const retired = join(dirname(target), `.${basename(target)}.${suffix}.old`);
   const written: string[] = [];
+  const writeFile = createFileWriter();
   try {
     await mkdir(staging, { recursive: true });
     for (const [relative, data] of Object.entries(files)) {

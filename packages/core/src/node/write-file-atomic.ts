@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { createFileWriter } from "./create-file-writer.js";
 
 function temporaryPath(path: string): string {
   return join(
@@ -32,6 +33,7 @@ export async function writeFilesAtomic(
   files: Record<string, string | Uint8Array>,
 ): Promise<string[]> {
   const staged: Array<{ temp: string; path: string }> = [];
+  const write = createFileWriter();
   try {
     for (const [relative, data] of Object.entries(files)) {
       const path = resolve(root, relative);
@@ -40,7 +42,7 @@ export async function writeFilesAtomic(
       await mkdir(dirname(path), { recursive: true });
       const temp = temporaryPath(path);
       staged.push({ temp, path });
-      await writeFile(temp, data);
+      await write(temp, data);
     }
   } catch (error) {
     await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
