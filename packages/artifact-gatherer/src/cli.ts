@@ -1,4 +1,11 @@
-import { type CliSpec, defineCommand, keyValueFlag, numberFlag, urlFlag } from "@spacktainers/core";
+import {
+  type CliSpec,
+  defineCommand,
+  formatBytes,
+  keyValueFlag,
+  numberFlag,
+  urlFlag,
+} from "@spacktainers/core";
 import { type GatherTarget, gatherArtifacts } from "./gather-artifacts.js";
 import { createGitlabClient } from "./gitlab-client.js";
 import { DEFAULT_TOKEN_VARIABLE, resolveGitlabToken } from "./resolve-gitlab-token.js";
@@ -30,18 +37,6 @@ export function parseJobTarget(text: string): GatherTarget {
   return at < 0
     ? { job: text, directory: "." }
     : { job: text.slice(0, at), directory: text.slice(at + 1) || "." };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** `--max-extract-size` as bytes; refuses what {@link parseSize} cannot read. */

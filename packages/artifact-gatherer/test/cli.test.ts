@@ -92,11 +92,11 @@ describe("spacktainers-gather", () => {
     });
     expect(await readFile(join(cwd, "gather.env"), "utf8")).toBe("GATHERED=yes\n");
     expect(result.stderr.split("\n").filter(Boolean).sort()).toEqual([
-      `downloaded "plan containers for amd64": ${PLAN_ZIP.length} B`,
-      `downloaded "split spack pipeline for amd64": ${SPLIT_ZIP.length} B`,
+      `downloaded "plan containers for amd64": ${PLAN_ZIP.length} bytes`,
+      `downloaded "split spack pipeline for amd64": ${SPLIT_ZIP.length} bytes`,
       'downstream pipeline 2000: "split spack pipeline for amd64" (51), "plan containers for amd64" (52)',
-      'extracted "plan containers for amd64": 1 files, 9 B',
-      'extracted "split spack pipeline for amd64": 2 files, 37 B',
+      'extracted "plan containers for amd64": 1 files, 9 bytes',
+      'extracted "split spack pipeline for amd64": 2 files, 37 bytes',
       'gathering from bridge "generate" of pipeline 1000 (token from file secret/token)',
     ]);
   });
