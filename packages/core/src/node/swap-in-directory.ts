@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, rename, rm } from "node:fs/promises";
+import { lstatSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { createFileWriter } from "./create-file-writer.js";
 
@@ -10,9 +10,9 @@ export interface SwapInDirectoryOptions {
   files: Record<string, string | Uint8Array>;
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
-    await lstat(path);
+    lstatSync(path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
@@ -28,34 +28,40 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function swapInDirectory({ dir, files }: SwapInDirectoryOptions): Promise<string[]> {
   const target = resolve(dir);
-  const existed = await exists(target);
+  const existed = exists(target);
   const suffix = `${process.pid}.${randomBytes(4).toString("hex")}`;
   const staging = join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
   const retired = join(dirname(target), `.${basename(target)}.${suffix}.old`);
   const written: string[] = [];
   const writeFile = createFileWriter();
   try {
-    await mkdir(staging, { recursive: true });
+    mkdirSync(staging, { recursive: true });
     for (const [relative, data] of Object.entries(files)) {
       const path = resolve(staging, relative);
       if (!path.startsWith(`${staging}/`)) throw new Error(`refusing to write outside ${dir}: ${relative}`);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, data);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFile(path, data);
       written.push(join(target, path.slice(staging.length + 1)));
     }
-    if (existed) await rename(target, retired);
+    if (existed) renameSync(target, retired);
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
     throw error;
   }
   try {
-    await rename(staging, target);
+    renameSync(staging, target);
   } catch (error) {
     // Put the earlier output back rather than leave no folder at all.
-    if (existed) await rename(retired, target).catch(() => undefined);
-    await rm(staging, { recursive: true, force: true });
+    if (existed) {
+      try {
+        renameSync(retired, target);
+      } catch {
+        // The original error is the one to report.
+      }
+    }
+    rmSync(staging, { recursive: true, force: true });
     throw error;
   }
-  if (existed) await rm(retired, { recursive: true, force: true });
+  if (existed) rmSync(retired, { recursive: true, force: true });
   return written;
 }

@@ -42,7 +42,7 @@ export async function writeFilesAtomic(
       await mkdir(dirname(path), { recursive: true });
       const temp = temporaryPath(path);
       staged.push({ temp, path });
-      await write(temp, data);
+      write(temp, data);
     }
   } catch (error) {
     await Promise.all(staged.map(({ temp }) => rm(temp, { force: true })));
