@@ -1,6 +1,12 @@
 import { renderYaml } from "@spacktainers/core";
 import { describe, expect, it } from "vitest";
-import { createJobRenderer, orderJobKeys, renderJobYaml, renderJobYamlFast } from "./create-job-renderer.js";
+import {
+  createJobRenderer,
+  orderJobKeys,
+  renderJobYaml,
+  renderJobYamlFast,
+  renderMappingYaml,
+} from "./create-job-renderer.js";
 
 const SPECIAL = [
   "",
@@ -168,5 +174,22 @@ describe("createJobRenderer: sizes", () => {
       expect(text).toBe(renderYaml({ [name]: orderJobKeys(job) }));
       expect(bytes).toBe(Buffer.byteLength(text));
     }
+  });
+});
+
+describe("renderMappingYaml", () => {
+  it("writes renderYaml's bytes for a chunk header, on the fast path and off it", () => {
+    const headers: Array<Record<string, unknown>> = [
+      { stages: ["stage-0"] },
+      {
+        stages: ["stage-3"],
+        variables: { SPACK_ARTIFACTS_ROOT: "jobs_scratch_dir", SPACK_VERSION: "0.23.1" },
+      },
+      // Off the fast path: a value past ASCII, an empty mapping.
+      { stages: ["stage-1"], variables: { NOTE: "échec" } },
+      { stages: ["stage-1"], variables: {} },
+      {},
+    ];
+    for (const header of headers) expect(renderMappingYaml(header)).toBe(renderYaml(header));
   });
 });

@@ -84,14 +84,33 @@ function block(value: unknown, indent: string, memo?: Memo): string {
   return text;
 }
 
-/** The fast rendering, or undefined when the data holds something it does not handle. */
-export function renderJobYamlFast(name: string, job: Record<string, unknown>): string | undefined {
+/** What `render` returns, or undefined when the data holds something the fast path does not handle. */
+function fastOrUndefined(render: () => string): string | undefined {
   try {
-    return `${scalar(name)}:\n${block(job, "  ")}`;
+    return render();
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
   }
+}
+
+/** The fast rendering, or undefined when the data holds something it does not handle. */
+export function renderJobYamlFast(name: string, job: Record<string, unknown>): string | undefined {
+  return fastOrUndefined(() => `${scalar(name)}:\n${block(job, "  ")}`);
+}
+
+/**
+ * A whole document that is a mapping (a chunk file's header), as core's `renderYaml` writes it
+ * (a blank line between top-level entries): fast when it can, through `renderYaml` otherwise.
+ */
+export function renderMappingYaml(value: Record<string, unknown>): string {
+  const fast = fastOrUndefined(() =>
+    Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .map(([key, item]) => block({ [key]: item }, ""))
+      .join("\n"),
+  );
+  return fast || renderYaml(value);
 }
 
 /**

@@ -3,14 +3,17 @@ import {
   type GitlabPipeline,
   type GitlabScriptJob,
   naturalCompare,
-  renderYaml,
   SpacktainersError,
 } from "@spacktainers/core";
+import { renderMappingYaml } from "./create-job-renderer.js";
 
 /** The header of a chunk file: its stage and the variables every job shares. */
 export function chunkHeader(stage: string, common: Record<string, string>): string {
   const sorted = Object.fromEntries(Object.entries(common).sort(([a], [b]) => naturalCompare(a, b)));
-  return renderYaml({ stages: [stage], ...(Object.keys(common).length > 0 ? { variables: sorted } : {}) });
+  return renderMappingYaml({
+    stages: [stage],
+    ...(Object.keys(common).length > 0 ? { variables: sorted } : {}),
+  });
 }
 
 export interface RenderChunkFileOptions {
