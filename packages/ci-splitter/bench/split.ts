@@ -82,6 +82,13 @@ async function runBin(root: string, input: string): Promise<Run> {
   };
 }
 
+/** Seconds Node itself takes to start and exit here: the floor under every figure of the bin. */
+function nodeStartSeconds(): number {
+  const start = performance.now();
+  spawnSync(process.execPath, ["-e", ""]);
+  return (performance.now() - start) / 1000;
+}
+
 // `pnpm bench -- --input DIR` passes the `--` on.
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -162,6 +169,13 @@ try {
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   if (runs > 1) console.log(`${runs} runs per input; figures are best / median`);
+  const starts = Array.from({ length: runs }, nodeStartSeconds).sort((a, b) => a - b);
+  console.log(
+    `node -e "" takes ${starts[0]!.toFixed(2)} / ${starts[Math.floor((starts.length - 1) / 2)]!.toFixed(2)} s here` +
+      (process.env.NODE_EXTRA_CA_CERTS
+        ? " (NODE_EXTRA_CA_CERTS is set: Node reads that certificate bundle at every start)"
+        : ""),
+  );
   // Wall time on a shared machine says little without its load.
   const load = loadavg().map((value) => value.toFixed(1));
   console.log(

@@ -61,21 +61,25 @@ export function differingJobKeys(
   memo?: SameValueMemo,
 ): string[] {
   if (a.body === b.body) return [];
-  const keys = new Set([...Object.keys(a.body), ...Object.keys(b.body)]);
   const differing: string[] = [];
-  for (const key of keys) {
-    if (REPLACED_KEYWORDS.has(key)) continue;
+  const compare = (key: string): void => {
+    if (REPLACED_KEYWORDS.has(key)) return;
     const valueA = a.body[key];
     const valueB = b.body[key];
     if (key === "variables" && isRecord(valueA) && isRecord(valueB)) {
-      for (const name of new Set([...Object.keys(valueA), ...Object.keys(valueB)])) {
+      const compareVariable = (name: string): void => {
         const inBoth = name in valueA && name in valueB;
         if (!inBoth || !sameValue(String(valueA[name] ?? ""), rebaseA, String(valueB[name] ?? ""), rebaseB))
           differing.push(`variables.${name}`);
-      }
+      };
+      for (const name in valueA) compareVariable(name);
+      for (const name in valueB) if (!(name in valueA)) compareVariable(name);
     } else if (!sameValue(valueA, rebaseA, valueB, rebaseB, memo)) {
       differing.push(key);
     }
-  }
-  return differing.sort(naturalCompare);
+  };
+  // Each key once: a's, then those only b has (this runs for every copy of every shared job).
+  for (const key in a.body) compare(key);
+  for (const key in b.body) if (!(key in a.body)) compare(key);
+  return differing.length > 1 ? differing.sort(naturalCompare) : differing;
 }
