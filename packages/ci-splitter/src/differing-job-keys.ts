@@ -67,13 +67,13 @@ export function differingJobKeys(
     const valueA = a.body[key];
     const valueB = b.body[key];
     if (key === "variables" && isRecord(valueA) && isRecord(valueB)) {
-      const compareVariable = (name: string): void => {
-        const inBoth = name in valueA && name in valueB;
-        if (!inBoth || !sameValue(String(valueA[name] ?? ""), rebaseA, String(valueB[name] ?? ""), rebaseB))
-          differing.push(`variables.${name}`);
-      };
-      for (const name in valueA) compareVariable(name);
-      for (const name in valueB) if (!(name in valueA)) compareVariable(name);
+      for (const name in valueA) {
+        const same =
+          name in valueB &&
+          sameValue(String(valueA[name] ?? ""), rebaseA, String(valueB[name] ?? ""), rebaseB);
+        if (!same) differing.push(`variables.${name}`);
+      }
+      for (const name in valueB) if (!(name in valueA)) differing.push(`variables.${name}`);
     } else if (!sameValue(valueA, rebaseA, valueB, rebaseB, memo)) {
       differing.push(key);
     }
