@@ -23,7 +23,7 @@ it("writes each file exactly, whatever the size and encoding of the one before",
     ["e.yml", "🚀 stage-0\n"],
     ["f.yml", ""],
   ];
-  for (const [name, data] of files) await write(join(root, name), data);
+  for (const [name, data] of files) write(join(root, name), data);
   for (const [name, data] of files) {
     const expected = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
     expect(await readFile(join(root, name)), name).toEqual(expected);
@@ -34,7 +34,7 @@ it("replaces what a file held", async () => {
   const root = await mkdtemp(join(tmpdir(), "file-writer-"));
   roots.push(root);
   const write = createFileWriter();
-  await write(join(root, "a"), "a longer first text");
-  await write(join(root, "a"), "short");
+  write(join(root, "a"), "a longer first text");
+  write(join(root, "a"), "short");
   expect(await readFile(join(root, "a"), "utf8")).toBe("short");
 });

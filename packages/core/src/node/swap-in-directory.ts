@@ -24,7 +24,8 @@ function exists(path: string): boolean {
  * Writes `files` into a new folder beside `dir` and swaps it in by rename, so the folder holds
  * exactly these files: nothing of what it held before survives, and a failure before the swap
  * leaves it as it was. It does not judge whether `dir` may be replaced: callers check that first
- * (see `replaceDirectory`). Returns the absolute paths written, in the order given.
+ * (see `replaceDirectory`). Returns the absolute paths written, in the order given. Its file
+ * system calls are synchronous (see {@link createFileWriter}); the promise stays for callers.
  */
 export async function swapInDirectory({ dir, files }: SwapInDirectoryOptions): Promise<string[]> {
   const target = resolve(dir);
