@@ -26,6 +26,8 @@ export interface ChunkStagesOptions {
   gitlabNames: Map<string, string>;
   /** Variables every job shares (the file header holds them). */
   common: Record<string, string>;
+  /** Keywords every job shares, for the file's `default:` (jobs are built without them). */
+  defaults: Record<string, unknown>;
   /** The job we write for a Spack job name, in the given stage. */
   buildJob: (name: string, stage: string) => GitlabScriptJob;
   settings: SplitSettings;
@@ -44,6 +46,7 @@ export function chunkStages({
   stages,
   gitlabNames,
   common,
+  defaults,
   buildJob,
   settings,
 }: ChunkStagesOptions): Chunk[] {
@@ -51,14 +54,14 @@ export function chunkStages({
   const chunks: Chunk[] = [];
   for (const level of [...stages.keys()].sort((a, b) => a - b)) {
     const stage = `stage-${level}`;
-    const header = chunkHeader(stage, common);
+    const header = chunkHeader(stage, common, defaults);
     const headerBytes = Buffer.byteLength(header);
     const budget = settings.maxBytes - headerBytes;
     const files: Array<{ names: string[]; text: string; bytes: number }> = [];
     let group: Group = { names: [], jobs: [] };
     let bytes = 0;
     const close = () => {
-      const text = renderChunkFile({ stage, header, common, jobs: group.jobs });
+      const text = renderChunkFile({ stage, header, common, defaults, jobs: group.jobs });
       files.push({ names: group.names, text, bytes: headerBytes + bytes });
       group = { names: [], jobs: [] };
       bytes = 0;

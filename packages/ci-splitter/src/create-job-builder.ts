@@ -41,18 +41,50 @@ function credentialVariables(settings: SplitSettings): Record<string, string> {
 export type JobBuilder = {
   /**
    * The job we write for a Spack job of `pipeline`, in `stage`, with the given needs. Variables
-   * equal to one of `common` are left out (the file's `variables:` holds them).
+   * equal to one of `common` are left out (the file's `variables:` holds them), and so are the
+   * keywords of `defaults` (the file's `default:` holds them).
    */
   build(
     job: SpackJob,
     pipeline: SpackContainer,
-    options: { stage: string; needs: GitlabNeed[]; common?: Record<string, string> },
+    options: {
+      stage: string;
+      needs: GitlabNeed[];
+      common?: Record<string, string>;
+      defaults?: Partial<Record<DefaultKeyword, unknown>>;
+    },
   ): GitlabScriptJob;
   /** Every variable the job gets: its container's (rebased), the arch's, its own, the credentials. */
   variables(job: SpackJob, pipeline: SpackContainer): Record<string, string>;
   /** One of {@link JobBuilder.variables}, without building them all. */
   variable(job: SpackJob, pipeline: SpackContainer, key: string): string | undefined;
+  /**
+   * The value {@link JobBuilder.build} gives one of the {@link DEFAULT_KEYWORDS} (undefined when
+   * the job has none), without building the job: the same object for jobs that share it.
+   */
+  keyword(job: SpackJob, pipeline: SpackContainer, key: DefaultKeyword): unknown;
 };
+
+/**
+ * The job keywords GitLab's `default:` can hold (https://docs.gitlab.com/ci/yaml/#default), in
+ * the order jobs are written: those every job of a split shares go to `default:` once.
+ */
+export const DEFAULT_KEYWORDS = [
+  "image",
+  "services",
+  "tags",
+  "interruptible",
+  "timeout",
+  "retry",
+  "hooks",
+  "id_tokens",
+  "before_script",
+  "after_script",
+  "cache",
+  "artifacts",
+] as const;
+
+export type DefaultKeyword = (typeof DEFAULT_KEYWORDS)[number];
 
 type Container = {
   rebase: (text: string) => string;
@@ -126,37 +158,63 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     for (const key in credentials) add(key, credentials[key]!);
     return result;
   };
-  const build: JobBuilder["build"] = (job, pipeline, { stage, needs, common }) => {
-    const container = containerOf(pipeline);
-    const { rebase } = container;
-    const result = { stage } as GitlabScriptJob;
-    for (const key in job.body)
-      if (!REPLACED.has(key)) (result as Record<string, unknown>)[key] = job.body[key];
-    Object.assign(result, {
-      tags: settings.runners.tags,
-      needs,
-      variables: variablesWithout(job, pipeline, common),
-      interruptible: true,
-      timeout: settings.timeout,
-      retry,
-      script: copyOnce(container, job.body.script, () => rebaseList(job.body.script, rebase)!),
-    });
-    const image = job.body.image;
-    const gitlabImage = copyOnce(container, image, () => toImage(image, settings.pullPolicy));
-    if (gitlabImage) result.image = gitlabImage;
-    for (const key of ["before_script", "after_script"] as const) {
-      const lines = copyOnce(container, job.body[key], () => rebaseList(job.body[key], rebase));
-      if (lines) result[key] = lines;
+  const keyword: JobBuilder["keyword"] = (job, pipeline, key) => {
+    switch (key) {
+      case "tags":
+        return settings.runners.tags;
+      case "interruptible":
+        return true;
+      case "timeout":
+        return settings.timeout;
+      case "retry":
+        return retry;
+      case "image": {
+        const image = job.body.image;
+        return copyOnce(containerOf(pipeline), image, () => toImage(image, settings.pullPolicy));
+      }
+      case "before_script":
+      case "after_script": {
+        const container = containerOf(pipeline);
+        const lines = copyOnce(container, job.body[key], () => rebaseList(job.body[key], container.rebase));
+        return lines ?? job.body[key];
+      }
+      case "artifacts": {
+        const artifacts = job.body.artifacts;
+        if (!isRecord(artifacts)) return artifacts;
+        const { rebase } = containerOf(pipeline);
+        return copyOnce(containerOf(pipeline), artifacts, () => {
+          const copy = { ...artifacts };
+          if (Array.isArray(copy.paths)) copy.paths = rebaseList(copy.paths, rebase);
+          return copy;
+        });
+      }
+      default:
+        // services, hooks, id_tokens, cache: as Spack wrote them.
+        return job.body[key];
     }
-    const artifacts = job.body.artifacts;
-    if (isRecord(artifacts)) {
-      result.artifacts = copyOnce(container, artifacts, () => {
-        const copy = { ...artifacts };
-        if (Array.isArray(copy.paths)) copy.paths = rebaseList(copy.paths, rebase);
-        return copy;
-      });
+  };
+  const build: JobBuilder["build"] = (job, pipeline, { stage, needs, common, defaults }) => {
+    const container = containerOf(pipeline);
+    const result = { stage } as GitlabScriptJob;
+    const written = result as Record<string, unknown>;
+    for (const key in job.body) if (!REPLACED.has(key)) written[key] = job.body[key];
+    written.needs = needs;
+    written.variables = variablesWithout(job, pipeline, common);
+    written.script = copyOnce(
+      container,
+      job.body.script,
+      () => rebaseList(job.body.script, container.rebase)!,
+    );
+    for (const key of DEFAULT_KEYWORDS) {
+      // A keyword `default:` holds is left out: every job has that same value.
+      if (defaults && key in defaults) delete written[key];
+      else {
+        const value = keyword(job, pipeline, key);
+        if (value === undefined) delete written[key];
+        else written[key] = value;
+      }
     }
     return result;
   };
-  return { build, variables: (job, pipeline) => variablesWithout(job, pipeline), variable };
+  return { build, variables: (job, pipeline) => variablesWithout(job, pipeline), variable, keyword };
 }

@@ -5,14 +5,22 @@ import {
   naturalCompare,
   SpacktainersError,
 } from "@spacktainers/core";
-import { renderMappingYaml } from "./create-job-renderer.js";
+import { orderJobKeys, renderMappingYaml } from "./create-job-renderer.js";
 
-/** The header of a chunk file: its stage and the variables every job shares. */
-export function chunkHeader(stage: string, common: Record<string, string>): string {
+/**
+ * The header of a chunk file: its stage, the variables every job shares and the keywords every
+ * job shares (`default:`, in the order jobs write them).
+ */
+export function chunkHeader(
+  stage: string,
+  common: Record<string, string>,
+  defaults: Record<string, unknown> = {},
+): string {
   const sorted = Object.fromEntries(Object.entries(common).sort(([a], [b]) => naturalCompare(a, b)));
   return renderMappingYaml({
     stages: [stage],
     ...(Object.keys(common).length > 0 ? { variables: sorted } : {}),
+    ...(Object.keys(defaults).length > 0 ? { default: orderJobKeys(defaults) } : {}),
   });
 }
 
@@ -23,6 +31,8 @@ export interface RenderChunkFileOptions {
   header: string;
   /** Variables every job shares (the header holds them). */
   common: Record<string, string>;
+  /** Keywords every job shares (the header's `default:`). */
+  defaults?: Record<string, unknown>;
   /** The chunk's jobs in file order: the name GitLab shows, the job, the pieces of its text. */
   jobs: Array<{ name: string; job: GitlabScriptJob; parts: string[] }>;
 }
@@ -34,10 +44,15 @@ export interface RenderChunkFileOptions {
  * (tests compare), assembled from per-job texts because rendering 10,000 jobs through the `yaml`
  * package takes seconds; checkPipeline still vets the file.
  */
-export function renderChunkFile({ stage, header, common, jobs }: RenderChunkFileOptions): string {
+export function renderChunkFile({ stage, header, common, defaults, jobs }: RenderChunkFileOptions): string {
   const pipelineJobs: GitlabPipeline["jobs"] = {};
   for (const { name, job } of jobs) pipelineJobs[name] = job;
-  const problems = checkPipeline({ stages: [stage], variables: common, jobs: pipelineJobs });
+  const problems = checkPipeline({
+    stages: [stage],
+    variables: common,
+    default: defaults,
+    jobs: pipelineJobs,
+  });
   if (problems.length > 0) {
     throw new SpacktainersError({
       code: "PIPELINE_INVALID",

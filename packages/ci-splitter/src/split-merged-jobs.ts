@@ -10,8 +10,8 @@ import {
 import { assignLevels } from "./assign-levels.js";
 import { buildTriggerPipeline } from "./build-trigger-pipeline.js";
 import { chunkStages } from "./chunk-stages.js";
-import { commonVariables } from "./common-variables.js";
-import { createJobBuilder } from "./create-job-builder.js";
+import { commonKeywords, commonVariables } from "./common-variables.js";
+import { createJobBuilder, DEFAULT_KEYWORDS } from "./create-job-builder.js";
 import type { MergedJobs } from "./create-job-merger.js";
 import { pickRebuildIndex } from "./pick-rebuild-index.js";
 import type { SplitSettings } from "./resolve-split-settings.js";
@@ -98,14 +98,21 @@ export function splitMergedJobs(mergedJobs: MergedJobs, settings: SplitSettings)
     (job) => builder.variables(job.kept, job.pipeline),
     (job, key) => builder.variable(job.kept, job.pipeline, key),
   );
+  // Keywords equal in every job (runner tags, retry, timeout, usually Spack's image and
+  // before_script) go to each file's `default:` once.
+  const defaults = commonKeywords(merged.values(), DEFAULT_KEYWORDS, (job, key) =>
+    builder.keyword(job.kept, job.pipeline, key),
+  );
   const chunks = chunkStages({
     stages,
     gitlabNames,
     common,
+    defaults,
     settings,
     buildJob: (name, stage) => {
       const { kept, pipeline } = merged.get(name)!;
-      return builder.build(kept, pipeline, { stage, needs: concretizeNeed(pipeline.container), common });
+      const needs = concretizeNeed(pipeline.container);
+      return builder.build(kept, pipeline, { stage, needs, common, defaults });
     },
   });
   if (chunks.length + 1 > GITLAB_LIMITS.maxDownstreamPipelines) {

@@ -63,7 +63,7 @@ describe("spacktainers-ci-split: warnings", () => {
         <root>/jobs_scratch_dir.amd64/b/pipeline.yml:1:1: job "app1@1.0 /app1xxx" moved from stage-0 to stage-1 to run after the jobs it needs
         <root>/jobs_scratch_dir.amd64/b/pipeline.yml:21:1: job "app2@1.0 /app2xxx" moved from stage-0 to stage-1 to run after the jobs it needs
         <root>/jobs_scratch_dir.amd64/b/pipeline.yml:35:1: job "app3@1.0 /app3xxx" moved from stage-0 to stage-1 to run after the jobs it needs
-      amd64: 11 jobs read from 2 containers, 6 unique, 2 stages, 2 child pipelines; largest file chunks/stage-1.yml (4979 bytes); written to <root>/split.amd64
+      amd64: 11 jobs read from 2 containers, 6 unique, 2 stages, 2 child pipelines; largest file chunks/stage-1.yml (3461 bytes); written to <root>/split.amd64
       "
     `);
     const reportText = (await readFile(join(cwd, "report.json"), "utf8")).replaceAll(cwd, "<root>");

@@ -54,7 +54,7 @@ describe("spacktainers-ci-split", () => {
     const second = await split(cwd);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(
-      /^amd64: 6 jobs read from 2 containers, 4 unique, 3 stages, 3 child pipelines; largest file chunks\/stage-1\.yml \(\d+ bytes\); written to <root>\/split\.amd64\n$/,
+      /^amd64: 6 jobs read from 2 containers, 4 unique, 3 stages, 3 child pipelines; largest file pipeline\.yml \(\d+ bytes\); written to <root>\/split\.amd64\n$/,
     );
     expect(await read()).toEqual(before);
     expect(before[0]).toContain("artifact: split.amd64/chunks/stage-1.yml");

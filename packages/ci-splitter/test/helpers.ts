@@ -71,7 +71,7 @@ export function checkSplit(files: Record<string, string>, inputs: string[]): str
     if (!path.startsWith("chunks/")) continue;
     const data = parse(text) as Record<string, { stage: string }>;
     for (const [name, job] of Object.entries(data)) {
-      if (name === "stages" || name === "variables") continue;
+      if (name === "stages" || name === "variables" || name === "default") continue;
       if (placed.has(name)) violations.push(`${name} built twice`);
       placed.set(name, Number(job.stage.replace("stage-", "")));
     }

@@ -33,10 +33,34 @@ async function gitlabCiLocal(files: Record<string, string>) {
 /** Our files are exactly what core's renderPipelineYaml writes for the same pipeline. */
 function expectRenderedByCore(files: Record<string, string>) {
   for (const text of Object.values(files)) {
-    const { stages, variables, ...jobs } = parse(text) as Record<string, unknown>;
-    const pipeline = { stages, jobs, ...(variables ? { variables } : {}) } as GitlabPipeline;
+    const { stages, variables, default: defaults, ...jobs } = parse(text) as Record<string, unknown>;
+    const pipeline = {
+      stages,
+      jobs,
+      ...(variables ? { variables } : {}),
+      ...(defaults ? { default: defaults } : {}),
+    } as GitlabPipeline;
     expect(renderPipelineYaml(pipeline)).toBe(text);
   }
+}
+
+/**
+ * Each build job of the chunk files as GitLab runs it: the file's `default:` under the job's own
+ * keywords (a job's value replaces the default's, https://docs.gitlab.com/ci/yaml/#default).
+ */
+function effectiveJobs(files: Record<string, string>): Record<string, Record<string, unknown>> {
+  const jobs: Record<string, Record<string, unknown>> = {};
+  for (const [path, text] of Object.entries(files)) {
+    if (!path.startsWith("chunks/")) continue;
+    const {
+      stages,
+      variables,
+      default: defaults,
+      ...own
+    } = parse(text) as Record<string, Record<string, unknown>>;
+    for (const [name, job] of Object.entries(own)) jobs[name] = { ...defaults, ...job };
+  }
+  return jobs;
 }
 
 describe.each(["0.19.0", "0.23.1", "1.0.2"])(
@@ -52,6 +76,21 @@ describe.each(["0.19.0", "0.23.1", "1.0.2"])(
       expect(warnings).toEqual([]);
       expect(checkSplit(files, Object.values(inputs))).toEqual([]);
       expectRenderedByCore(files);
+      // What every job shares is written once, in `default:`, and every job still runs with
+      // the arch's runner tags, interruptible, a timeout, the infrastructure retry and an image.
+      const jobs = effectiveJobs(files);
+      expect(Object.keys(jobs)).toHaveLength(summary.uniqueJobs);
+      for (const job of Object.values(jobs)) {
+        expect(job).toMatchObject({
+          tags: ["kubernetes", "amd64"],
+          interruptible: true,
+          timeout: "4h",
+          retry: { max: 2, when: expect.not.arrayContaining(["script_failure"]) },
+          image: { name: expect.stringMatching(/^ghcr\.io\/example\/spack-/), pull_policy: "always" },
+          script: expect.arrayContaining([expect.stringMatching(/^spack (-d )?ci rebuild$/)]),
+        });
+      }
+      for (const text of Object.values(files).slice(1)) expect(text).toMatch(/^default:\n/m);
       const listed = await gitlabCiLocal(files);
       const stageNames = Object.keys(files).filter((path) => path.startsWith("chunks/"));
       expect(Object.keys(listed)).toEqual(["pipeline.yml", ...stageNames]);
@@ -92,7 +131,7 @@ describe("Spack 0.19.0 multi-arch environment (19 jobs in 8 stages)", () => {
 });
 
 describe("a build job", () => {
-  it("gets runner tags, credentials as $VAR, pull policy, infrastructure retry, timeout and its concrete environment", async () => {
+  it("gets runner tags, infrastructure retry and timeout from default:, credentials as $VAR, pull policy and its concrete environment", async () => {
     const { files } = await split({ app: spackFixture("0.19.0", "partial") });
     expect(files["chunks/stage-1.yml"]).toMatchInlineSnapshot(`
       "stages:
@@ -120,23 +159,10 @@ describe("a build job", () => {
         SPACK_SPEC_NEEDS_REBUILD: "True"
         SPACK_VERSION: 0.19.0 (a86911246a8c5571ca210ff25fc990b8eb297a5c)
 
-      (specs) fixture-app/kbvflog 2.0 gcc@12.2.0 linux-debian12-x86_64:
-        stage: stage-1
-        image:
-          name: ghcr.io/example/spack-runner-debian12:latest
-          entrypoint:
-            - ""
-          pull_policy: always
+      default:
         tags:
           - kubernetes
           - amd64
-        needs:
-          - job: concretize app for amd64
-            pipeline: "4242"
-            artifacts: true
-        variables:
-          SPACK_JOB_SPEC_DAG_HASH: kbvflog4oalvbnij4rgyqgbhmwzs3wtb
-          SPACK_JOB_SPEC_PKG_NAME: fixture-app
         interruptible: true
         timeout: 4h
         retry:
@@ -148,12 +174,6 @@ describe("a build job", () => {
             - scheduler_failure
             - stuck_or_timeout_failure
             - unknown_failure
-        script:
-          - . "./share/spack/setup-env.sh"
-          - spack --version
-          - cd \${SPACK_CONCRETE_ENV_DIR}
-          - spack env activate --without-view .
-          - spack -d ci rebuild
         artifacts:
           paths:
             - jobs_scratch_dir.amd64/app/logs
@@ -161,6 +181,27 @@ describe("a build job", () => {
             - jobs_scratch_dir.amd64/app/tests
             - jobs_scratch_dir.amd64/app/user_data
           when: always
+
+      (specs) fixture-app/kbvflog 2.0 gcc@12.2.0 linux-debian12-x86_64:
+        stage: stage-1
+        image:
+          name: ghcr.io/example/spack-runner-debian12:latest
+          entrypoint:
+            - ""
+          pull_policy: always
+        needs:
+          - job: concretize app for amd64
+            pipeline: "4242"
+            artifacts: true
+        variables:
+          SPACK_JOB_SPEC_DAG_HASH: kbvflog4oalvbnij4rgyqgbhmwzs3wtb
+          SPACK_JOB_SPEC_PKG_NAME: fixture-app
+        script:
+          - . "./share/spack/setup-env.sh"
+          - spack --version
+          - cd \${SPACK_CONCRETE_ENV_DIR}
+          - spack env activate --without-view .
+          - spack -d ci rebuild
       "
     `);
   });

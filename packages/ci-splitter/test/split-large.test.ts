@@ -71,15 +71,16 @@ describe("large synthetic input", () => {
       inputDir: dir,
       outputPath: "split.amd64",
       pipelineId: "77",
-      maxBytes: 40 * 1024,
+      maxBytes: 30 * 1024,
     });
-    expect(summary.files.every((file) => file.bytes <= 40 * 1024)).toBe(true);
+    expect(summary.files.every((file) => file.bytes <= 30 * 1024)).toBe(true);
     expect(summary.files.map((file) => file.path)).toEqual([
       "pipeline.yml",
       "chunks/stage-0-1.yml",
       "chunks/stage-0-2.yml",
       "chunks/stage-1-1.yml",
       "chunks/stage-1-2.yml",
+      "chunks/stage-1-3.yml",
       "chunks/stage-2.yml",
     ]);
     const names = Object.values(files).flatMap((text) =>
