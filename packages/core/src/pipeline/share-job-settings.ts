@@ -42,8 +42,9 @@ function sameJson(a: unknown, b: unknown): boolean {
  *   (same values) `extends:` that template and drops them; GitLab merges the template's
  *   `variables` hash into the job's (https://docs.gitlab.com/ci/yaml/#extends).
  *
- * `default:` is per file: a child pipeline does not inherit its parent's, so every pipeline we
- * write goes through this on its own.
+ * `default:` is per file: a child pipeline does not inherit its parent's, so every pipeline the
+ * orchestrator writes goes through this on its own (the splitter's chunk files get a `default:`
+ * of their own, from what all their build jobs share).
  */
 export function shareJobSettings(
   pipeline: GitlabPipeline,
