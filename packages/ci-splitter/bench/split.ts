@@ -89,6 +89,23 @@ function nodeStartSeconds(): number {
   return (performance.now() - start) / 1000;
 }
 
+/**
+ * Microseconds a minor page fault (the first touch of a 4 KiB page) costs here, from a fresh
+ * process touching 64 MiB once: the bin takes about 30,000 of them on the first input, so on a
+ * virtual machine where they are slow this is a large share of every figure.
+ */
+function pageFaultMicroseconds(): number {
+  const child = spawnSync(
+    process.execPath,
+    [
+      "-e",
+      "const b = new Uint8Array(64 << 20); const t = performance.now(); for (let i = 0; i < b.length; i += 4096) b[i] = 1; process.stdout.write(String((performance.now() - t) * 1000 / (b.length / 4096)));",
+    ],
+    { encoding: "utf8" },
+  );
+  return Number(child.stdout);
+}
+
 // `pnpm bench -- --input DIR` passes the `--` on.
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -175,6 +192,10 @@ try {
       (process.env.NODE_EXTRA_CA_CERTS
         ? " (NODE_EXTRA_CA_CERTS is set: Node reads that certificate bundle at every start)"
         : ""),
+  );
+  const faults = Array.from({ length: runs }, pageFaultMicroseconds).sort((a, b) => a - b);
+  console.log(
+    `a page fault costs ${faults[0]!.toFixed(1)} / ${faults[Math.floor((faults.length - 1) / 2)]!.toFixed(1)} µs here (first touch of 64 MiB)`,
   );
   // Wall time on a shared machine says little without its load.
   const load = loadavg().map((value) => value.toFixed(1));
