@@ -94,18 +94,18 @@ type Container = {
   copies: WeakMap<object, unknown>;
 };
 
-/** Keywords the split sets itself (the rest of a Spack job is kept as Spack wrote it). */
-const REPLACED = new Set([
+/**
+ * Keywords the split sets itself: `build` writes these, `keyword` gives the default-able ones;
+ * the rest of a Spack job is kept as Spack wrote it.
+ */
+const REPLACED = new Set<string>([
   "stage",
-  "tags",
   "needs",
   "variables",
-  "interruptible",
-  "timeout",
-  "retry",
   "when",
   "dependencies",
-  "image",
+  "script",
+  ...DEFAULT_KEYWORDS,
 ]);
 
 /**
@@ -181,10 +181,10 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
       case "artifacts": {
         const artifacts = job.body.artifacts;
         if (!isRecord(artifacts)) return artifacts;
-        const { rebase } = containerOf(pipeline);
-        return copyOnce(containerOf(pipeline), artifacts, () => {
+        const container = containerOf(pipeline);
+        return copyOnce(container, artifacts, () => {
           const copy = { ...artifacts };
-          if (Array.isArray(copy.paths)) copy.paths = rebaseList(copy.paths, rebase);
+          if (Array.isArray(copy.paths)) copy.paths = rebaseList(copy.paths, container.rebase);
           return copy;
         });
       }
@@ -207,12 +207,9 @@ export function createJobBuilder(settings: SplitSettings): JobBuilder {
     );
     for (const key of DEFAULT_KEYWORDS) {
       // A keyword `default:` holds is left out: every job has that same value.
-      if (defaults && key in defaults) delete written[key];
-      else {
-        const value = keyword(job, pipeline, key);
-        if (value === undefined) delete written[key];
-        else written[key] = value;
-      }
+      if (defaults && key in defaults) continue;
+      const value = keyword(job, pipeline, key);
+      if (value !== undefined) written[key] = value;
     }
     return result;
   };
