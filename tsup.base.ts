@@ -1,7 +1,8 @@
 import type { Options } from "tsup";
 
 /**
- * The one tsup configuration every package spreads into its own 3-line tsup.config.ts.
+ * The one tsup configuration every package spreads into its own tsup.config.ts (the orchestrator
+ * adds `splitting`, so each command loads only what it uses).
  * Entries: the library (`index`), the CLI module and the bin wrapper when a package has them.
  */
 export const tsupBase: Options = {

@@ -1,4 +1,9 @@
 import { defineConfig } from "tsup";
 import { tsupBase } from "../../tsup.base.ts";
 
-export default defineConfig({ ...tsupBase, entry: ["src/index.ts", "src/cli.ts", "src/bin.ts"] });
+// Split: each command loads its implementation (and the AWS SDK, undici…) only when it runs.
+export default defineConfig({
+  ...tsupBase,
+  entry: ["src/index.ts", "src/cli.ts", "src/bin.ts"],
+  splitting: true,
+});

@@ -14,7 +14,11 @@ import { syncSiteSifsCommand } from "./commands/sync-site-sifs.js";
 import { validateCommand } from "./commands/validate.js";
 import { VERSION } from "./version.js";
 
-/** The `spacktainers` CLI: its commands, each in `commands/<command>.ts` behind one preamble. */
+/**
+ * The `spacktainers` CLI: its commands, each in `commands/<command>.ts` behind one preamble. A
+ * command imports its implementation inside `run`, so a command loads only the packages it uses
+ * (the build splits dist/ into chunks along those imports).
+ */
 export const cli: CliSpec = {
   name: "spacktainers",
   version: VERSION,

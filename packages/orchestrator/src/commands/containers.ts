@@ -1,6 +1,4 @@
 import { defineCommand, OUT_PATHS } from "@spacktainers/core";
-import { onlineClients } from "../online-clients.js";
-import { planContainers, summarizePlan } from "../plan-containers.js";
 import { archFlag, nowFlag, pipelineIdFlag, prepareCommand, rootFlag } from "./preamble.js";
 
 /** `spacktainers containers`: one arch's container pipeline from the concretized locks. */
@@ -28,6 +26,10 @@ export const containersCommand = defineCommand({
     const { flags, log } = command;
     const { root, config, definitions, arch, ciContext } = await prepareCommand(command);
     const context = await ciContext();
+    const [{ onlineClients }, { planContainers, summarizePlan }] = await Promise.all([
+      import("../online-clients.js"),
+      import("../plan-containers.js"),
+    ]);
     const clients = onlineClients({ config, context, env: command.env });
     try {
       const result = await planContainers({

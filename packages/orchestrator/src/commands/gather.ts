@@ -1,5 +1,4 @@
 import { defineCommand } from "@spacktainers/core";
-import { gatherPipelineArtifacts } from "../gather-pipeline-artifacts.js";
 import { gitlabConnection, nowFlag, prepareCommand, requireEnv, rootFlag } from "./preamble.js";
 
 /** `spacktainers gather`: pipeline A's split and container pipelines, for the triggers. */
@@ -24,6 +23,7 @@ export const gatherCommand = defineCommand({
     const { flags, log } = command;
     const { root, config } = await prepareCommand(command);
     const { CI_PIPELINE_ID } = requireEnv(command.env, ["CI_PIPELINE_ID"]);
+    const { gatherPipelineArtifacts } = await import("../gather-pipeline-artifacts.js");
     const result = await gatherPipelineArtifacts({
       root,
       out: flags.out,

@@ -1,8 +1,6 @@
 import { credentialVariableNames, defineCommand } from "@spacktainers/core";
 import { loadSiteConfig } from "@spacktainers/definitions-parser";
 import { contextFromEnv } from "../ci-context-from-env.js";
-import { generate } from "../generate.js";
-import { onlineClients } from "../online-clients.js";
 import { commandRoot, nowFlag, rootFlag } from "./preamble.js";
 
 /** `spacktainers generate`: pipeline A and the Spack environments. */
@@ -28,6 +26,10 @@ export const generateCommand = defineCommand({
     const root = commandRoot({ cwd, flags });
     const context = await contextFromEnv({ env, root, now: flags.now });
     const site = await loadSiteConfig({ root });
+    const [{ generate }, { onlineClients }] = await Promise.all([
+      import("../generate.js"),
+      import("../online-clients.js"),
+    ]);
     if (site.value) maskVariables(credentialVariableNames(site.value));
     const clients = site.value ? onlineClients({ config: site.value, context, env }) : undefined;
     let result: Awaited<ReturnType<typeof generate>>;

@@ -1,6 +1,4 @@
 import { choiceFlag, defineCommand, JOB_NAMES } from "@spacktainers/core";
-import { buildParentPipeline, parentPipelineFor } from "../build-parent-pipeline.js";
-import { renderPipelineGraph } from "../render-pipeline-graph.js";
 import { prepareCommand, rootFlag } from "./preamble.js";
 
 const parseFormat = choiceFlag(["mermaid", "dot"]);
@@ -27,6 +25,10 @@ export const graphCommand = defineCommand({
   async run(command) {
     const { flags } = command;
     const { config } = await prepareCommand(command);
+    const [{ buildParentPipeline, parentPipelineFor }, { renderPipelineGraph }] = await Promise.all([
+      import("../build-parent-pipeline.js"),
+      import("../render-pipeline-graph.js"),
+    ]);
     const parent = parentPipelineFor(
       buildParentPipeline({ config }),
       flags["merge-request"] ? "merge-request" : "branch",

@@ -1,9 +1,7 @@
 import { resolve } from "node:path";
 import { defineCommand } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
-import { buildParentPipeline } from "../build-parent-pipeline.js";
 import { PARENT_PIPELINE_PATH } from "../check-parent-pipeline.js";
-import { renderParentPipeline } from "../render-parent-pipeline.js";
 import { prepareCommand, rootFlag } from "./preamble.js";
 
 /** `spacktainers parent-pipeline`: the `.gitlab-ci.yml` of the site config. */
@@ -17,6 +15,10 @@ export const parentPipelineCommand = defineCommand({
   },
   async run(command) {
     const { root, config } = await prepareCommand(command);
+    const [{ buildParentPipeline }, { renderParentPipeline }] = await Promise.all([
+      import("../build-parent-pipeline.js"),
+      import("../render-parent-pipeline.js"),
+    ]);
     const text = renderParentPipeline(buildParentPipeline({ config }));
     if (!command.flags.write) {
       command.out(text);

@@ -1,7 +1,4 @@
-import { createGitlabClient } from "@spacktainers/artifact-gatherer";
 import { defineCommand } from "@spacktainers/core";
-import { renderPlanNote } from "../render-plan-note.js";
-import { upsertMergeRequestNote } from "../upsert-merge-request-note.js";
 import { environmentsFlag, planWithWarnings } from "./plan.js";
 import { gitlabConnection, nowFlag, prepareCommand, requireEnv, rootFlag } from "./preamble.js";
 
@@ -20,6 +17,11 @@ export const planNoteCommand = defineCommand({
     const { CI_MERGE_REQUEST_IID } = requireEnv(env, ["CI_MERGE_REQUEST_IID"]);
     const connection = gitlabConnection(command, prepared.config);
     const plan = await planWithWarnings(prepared, command);
+    const [{ createGitlabClient }, { renderPlanNote }, { upsertMergeRequestNote }] = await Promise.all([
+      import("@spacktainers/artifact-gatherer"),
+      import("../render-plan-note.js"),
+      import("../upsert-merge-request-note.js"),
+    ]);
     const body = renderPlanNote({ plan, commit: env.CI_COMMIT_SHA, pipelineUrl: env.CI_PIPELINE_URL });
     const gitlab = createGitlabClient(connection);
     try {

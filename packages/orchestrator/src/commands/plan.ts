@@ -1,5 +1,4 @@
 import { type CommandIo, defineCommand, type FlagSpec } from "@spacktainers/core";
-import { planRepository, planRows } from "../plan-repository.js";
 import { nowFlag, type PreparedCommand, prepareCommand, rootFlag } from "./preamble.js";
 
 /** `--environments DIR` of `plan` and `plan-note`. */
@@ -14,6 +13,7 @@ export async function planWithWarnings(
   { root, config, definitions, ciContext }: PreparedCommand<object>,
   command: Pick<CommandIo, "env" | "warn"> & { flags: { environments?: string | undefined } },
 ) {
+  const { planRepository } = await import("../plan-repository.js");
   const plan = await planRepository({
     root,
     config,
@@ -50,6 +50,7 @@ export const planCommand = defineCommand({
       command.json({ offline: plan.offline, baseImages: plan.baseImages, containers: plan.containers });
       return 0;
     }
+    const { planRows } = await import("../plan-repository.js");
     const { rows, reasons } = planRows(plan);
     command.out(`${formatTable(rows).join("\n")}\n\nWhy:\n`);
     for (const reason of reasons) command.out(`  ${reason}\n`);

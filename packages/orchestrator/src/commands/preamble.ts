@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { createGitlabClient, type GitlabClient } from "@spacktainers/artifact-gatherer";
+import type { GitlabClient } from "@spacktainers/artifact-gatherer";
 import {
   type CiContext,
   type CommandIo,
@@ -154,7 +154,9 @@ export async function withGitlab<T>(
   config: SiteConfig,
   use: (gitlab: GitlabClient) => Promise<T>,
 ): Promise<T> {
-  const gitlab = createGitlabClient(gitlabConnection(command, config));
+  const connection = gitlabConnection(command, config);
+  const { createGitlabClient } = await import("@spacktainers/artifact-gatherer");
+  const gitlab = createGitlabClient(connection);
   try {
     return await use(gitlab);
   } finally {

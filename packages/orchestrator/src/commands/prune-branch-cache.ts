@@ -1,8 +1,6 @@
 import { resolve } from "node:path";
-import { formatPlan, formatResult } from "@spacktainers/cache-janitor";
 import { defineCommand, OUT_PATHS } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
-import { pruneBranchCache } from "../prune-branch-cache.js";
 import { prepareCommand, withGitlab } from "./preamble.js";
 import { PRUNE_FLAGS, skipsArchWithoutSpack } from "./prune-flags.js";
 
@@ -24,6 +22,10 @@ export const pruneBranchCacheCommand = defineCommand({
     const { root, config, definitions, arch, ciContext } = await prepareCommand(command);
     if (skipsArchWithoutSpack(command, definitions, arch)) return 0;
     const context = await ciContext();
+    const [{ formatPlan, formatResult }, { pruneBranchCache }] = await Promise.all([
+      import("@spacktainers/cache-janitor"),
+      import("../prune-branch-cache.js"),
+    ]);
     return withGitlab(command, config, async (gitlab) => {
       const outcome = await pruneBranchCache({
         root,

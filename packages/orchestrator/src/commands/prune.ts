@@ -1,8 +1,6 @@
 import { resolve } from "node:path";
-import { formatPlan, formatResult } from "@spacktainers/cache-janitor";
 import { defineCommand, OUT_PATHS } from "@spacktainers/core";
 import { writeFileAtomic } from "@spacktainers/core/node";
-import { pruneArchCache } from "../prune-arch-cache.js";
 import { prepareCommand } from "./preamble.js";
 import { PRUNE_FLAGS, skipsArchWithoutSpack } from "./prune-flags.js";
 
@@ -17,6 +15,10 @@ export const pruneCommand = defineCommand({
     const { flags, log } = command;
     const { root, config, definitions, arch, ciContext } = await prepareCommand(command);
     if (skipsArchWithoutSpack(command, definitions, arch)) return 0;
+    const [{ formatPlan, formatResult }, { pruneArchCache }] = await Promise.all([
+      import("@spacktainers/cache-janitor"),
+      import("../prune-arch-cache.js"),
+    ]);
     const { plan, result, keepLocks, packageLists } = await pruneArchCache({
       root,
       arch,

@@ -1,6 +1,4 @@
-import { formatSifPrune } from "@spacktainers/cache-janitor";
 import { DELETE_FRACTION_RANGE, defineCommand, numberFlag } from "@spacktainers/core";
-import { removeStaleSifs } from "../remove-stale-sifs.js";
 import { nowFlag, prepareCommand, rootFlag, withGitlab } from "./preamble.js";
 
 /** `spacktainers remove-stale-sifs`: SIFs of branches that no longer exist. */
@@ -30,6 +28,10 @@ export const removeStaleSifsCommand = defineCommand({
   async run(command) {
     const { flags, env } = command;
     const { config, ciContext } = await prepareCommand(command);
+    const [{ formatSifPrune }, { removeStaleSifs }] = await Promise.all([
+      import("@spacktainers/cache-janitor"),
+      import("../remove-stale-sifs.js"),
+    ]);
     return withGitlab(command, config, async (gitlab) => {
       const context = await ciContext();
       const result = await removeStaleSifs({

@@ -1,5 +1,4 @@
 import { defineCommand, OUT_PATHS } from "@spacktainers/core";
-import { splitArchPipeline } from "../split-arch-pipeline.js";
 import { archFlag, pipelineIdFlag, prepareCommand, rootFlag } from "./preamble.js";
 
 /** `spacktainers split`: one arch's Spack pipelines as child pipelines GitLab accepts. */
@@ -25,6 +24,7 @@ export const splitCommand = defineCommand({
   async run(command) {
     const { flags, log } = command;
     const { root, config, definitions, arch } = await prepareCommand(command);
+    const { splitArchPipeline } = await import("../split-arch-pipeline.js");
     const result = await splitArchPipeline({
       root,
       arch,

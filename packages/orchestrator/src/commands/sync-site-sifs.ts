@@ -1,7 +1,5 @@
 import { resolve } from "node:path";
-import { formatSifPrune } from "@spacktainers/cache-janitor";
 import { DELETE_FRACTION_RANGE, defineCommand, numberFlag } from "@spacktainers/core";
-import { formatSiteSync, syncSiteSifs } from "../sync-site-sifs.js";
 import { nowFlag, prepareCommand, rootFlag, withGitlab } from "./preamble.js";
 
 /** `spacktainers sync-site-sifs`: the site copy of the SIFs kept in step with the buckets. */
@@ -37,6 +35,10 @@ export const syncSiteSifsCommand = defineCommand({
   async run(command) {
     const { flags, env, cwd } = command;
     const { config, ciContext } = await prepareCommand(command);
+    const [{ formatSifPrune }, { formatSiteSync, syncSiteSifs }] = await Promise.all([
+      import("@spacktainers/cache-janitor"),
+      import("../sync-site-sifs.js"),
+    ]);
     return withGitlab(command, config, async (gitlab) => {
       const context = await ciContext();
       const result = await syncSiteSifs({
