@@ -4,8 +4,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { REPO_ROOT, runBin, useTempDir } from "@spacktainers/test-utils";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFixtureRepo, simulateConcretize } from "./helpers/e2e-repo.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useConcretizedFixtureRepo } from "./helpers/e2e-repo.js";
 
 const run = promisify(execFile);
 
@@ -15,29 +15,14 @@ const RECORDER = resolve(dirname(fileURLToPath(import.meta.url)), "helpers/recor
 /** What only the commands talking to S3, a registry or GitLab need. */
 const NETWORK_PACKAGES = ["@aws-sdk/client-s3", "@aws-sdk/lib-storage", "undici", "yauzl"];
 
-let root: string;
-let remove: () => Promise<void>;
+const repo = useConcretizedFixtureRepo();
 
+// validate also checks .gitlab-ci.yml against the site config.
 beforeAll(async () => {
-  ({ root, remove } = await createFixtureRepo());
-  const generated = await runBin(
-    "orchestrator",
-    ["generate", "--root", root, "--now", "2026-01-31T12:00:00Z"],
-    {
-      cleanEnv: true,
-    },
-  );
-  expect(generated.code).toBe(0);
-  await simulateConcretize(root);
-  // validate checks .gitlab-ci.yml against the site config.
-  const written = await runBin("orchestrator", ["parent-pipeline", "--root", root, "--write"], {
+  const written = await runBin("orchestrator", ["parent-pipeline", "--root", repo.root, "--write"], {
     cleanEnv: true,
   });
-  expect(written.code).toBe(0);
-}, 60_000);
-
-afterAll(async () => {
-  await remove?.();
+  expect(written.code, written.stderr).toBe(0);
 });
 
 type Loaded = { code: number; stderr: string; packages: string[] };
@@ -82,18 +67,18 @@ const fromBuild = (args: string[]) => () =>
 
 describe("a command loads only the packages it uses", () => {
   it("from source: split, validate and --help load no network package; prune loads the AWS SDK", async () => {
-    const split = await fromSource(["split", "--root", root, "--arch", "amd64"])();
+    const split = await fromSource(["split", "--root", repo.root, "--arch", "amd64"])();
     expect(split.code, split.stderr).toBe(0);
     // The recorder sees what a command loads: yaml parses the site config of every command.
     expect(split.packages).toContain("yaml");
-    for (const args of [["validate", "--root", root], ["--help"]]) {
+    for (const args of [["validate", "--root", repo.root], ["--help"]]) {
       const loaded = await fromSource(args)();
       expect(loaded.code, loaded.stderr).toBe(0);
       expect(loaded.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
     }
     expect(split.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
     // prune stops at the missing bucket credentials, after loading its implementation.
-    const prune = await fromSource(["prune", "--root", root, "--arch", "amd64"])();
+    const prune = await fromSource(["prune", "--root", repo.root, "--arch", "amd64"])();
     expect(prune.packages).toContain("@aws-sdk/client-s3");
   }, 120_000);
 
@@ -114,8 +99,8 @@ describe("a command loads only the packages it uses", () => {
       },
     );
     for (const args of [
-      ["split", "--root", root, "--arch", "amd64"],
-      ["validate", "--root", root],
+      ["split", "--root", repo.root, "--arch", "amd64"],
+      ["validate", "--root", repo.root],
       ["--help"],
     ]) {
       const loaded = await fromBuild(args)();
@@ -123,7 +108,7 @@ describe("a command loads only the packages it uses", () => {
       expect(loaded.packages).toContain("yaml");
       expect(loaded.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
     }
-    const prune = await fromBuild(["prune", "--root", root, "--arch", "amd64"])();
+    const prune = await fromBuild(["prune", "--root", repo.root, "--arch", "amd64"])();
     expect(prune.packages).toContain("@aws-sdk/client-s3");
   }, 300_000);
 });

@@ -1,38 +1,20 @@
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runBin } from "@spacktainers/test-utils";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFixtureRepo, simulateConcretize } from "./helpers/e2e-repo.js";
+import { describe, expect, it } from "vitest";
+import { useConcretizedFixtureRepo } from "./helpers/e2e-repo.js";
 
-let root: string;
-let remove: () => Promise<void>;
-
-beforeAll(async () => {
-  ({ root, remove } = await createFixtureRepo());
-  const generated = await runBin(
-    "orchestrator",
-    ["generate", "--root", root, "--now", "2026-01-31T12:00:00Z"],
-    {
-      cleanEnv: true,
-    },
-  );
-  expect(generated.code).toBe(0);
-  await simulateConcretize(root);
-}, 60_000);
-
-afterAll(async () => {
-  await remove?.();
-});
+const repo = useConcretizedFixtureRepo();
 
 async function split(): Promise<{ code: number; stderr: string }> {
-  const result = await runBin("orchestrator", ["split", "--root", root, "--arch", "amd64"], {
+  const result = await runBin("orchestrator", ["split", "--root", repo.root, "--arch", "amd64"], {
     cleanEnv: true,
     env: { CI_PIPELINE_ID: "4242" },
   });
-  return { code: result.code, stderr: result.stderr.replaceAll(root, "<root>") };
+  return { code: result.code, stderr: result.stderr.replaceAll(repo.root, "<root>") };
 }
 
-const splitFolder = () => join(root, "out/split/amd64");
+const splitFolder = () => join(repo.root, "out/split/amd64");
 const files = async () => (await readdir(splitFolder(), { recursive: true })).sort();
 
 describe("spacktainers split: out/split/<arch>", () => {
@@ -51,11 +33,11 @@ describe("spacktainers split: out/split/<arch>", () => {
     expect([await mentions("fixture-app"), await mentions("zlib-tools")]).toEqual([true, false]);
     // A chunk of an earlier run with more stages, then a pipeline that no longer concretizes fixture-app.
     await writeFile(join(splitFolder(), "chunks/stage-9.yml"), "stale");
-    await rm(join(root, "out/jobs_scratch_dir.amd64/fixture-app"), { recursive: true });
+    await rm(join(repo.root, "out/jobs_scratch_dir.amd64/fixture-app"), { recursive: true });
     expect((await split()).code).toBe(0);
     expect(await files()).toEqual(["chunks", "chunks/stage-0.yml", "chunks/stage-1.yml", "pipeline.yml"]);
     expect([await mentions("fixture-app"), await mentions("zlib-tools")]).toEqual([false, true]);
-    expect((await readdir(join(root, "out/split"))).sort()).toEqual(["amd64"]);
+    expect((await readdir(join(repo.root, "out/split"))).sort()).toEqual(["amd64"]);
   });
 
   it("refuses a folder holding anything else, and leaves it as it was", async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { GITLAB_CI_LOCAL_BIN, REPO_ROOT } from "@spacktainers/test-utils";
+import { GITLAB_CI_LOCAL_BIN, REPO_ROOT, runBin } from "@spacktainers/test-utils";
+import { afterAll, beforeAll, expect } from "vitest";
 
 const run = promisify(execFile);
 
@@ -91,6 +92,30 @@ export async function simulateConcretize(root: string, out = "out"): Promise<voi
     await cp(join(FIXTURES, lock), join(scratch, "concrete_environment/spack.lock"));
     await cp(join(FIXTURES, pipeline), join(scratch, "pipeline.yml"));
   }
+}
+
+/**
+ * The fixture repository as pipeline A's split job finds it, for the tests of one file: the bin's
+ * `spacktainers generate`, then {@link simulateConcretize}. Registers the file's `beforeAll`
+ * (which fills `root`) and `afterAll` (which removes the repository).
+ */
+export function useConcretizedFixtureRepo(): { root: string } {
+  const repo = { root: "" };
+  let remove: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    ({ root: repo.root, remove } = await createFixtureRepo());
+    const generated = await runBin(
+      "orchestrator",
+      ["generate", "--root", repo.root, "--now", "2026-01-31T12:00:00Z"],
+      { cleanEnv: true },
+    );
+    expect(generated.code, generated.stderr).toBe(0);
+    await simulateConcretize(repo.root);
+  }, 60_000);
+  afterAll(async () => {
+    await remove?.();
+  });
+  return repo;
 }
 
 /** Every file under `dir` (relative path → content), `.git` and `exclude` prefixes left out. */
