@@ -79,6 +79,10 @@ describe("a command loads only the packages it uses", () => {
     expect(split.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
     // prune stops at the missing bucket credentials, after loading its implementation.
     const prune = await fromSource(["prune", "--root", repo.root, "--arch", "amd64"])();
+    expect([prune.code, prune.stderr]).toEqual([
+      2,
+      expect.stringContaining("must be set to prune the build cache"),
+    ]);
     expect(prune.packages).toContain("@aws-sdk/client-s3");
   }, 120_000);
 
@@ -109,6 +113,10 @@ describe("a command loads only the packages it uses", () => {
       expect(loaded.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
     }
     const prune = await fromBuild(["prune", "--root", repo.root, "--arch", "amd64"])();
+    expect([prune.code, prune.stderr]).toEqual([
+      2,
+      expect.stringContaining("must be set to prune the build cache"),
+    ]);
     expect(prune.packages).toContain("@aws-sdk/client-s3");
   }, 300_000);
 });
