@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,63 +27,52 @@ beforeAll(async () => {
 
 type Loaded = { code: number; stderr: string; packages: string[] };
 
-/** Runs a `spacktainers` command with the recorder preloaded: its exit code and the packages it loaded. */
-async function loadedBy(
-  runCommand: (env: Record<string, string>) => Promise<{ code: number; stderr: string }>,
-): Promise<Loaded> {
-  const dir = await useTempDir();
-  const file = join(dir, "loaded.json");
-  const { code, stderr } = await runCommand({
-    NODE_OPTIONS: `--require ${RECORDER}`,
-    SPACKTAINERS_LOADED_PACKAGES: file,
-    CI_PIPELINE_ID: "4242",
+/**
+ * Runs a `spacktainers` command with the recorder preloaded, from source as the generated
+ * pipelines run it (`pnpm spacktainers …`) or `built` as a user of the published package does:
+ * its exit code and the packages it loaded.
+ */
+async function loadedBy(args: string[], built: boolean): Promise<Loaded> {
+  const file = join(await useTempDir(), "loaded.json");
+  const { code, stderr } = await runBin("orchestrator", args, {
+    cleanEnv: true,
+    built,
+    env: {
+      NODE_OPTIONS: `--require ${RECORDER}`,
+      SPACKTAINERS_LOADED_PACKAGES: file,
+      CI_PIPELINE_ID: "4242",
+    },
   });
   return { code, stderr, packages: JSON.parse(await readFile(file, "utf8")) };
 }
 
-/** The command from source, as the generated pipelines run it (`pnpm spacktainers …`). */
-const fromSource = (args: string[]) => () =>
-  loadedBy((env) => runBin("orchestrator", args, { cleanEnv: true, env }));
-
-/** The command from the built bin, as a user of the published package runs it. */
-const fromBuild = (args: string[]) => () =>
-  loadedBy(
-    (env) =>
-      new Promise((done, reject) => {
-        const child = spawn(
-          process.execPath,
-          [join(REPO_ROOT, "packages/orchestrator/bin/spacktainers.js"), ...args],
-          {
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-            stdio: ["ignore", "ignore", "pipe"],
-          },
-        );
-        let stderr = "";
-        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-        child.on("error", reject);
-        child.on("close", (code) => done({ code: code ?? 1, stderr }));
-      }),
-  );
+/**
+ * split, validate and --help load no network package, and the recorder sees what they load
+ * (yaml parses the site config of every command); prune, the control, loads the AWS SDK and
+ * stops at the missing bucket credentials.
+ */
+async function expectEachCommandLoadsWhatItUses(built: boolean): Promise<void> {
+  for (const args of [
+    ["split", "--root", repo.root, "--arch", "amd64"],
+    ["validate", "--root", repo.root],
+    ["--help"],
+  ]) {
+    const loaded = await loadedBy(args, built);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.packages).toContain("yaml");
+    expect(loaded.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
+  }
+  const prune = await loadedBy(["prune", "--root", repo.root, "--arch", "amd64"], built);
+  expect([prune.code, prune.stderr]).toEqual([
+    2,
+    expect.stringContaining("must be set to prune the build cache"),
+  ]);
+  expect(prune.packages).toContain("@aws-sdk/client-s3");
+}
 
 describe("a command loads only the packages it uses", () => {
   it("from source: split, validate and --help load no network package; prune loads the AWS SDK", async () => {
-    const split = await fromSource(["split", "--root", repo.root, "--arch", "amd64"])();
-    expect(split.code, split.stderr).toBe(0);
-    // The recorder sees what a command loads: yaml parses the site config of every command.
-    expect(split.packages).toContain("yaml");
-    for (const args of [["validate", "--root", repo.root], ["--help"]]) {
-      const loaded = await fromSource(args)();
-      expect(loaded.code, loaded.stderr).toBe(0);
-      expect(loaded.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
-    }
-    expect(split.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
-    // prune stops at the missing bucket credentials, after loading its implementation.
-    const prune = await fromSource(["prune", "--root", repo.root, "--arch", "amd64"])();
-    expect([prune.code, prune.stderr]).toEqual([
-      2,
-      expect.stringContaining("must be set to prune the build cache"),
-    ]);
-    expect(prune.packages).toContain("@aws-sdk/client-s3");
+    await expectEachCommandLoadsWhatItUses(false);
   }, 120_000);
 
   it("from the build: the chunks of dist/ keep split, validate and --help free of network packages", async () => {
@@ -102,21 +91,6 @@ describe("a command loads only the packages it uses", () => {
         cwd: REPO_ROOT,
       },
     );
-    for (const args of [
-      ["split", "--root", repo.root, "--arch", "amd64"],
-      ["validate", "--root", repo.root],
-      ["--help"],
-    ]) {
-      const loaded = await fromBuild(args)();
-      expect(loaded.code, loaded.stderr).toBe(0);
-      expect(loaded.packages).toContain("yaml");
-      expect(loaded.packages.filter((name) => NETWORK_PACKAGES.includes(name))).toEqual([]);
-    }
-    const prune = await fromBuild(["prune", "--root", repo.root, "--arch", "amd64"])();
-    expect([prune.code, prune.stderr]).toEqual([
-      2,
-      expect.stringContaining("must be set to prune the build cache"),
-    ]);
-    expect(prune.packages).toContain("@aws-sdk/client-s3");
+    await expectEachCommandLoadsWhatItUses(true);
   }, 300_000);
 });
